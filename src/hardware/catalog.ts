@@ -1,0 +1,287 @@
+// The GPU catalog: data/gpus.yaml (hand-normalised once from the research tables), validated with zod,
+// resolved into integer-unit Gpu records, optionally merged with a user YAML file of the same shape.
+import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { FitlabInputError } from "../errors.js";
+import type { Gpu } from "./gpu.js";
+
+// src/hardware/ (vitest) and dist/hardware/ (compiled) are both two levels below the repo root.
+const BUILTIN_URL = new URL("../../data/gpus.yaml", import.meta.url);
+
+const GIB = 2 ** 30;
+
+const dateRe = /^\d{4}-\d{2}(-\d{2})?$/;
+const launchRe = /^\d{4}(-\d{2}(-\d{2})?)?$/;
+
+const cloudOfferSchema = z.strictObject({
+  provider: z.string().min(1),
+  usd_per_hour: z.number().positive(),
+  kind: z.enum(["on-demand", "spot", "serverless"]),
+  date: z.string().regex(dateRe, "expected YYYY-MM or YYYY-MM-DD").nullable(),
+  source: z.string().min(1),
+});
+
+const priceRangeSchema = z.strictObject({
+  low: z.number().nonnegative(),
+  high: z.number().nonnegative(),
+  date: z.string().regex(launchRe, "expected YYYY, YYYY-MM or YYYY-MM-DD").optional(),
+  source: z.string().min(1).optional(),
+});
+
+/** A name or alias; YAML reads a bare `4090` as a number, so numbers are accepted as text. */
+const label = z.union([z.string().min(1), z.number().transform(String)]);
+
+const gpuEntrySchema = z.strictObject({
+  name: label,
+  aliases: z.array(label),
+  arch: z.string().min(1),
+  compute_capability: z.string().regex(/^\d+\.\d+$/, 'expected "major.minor", e.g. "8.9"'),
+  mem_type: z.string(),
+  vram_gib_nominal: z.number().positive(),
+  usable_gib: z.number().positive(),
+  usable_source: z.enum(["torch-reported", "derived", "inferred"]),
+  mem_bandwidth_gbps: z.number().positive(),
+  bf16_dense_tflops: z.number().positive(),
+  bf16_native: z.boolean(),
+  measured_matmul_tflops: z.number().positive().nullable(),
+  class: z.enum(["consumer", "workstation", "datacenter"]),
+  tdp_w: z.number().positive().nullable(),
+  launch_date: z.string().regex(launchRe, "expected YYYY, YYYY-MM or YYYY-MM-DD"),
+  launch_price_usd: z.number().positive().nullable(),
+  used_price_usd: priceRangeSchema.nullable(),
+  cloud: z.array(cloudOfferSchema),
+  spec_source: z.string(),
+  price_source: z.string(),
+  notes: z.string(),
+});
+type GpuEntry = z.infer<typeof gpuEntrySchema>;
+
+/** A user entry: only `name` is required; for an existing GPU the given fields override, field by field. */
+const userEntrySchema = gpuEntrySchema.partial().required({ name: true });
+type UserEntry = z.infer<typeof userEntrySchema>;
+
+const metaSchema = z.object({ date: z.string(), sources: z.array(z.string()) }).partial();
+const builtinFileSchema = z.strictObject({ meta: metaSchema, gpus: z.array(gpuEntrySchema).min(1) });
+const userFileSchema = z.strictObject({ meta: metaSchema.optional(), gpus: z.array(userEntrySchema) });
+
+export interface GpuCatalog {
+  all(): readonly Gpu[];
+  /** Case- and punctuation-insensitive match on name or alias; throws FitlabInputError if unknown. */
+  find(name: string): Gpu;
+  tryFind(name: string): Gpu | undefined;
+}
+
+/** Lower-case, alphanumerics only, vendor/brand prefixes dropped: "NVIDIA GeForce RTX 4090" -> "4090". */
+export function gpuKey(s: string): string {
+  let k = s.toLowerCase().replace(/[^a-z0-9]/g, "");
+  for (let again = true; again; ) {
+    again = false;
+    for (const p of ["nvidia", "geforce", "tesla", "rtx"]) {
+      if (k.startsWith(p) && k.length > p.length) { k = k.slice(p.length); again = true; }
+    }
+  }
+  return k;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const seg of path) out += typeof seg === "number" ? `[${seg}]` : out === "" ? String(seg) : `.${String(seg)}`;
+  return out;
+}
+
+/** gpus[2] ("My card").cloud[0].kind: Invalid option ... for the first issue. */
+function firstIssue(err: z.ZodError, data: unknown): string {
+  const i = err.issues[0];
+  if (!i) return "invalid";
+  const [top, idx, ...rest] = i.path;
+  if (top === "gpus" && typeof idx === "number") {
+    const list = (data as { gpus?: unknown } | null)?.gpus;
+    const entry = Array.isArray(list) ? (list[idx] as unknown) : undefined;
+    const n = entry !== null && typeof entry === "object" ? (entry as Record<string, unknown>).name : undefined;
+    const label = `gpus[${idx}]${typeof n === "string" || typeof n === "number" ? ` ("${n}")` : ""}`;
+    return `${rest.length ? `${label}.${formatPath(rest)}` : label}: ${i.message}`;
+  }
+  return `${formatPath(i.path) || "(top level)"}: ${i.message}`;
+}
+
+function checkEntry(e: GpuEntry): string | undefined {
+  if (e.usable_gib > e.vram_gib_nominal) return `usable_gib (${e.usable_gib}) exceeds vram_gib_nominal (${e.vram_gib_nominal})`;
+  if (e.used_price_usd && e.used_price_usd.low > e.used_price_usd.high) return "used_price_usd: low exceeds high";
+  return undefined;
+}
+
+function resolve(e: GpuEntry): Gpu {
+  const tera = (t: number) => Math.round(t * 1e12);
+  return Object.freeze({
+    name: e.name,
+    aliases: Object.freeze([...e.aliases]),
+    arch: e.arch,
+    computeCapability: e.compute_capability,
+    memType: e.mem_type,
+    vramBytesNominal: Math.round(e.vram_gib_nominal * GIB),
+    usableBytes: Math.round(e.usable_gib * GIB),
+    usableSource: e.usable_source,
+    memBandwidthBytesPerS: Math.round(e.mem_bandwidth_gbps * 1e9),
+    bf16DenseFlopsPerS: tera(e.bf16_dense_tflops),
+    bf16Native: e.bf16_native,
+    measuredMatmulFlopsPerS: e.measured_matmul_tflops === null ? null : tera(e.measured_matmul_tflops),
+    gpuClass: e.class,
+    tdpWatts: e.tdp_w,
+    launchDate: e.launch_date,
+    launchPriceUsd: e.launch_price_usd,
+    usedPriceUsd: e.used_price_usd === null ? null : Object.freeze({ ...e.used_price_usd }),
+    cloud: Object.freeze(
+      e.cloud.map((c) =>
+        Object.freeze({ provider: c.provider, usdPerHour: c.usd_per_hour, kind: c.kind, date: c.date, source: c.source }),
+      ),
+    ),
+    specSource: e.spec_source,
+    priceSource: e.price_source,
+    notes: e.notes,
+  });
+}
+
+function levenshtein(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const sub = (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      cur.push(Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, sub));
+    }
+    prev = cur;
+  }
+  return prev[b.length] ?? 0;
+}
+
+/** Distance of a query key to a name key; containment ("a100" in "a10080gb") ranks ahead of a 1-edit typo. */
+function score(q: string, k: string): number {
+  const [short, long] = q.length <= k.length ? [q, k] : [k, q];
+  if (short.length >= 2 && long.includes(short)) return 0.5 + (long.length - short.length) / 100;
+  return levenshtein(q, k);
+}
+
+/** Build the lookup index; `onConflict` reports a key that would name two different GPUs. */
+function buildCatalog(gpus: readonly Gpu[], onConflict: (msg: string) => never): GpuCatalog {
+  const index = new Map<string, Gpu>();
+  for (const g of gpus) {
+    for (const label of [g.name, ...g.aliases]) {
+      const k = gpuKey(label);
+      if (k === "") onConflict(`GPU "${g.name}": name or alias "${label}" has no letters or digits`);
+      const prev = index.get(k);
+      if (prev && prev !== g) onConflict(`alias "${label}" of "${g.name}" already names "${prev.name}"`);
+      index.set(k, g);
+    }
+  }
+  const frozen = Object.freeze([...gpus]);
+  const tryFind = (name: string): Gpu | undefined => index.get(gpuKey(name));
+  return {
+    all: () => frozen,
+    tryFind,
+    find(name: string): Gpu {
+      const hit = tryFind(name);
+      if (hit) return hit;
+      const q = gpuKey(name);
+      if (q === "") throw new FitlabInputError(`GPU name "${name}" is empty`);
+      const ranked = frozen
+        .map((g, i) => ({ g, i, d: Math.min(...[g.name, ...g.aliases].map((l) => score(q, gpuKey(l)))) }))
+        .sort((a, b) => a.d - b.d || a.i - b.i)
+        .slice(0, 3)
+        .map((r) => r.g.name);
+      throw new FitlabInputError(`unknown GPU "${name}"; closest: ${ranked.join(", ")}`);
+    },
+  };
+}
+
+let builtinEntries: readonly GpuEntry[] | undefined;
+let builtinCatalog: GpuCatalog | undefined;
+
+function loadBuiltinEntries(): readonly GpuEntry[] {
+  if (builtinEntries) return builtinEntries;
+  // The built-in file ships with fitlab: a problem here is a bug, not user input, so plain Error.
+  const data: unknown = parseYaml(readFileSync(BUILTIN_URL, "utf8"));
+  const parsed = builtinFileSchema.safeParse(data);
+  if (!parsed.success) throw new Error(`built-in ${BUILTIN_URL.pathname}: ${firstIssue(parsed.error, data)}`);
+  for (const e of parsed.data.gpus) {
+    const bad = checkEntry(e);
+    if (bad) throw new Error(`built-in ${BUILTIN_URL.pathname}: GPU "${e.name}": ${bad}`);
+  }
+  builtinEntries = Object.freeze(parsed.data.gpus);
+  return builtinEntries;
+}
+
+function readUserFile(path: string): UserEntry[] {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new FitlabInputError(`cannot read GPU file ${path}: ${code}`);
+  }
+  let data: unknown;
+  try {
+    data = parseYaml(text);
+  } catch (err) {
+    const first = ((err as Error).message.split("\n")[0] ?? "").trim().replace(/:$/, "");
+    throw new FitlabInputError(`GPU file ${path}: invalid YAML: ${first}`);
+  }
+  const parsed = userFileSchema.safeParse(data);
+  if (!parsed.success) throw new FitlabInputError(`GPU file ${path}: ${firstIssue(parsed.error, data)}`);
+  return parsed.data.gpus;
+}
+
+/**
+ * Merge user entries into the built-in ones. An entry whose name matches an existing GPU's name or alias
+ * (same rules as find) overrides that GPU field by field; its aliases are added to the existing ones.
+ * Any other entry is a new GPU and must give every field.
+ */
+function mergeUser(base: readonly GpuEntry[], user: readonly UserEntry[], path: string): GpuEntry[] {
+  const out = [...base];
+  const locate = (name: string): number => {
+    const k = gpuKey(name);
+    return out.findIndex((e) => [e.name, ...e.aliases].some((l) => gpuKey(l) === k));
+  };
+  user.forEach((u, i) => {
+    const at = locate(u.name);
+    const defined = Object.fromEntries(Object.entries(u).filter(([, v]) => v !== undefined)) as UserEntry;
+    let candidate: unknown;
+    if (at >= 0) {
+      const old = out[at] as GpuEntry;
+      const aliases = [...old.aliases, ...(u.aliases ?? []).filter((a) => !old.aliases.includes(a))];
+      candidate = { ...old, ...defined, name: old.name, aliases };
+    } else {
+      candidate = defined;
+    }
+    const parsed = gpuEntrySchema.safeParse(candidate);
+    if (!parsed.success) {
+      const iss = parsed.error.issues[0];
+      const where = `gpus[${i}] ("${u.name}")${iss && iss.path.length ? `.${formatPath(iss.path)}` : ""}`;
+      const hint = at < 0 ? " (a new GPU needs every field)" : "";
+      throw new FitlabInputError(`GPU file ${path}: ${where}: ${iss?.message ?? "invalid"}${hint}`);
+    }
+    const bad = checkEntry(parsed.data);
+    if (bad) throw new FitlabInputError(`GPU file ${path}: gpus[${i}] ("${u.name}"): ${bad}`);
+    if (at >= 0) out[at] = parsed.data;
+    else out.push(parsed.data);
+  });
+  return out;
+}
+
+/**
+ * The GPU catalog. Without an argument, the built-in data/gpus.yaml (parsed once, cached).
+ * With `extraYamlPath`, that file (same schema; only `name` required for overrides) is merged on top.
+ */
+export function loadGpuCatalog(extraYamlPath?: string): GpuCatalog {
+  const base = loadBuiltinEntries();
+  if (extraYamlPath === undefined) {
+    builtinCatalog ??= buildCatalog(base.map(resolve), (msg) => {
+      throw new Error(`built-in ${BUILTIN_URL.pathname}: ${msg}`);
+    });
+    return builtinCatalog;
+  }
+  const merged = mergeUser(base, readUserFile(extraYamlPath), extraYamlPath);
+  return buildCatalog(merged.map(resolve), (msg) => {
+    throw new FitlabInputError(`GPU file ${extraYamlPath}: ${msg}`);
+  });
+}

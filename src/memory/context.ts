@@ -1,0 +1,63 @@
+// Quantities every memory term needs, derived once from (spec, workload, engine).
+import type { EngineProfile } from "../engines/profile.js";
+import type { LinearShape, ModelSpec } from "../spec/types.js";
+import type { LoraModule, Workload } from "../workload/types.js";
+
+export interface MemoryContext {
+  readonly spec: ModelSpec;
+  readonly workload: Workload;
+  readonly engine: EngineProfile;
+  /** bytes of one activation element in the compute dtype */
+  readonly actBytes: number;
+  /** bytes of a non-quantized weight element as stored on the GPU */
+  readonly weightBytes: number;
+  /** bytes of one residual-stream element: fp32 when PEFT upcasts the embeddings of a k-bit model */
+  readonly streamBytes: number;
+  /** bytes of the outputs of quantized linears (bitsandbytes casts them back to the input dtype) */
+  readonly linearOutBytes: number;
+  readonly training: boolean;
+  /** base weights receive gradients (full fine-tuning) */
+  readonly fullTraining: boolean;
+  /** the frozen base is stored in a k-bit format (bnb, GPTQ, AWQ, torchao NF4, GGUF) */
+  readonly quantizedBase: boolean;
+  /** bnb k-bit base that PEFT's prepare_model_for_kbit_training upcasts */
+  readonly kbitUpcast: boolean;
+  /** tokens in one micro-batch that set the peak (batch x longest sequence) */
+  readonly peakTokens: number;
+  /** sequence length that sets the peak */
+  readonly peakSeqLen: number;
+  readonly loraTargets: ReadonlySet<LoraModule>;
+}
+
+export const DTYPE_BYTES = { bf16: 2, fp16: 2, fp32: 4 } as const;
+
+const BNB_KBIT = new Set(["bnb-nf4", "bnb-nf4-dq", "bnb-int8"]);
+
+export function makeContext(spec: ModelSpec, workload: Workload, engine: EngineProfile): MemoryContext {
+  const actBytes = DTYPE_BYTES[workload.computeDtype];
+  const training = ["full", "lora", "qlora"].includes(workload.kind);
+  const quantizedBase = workload.quant !== "none";
+  const kbitUpcast = training && engine.kbitUpcastFp32 && BNB_KBIT.has(workload.quant);
+  const seq = workload.kind.startsWith("inference") ? workload.promptTokens + workload.newTokens : workload.seqLen;
+  return {
+    spec,
+    workload,
+    engine,
+    actBytes,
+    weightBytes: actBytes,
+    streamBytes: kbitUpcast ? 4 : actBytes,
+    linearOutBytes: kbitUpcast ? 4 : actBytes,
+    training,
+    fullTraining: workload.kind === "full",
+    quantizedBase,
+    kbitUpcast,
+    peakTokens: workload.batch * seq,
+    peakSeqLen: seq,
+    loraTargets: new Set(workload.lora?.targets ?? []),
+  };
+}
+
+/** Does this linear keep its input for backward (weight gradient or a LoRA adapter on it)? */
+export function savesInput(ctx: MemoryContext, name: LinearShape["name"]): boolean {
+  return ctx.training && (ctx.fullTraining || ctx.loraTargets.has(name));
+}

@@ -1,0 +1,237 @@
+// Sums the memory terms at each phase of a step and reports the peak. No formula lives here:
+// each term is in its own file; this file only decides which terms coexist at which moment.
+import { engineProfile } from "../engines/profile.js";
+import type { Gpu } from "../hardware/gpu.js";
+import type { ModelSpec } from "../spec/types.js";
+import type { Workload } from "../workload/types.js";
+import { activationMemory, inferenceTransientBytes } from "./activations.js";
+import { adapterBytes } from "./adapters.js";
+import { makeContext, type MemoryContext } from "./context.js";
+import { gradientsBytes } from "./gradients.js";
+import { kvCacheBytes } from "./kv-cache.js";
+import { inferenceLogitsBytes, trainingLogitsBytes } from "./logits.js";
+import { optimizerMemory } from "./optimizer-state.js";
+import { allocatorMarginBytes, cudaContextBytes } from "./overhead.js";
+import { quantStateBytes } from "./quant-state.js";
+import { weightsBytes } from "./weights.js";
+
+export interface MemoryComponents {
+  readonly weights: number;
+  readonly quant_state: number;
+  readonly adapters: number;
+  readonly gradients: number;
+  readonly optimizer_state: number;
+  readonly optimizer_step: number;
+  readonly activations: number;
+  readonly logits_and_loss: number;
+  readonly kv_cache: number;
+  readonly cuda_context: number;
+  readonly allocator_margin: number;
+}
+
+export interface MemoryEstimate {
+  readonly components: MemoryComponents;
+  /** the moment of the peak */
+  readonly peakPhase: "forward-backward" | "recompute" | "optimizer-step" | "prefill" | "decode" | "forward" | "preallocated";
+  readonly allocatedBytes: number;
+  readonly reservedBytes: number;
+  readonly deviceBytes: number;
+  readonly lowBytes: number;
+  readonly highBytes: number;
+  /** optimizer state held in host memory by a paged optimizer (may migrate to the GPU when there is room) */
+  readonly pagedHostBytes: number;
+  readonly warnings: readonly string[];
+}
+
+interface Phase {
+  readonly name: MemoryEstimate["peakPhase"];
+  readonly parts: Partial<Record<keyof MemoryComponents, number>>;
+}
+
+function sum(parts: Phase["parts"]): number {
+  let s = 0;
+  for (const v of Object.values(parts)) s += v ?? 0;
+  return s;
+}
+
+function trainingPhases(ctx: MemoryContext): { phases: Phase[]; paged: number } {
+  const { workload } = ctx;
+  const n = workload.sharding === "fsdp" ? workload.nGpus : 1;
+  // FSDP / ZeRO-3 shard parameters, gradients and optimizer state across GPUs (Rajbhandari et al. 2020)
+  const shard = (b: number) => Math.round(b / n);
+  const opt = optimizerMemory(ctx);
+  const grads = gradientsBytes(ctx);
+  const staticParts = {
+    weights: shard(weightsBytes(ctx)),
+    quant_state: shard(quantStateBytes(ctx)),
+    adapters: shard(adapterBytes(ctx)),
+    optimizer_state: shard(opt.stateBytes),
+  };
+  // gradients stay alive across micro-batches when accumulating; DDP keeps bucketed copies too
+  const ddpCopy = workload.sharding === "ddp" && workload.nGpus > 1 ? grads : 0;
+  const persistentGrads = (workload.gradAccum > 1 && !workload.optimizerInBackward ? shard(grads) : 0) + ddpCopy;
+  const act = activationMemory(ctx);
+  const logits = trainingLogitsBytes(ctx);
+  // FSDP all-gathers one layer's full parameters for compute (and prefetches the next)
+  const gathered = n > 1 ? (2 * staticParts.weights * n) / ctx.spec.numLayers : 0;
+  return {
+    paged: shard(opt.pagedBytes),
+    phases: [
+      { name: "forward-backward", parts: { ...staticParts, gradients: persistentGrads, activations: act.atLossBytes + gathered, logits_and_loss: logits } },
+      {
+        name: "recompute",
+        parts: { ...staticParts, gradients: Math.max(persistentGrads, workload.optimizerInBackward ? grads : Math.round(shard(grads) / 2)), activations: act.recomputeBytes + gathered },
+      },
+      { name: "optimizer-step", parts: { ...staticParts, gradients: shard(grads) + ddpCopy, optimizer_step: shard(opt.stepTempBytes) } },
+    ],
+  };
+}
+
+function inferencePhases(ctx: MemoryContext, gpu: Gpu | undefined, warnings: string[]): Phase[] {
+  const { workload, engine, spec } = ctx;
+  const weights = weightsBytes(ctx);
+  const quant = quantStateBytes(ctx);
+  const prompt = workload.kind === "inference_decode" ? workload.promptTokens : workload.seqLen;
+  const context = workload.kind === "inference_decode" ? workload.promptTokens + workload.newTokens : workload.seqLen;
+  const keepAll = engine.prefillLogits === "all" || workload.kind !== "inference_decode";
+  if (engine.kvPreallocFraction !== null) {
+    if (!gpu) warnings.push(`${engine.id} reserves ${Math.round(engine.kvPreallocFraction * 100)}% of the card up front: pick a GPU to see the figure`);
+    const kv = kvCacheBytes(ctx, context);
+    const need = weights + quant + kv + inferenceTransientBytes(ctx, Math.min(prompt, 8192) * workload.batch, context, workload.batch);
+    const pre = gpu ? Math.max(need, Math.round(engine.kvPreallocFraction * gpu.usableBytes)) : need;
+    return [{ name: "preallocated", parts: { weights, quant_state: quant, kv_cache: pre - weights - quant } }];
+  }
+  // llama.cpp allocates the KV cache for the whole context and a compute buffer sized for n_ubatch=512
+  const ubatch = engine.kvPreallocContext ? Math.min(prompt, 512) : prompt;
+  const prefillTokens = Math.max(1, ubatch) * workload.batch;
+  const kvPrefill = kvCacheBytes(ctx, engine.kvPreallocContext ? context : Math.max(prompt, 1));
+  const phases: Phase[] = [
+    {
+      name: workload.kind === "inference_decode" ? "prefill" : "forward",
+      parts: {
+        weights,
+        quant_state: quant,
+        kv_cache: workload.kind === "inference_decode" || engine.kvPreallocContext ? kvPrefill : kvCacheBytes(ctx, prompt),
+        activations: inferenceTransientBytes(ctx, prefillTokens, Math.max(prompt, 1), workload.batch),
+        logits_and_loss: inferenceLogitsBytes(ctx, Math.max(ubatch, 1), keepAll),
+      },
+    },
+  ];
+  if (workload.kind === "inference_decode") {
+    const kv = kvCacheBytes(ctx, context);
+    // DynamicCache grows by torch.cat: one layer's old and new cache coexist for a moment
+    const catCopy = engine.kvPreallocContext ? 0 : Math.round(kv / spec.numLayers);
+    phases.push({
+      name: "decode",
+      parts: {
+        weights,
+        quant_state: quant,
+        kv_cache: kv + catCopy,
+        activations: inferenceTransientBytes(ctx, workload.batch, context, workload.batch),
+        logits_and_loss: inferenceLogitsBytes(ctx, 1, false),
+      },
+    });
+  }
+  return phases;
+}
+
+function extractionPhases(ctx: MemoryContext): Phase[] {
+  const { workload, spec } = ctx;
+  const weights = weightsBytes(ctx);
+  const quant = quantStateBytes(ctx);
+  const s = workload.seqLen;
+  const b = workload.batch;
+  const transient = inferenceTransientBytes(ctx, s * b, s, b);
+  if (workload.kind === "attention_extract") {
+    // output_attentions=True forces eager attention and returns every layer's probabilities in the
+    // compute dtype (L x b x heads x s^2); capturing layer by layer keeps one map at a time.
+    const oneMap = spec.numHeads * s * s * b * ctx.actBytes;
+    const kept = workload.attentionCapture === "all-layers" ? spec.numLayers * oneMap : oneMap;
+    const eagerTransient = spec.numHeads * s * s * b * 4; // fp32 softmax of the current layer
+    return [{ name: "forward", parts: { weights, quant_state: quant, activations: kept + eagerTransient + 2 * s * b * spec.hiddenSize * ctx.actBytes } }];
+  }
+  if (workload.kind === "hidden_extract") {
+    // output_hidden_states=True keeps embeddings + every layer's output: (L+1) x b x s x h
+    const kept = (spec.numLayers + 1) * s * b * spec.hiddenSize * ctx.actBytes;
+    return [{ name: "forward", parts: { weights, quant_state: quant, activations: kept + transient } }];
+  }
+  // linear probe on cached features: features (fp32) + head + Adam state + a batch of logits
+  const width = workload.probe?.features || spec.hiddenSize;
+  const samples = workload.probe?.samples ?? 0;
+  const classes = workload.probe?.classes ?? 2;
+  const head = (width + 1) * classes * 4;
+  return [{ name: "forward", parts: { activations: samples * width * 4, adapters: head, optimizer_state: 2 * head, gradients: head } }];
+}
+
+const EMPTY: MemoryComponents = {
+  weights: 0,
+  quant_state: 0,
+  adapters: 0,
+  gradients: 0,
+  optimizer_state: 0,
+  optimizer_step: 0,
+  activations: 0,
+  logits_and_loss: 0,
+  kv_cache: 0,
+  cuda_context: 0,
+  allocator_margin: 0,
+};
+
+export function estimateMemory(spec: ModelSpec, workload: Workload, gpu?: Gpu): MemoryEstimate {
+  const engine = engineProfile(workload.engine);
+  const ctx = makeContext(spec, workload, engine);
+  const warnings: string[] = [];
+  let phases: Phase[];
+  let paged = 0;
+  if (ctx.training) {
+    const t = trainingPhases(ctx);
+    phases = t.phases;
+    paged = t.paged;
+  } else if (workload.kind.startsWith("inference")) {
+    phases = inferencePhases(ctx, gpu, warnings);
+  } else {
+    phases = extractionPhases(ctx);
+  }
+  let peak = phases[0]!;
+  for (const p of phases) if (sum(p.parts) > sum(peak.parts)) peak = p;
+  const allocated = Math.round(sum(peak.parts));
+  const transient = (peak.parts.activations ?? 0) + (peak.parts.logits_and_loss ?? 0) + (peak.parts.optimizer_step ?? 0) + (ctx.training ? 0 : (peak.parts.kv_cache ?? 0) * 0.1);
+  const margin = peak.name === "preallocated" ? 0 : allocatorMarginBytes(ctx, transient);
+  const context = cudaContextBytes(ctx);
+  const components: MemoryComponents = { ...EMPTY, ...Object.fromEntries(Object.entries(peak.parts).map(([k, v]) => [k, Math.round(v ?? 0)])), allocator_margin: margin, cuda_context: context };
+  const reserved = allocated + margin;
+  const device = reserved + context;
+  if (paged > 0) warnings.push("paged optimizer: its states live in CPU-backed unified memory; the GPU peak grows toward the card's capacity when there is room");
+  if (!workload.packed && ctx.training) warnings.push("unpacked data: the peak is set by the longest batch; assumed to reach the sequence cap");
+  // Band: ±8% inside the calibrated range (median error on cases-public.csv), wider outside it
+  const spread = calibrationSpread(ctx, warnings);
+  return {
+    components,
+    peakPhase: peak.name,
+    allocatedBytes: allocated,
+    reservedBytes: reserved,
+    deviceBytes: device,
+    lowBytes: Math.round(allocated * (1 - spread)),
+    highBytes: Math.round(device * (1 + spread) + paged),
+    pagedHostBytes: paged,
+    warnings,
+  };
+}
+
+const CALIBRATED_ENGINES = new Set(["hf-peft", "hf-trl", "fms-acceleration", "torchtune", "ms-swift", "qwen-finetune", "unsloth", "hf-generate", "llama-factory", "llama.cpp", "vllm"]);
+
+function calibrationSpread(ctx: MemoryContext, warnings: string[]): number {
+  const { workload, spec } = ctx;
+  let spread = 0.08;
+  const out = (why: string) => {
+    warnings.push(`outside the calibrated range: ${why}`);
+    spread = 0.25;
+  };
+  if (!CALIBRATED_ENGINES.has(workload.engine)) out(`engine ${workload.engine} has no measured cases`);
+  if (workload.kind === "attention_extract" || workload.kind === "hidden_extract" || workload.kind === "probe") out(`${workload.kind} has no published measurements (mechanism-only estimate)`);
+  if (ctx.peakSeqLen > 65536) out(`sequence length ${ctx.peakSeqLen} is beyond the measured 64K tokens`);
+  if (spec.numExperts > 1) out("mixture-of-experts models have no measured cases");
+  if (workload.nGpus > 1) out("multi-GPU sharding has no measured cases");
+  if (workload.sharding === "none" && workload.nGpus > 1) warnings.push("several GPUs without sharding: each GPU holds a full replica");
+  return spread;
+}

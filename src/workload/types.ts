@@ -1,0 +1,80 @@
+// The one resolved, read-only description of an experiment that the memory and time models read.
+// Built at the edge by workload/resolve.ts from CLI flags, plan entries or CSV case rows.
+
+export const WORKLOAD_KINDS = [
+  "inference_prefill", // one forward pass over the prompt, no generation
+  "inference_decode", // prefill then autoregressive generation with a KV cache
+  "full", // full fine-tuning
+  "lora", // LoRA on an unquantized base
+  "qlora", // LoRA on a quantized frozen base
+  "attention_extract", // forward with output_attentions (eager attention)
+  "hidden_extract", // forward with output_hidden_states
+  "probe", // linear-probe training on cached features (no LLM forward)
+] as const;
+export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
+
+export const QUANTS = ["none", "bnb-nf4", "bnb-nf4-dq", "bnb-int8", "gptq-int4", "awq-int4", "torchao-nf4"] as const;
+/** `gguf-<TYPE>` (llama.cpp type, e.g. gguf-Q4_K_M) is accepted as well. */
+export type Quant = (typeof QUANTS)[number] | `gguf-${string}`;
+
+export const DTYPES = ["bf16", "fp16", "fp32"] as const;
+export type ComputeDtype = (typeof DTYPES)[number];
+
+export const OPTIMIZERS = ["adamw", "adamw-fused", "adamw8bit", "paged-adamw8bit", "paged-adamw32bit", "adafactor", "sgd", "none"] as const;
+export type Optimizer = (typeof OPTIMIZERS)[number];
+
+export const GRAD_CKPT = ["none", "full", "selective", "offload"] as const;
+export type GradCkpt = (typeof GRAD_CKPT)[number];
+
+export const ATTN_IMPLS = ["eager", "sdpa", "flash2", "flex", "unknown"] as const;
+export type AttnImpl = (typeof ATTN_IMPLS)[number];
+
+export const LOSS_IMPLS = ["standard", "chunked", "fused-linear-ce", "unknown"] as const;
+export type LossImpl = (typeof LOSS_IMPLS)[number];
+
+export const SHARDINGS = ["none", "ddp", "fsdp"] as const;
+export type Sharding = (typeof SHARDINGS)[number];
+
+/** HF Llama module names that LoRA can target. */
+export const LORA_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj", "lm_head"] as const;
+export type LoraModule = (typeof LORA_MODULES)[number];
+
+export interface LoraSettings {
+  readonly rank: number;
+  readonly alpha: number;
+  readonly targets: readonly LoraModule[];
+  readonly dropout: number;
+}
+
+export interface Workload {
+  readonly kind: WorkloadKind;
+  readonly quant: Quant;
+  readonly computeDtype: ComputeDtype;
+  /** tokens per sequence (training: the packed length or the truncation cap; inference: prompt + new tokens) */
+  readonly seqLen: number;
+  /** sequences per micro-batch per GPU */
+  readonly batch: number;
+  readonly gradAccum: number;
+  /** true when every sequence really is seqLen tokens; false when seqLen is a cap */
+  readonly packed: boolean;
+  readonly lora: LoraSettings | null;
+  readonly optimizer: Optimizer;
+  readonly optimizerInBackward: boolean;
+  readonly gradCkpt: GradCkpt;
+  readonly attn: AttnImpl;
+  readonly loss: LossImpl;
+  readonly compile: boolean;
+  /** engine profile id (data/engines.yaml) */
+  readonly engine: string;
+  /** engine version string as given ("transformers 4.48.1; peft 0.13.2"), used for version-aware rules */
+  readonly engineVersion: string;
+  readonly nGpus: number;
+  readonly sharding: Sharding;
+  /** inference: prompt tokens and generated tokens per sequence */
+  readonly promptTokens: number;
+  readonly newTokens: number;
+  /** attention extraction: keep every layer's map, or capture one layer at a time */
+  readonly attentionCapture: "all-layers" | "per-layer";
+  /** linear probes: cached feature rows, feature width (0 = model hidden size) and classes */
+  readonly probe: { readonly samples: number; readonly features: number; readonly classes: number } | null;
+}

@@ -1,0 +1,234 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { FitlabInputError } from "../../src/errors.js";
+import { loadGpuCatalog } from "../../src/hardware/catalog.js";
+
+const GIB = 2 ** 30;
+
+/** The `gpu` column of shared/data/gpus.csv (15 rows), spelled exactly as there. */
+const CSV_GPUS = [
+  "GeForce RTX 5060 Ti 16GB",
+  "GeForce RTX 4060 Ti 16GB",
+  "GeForce RTX 3090",
+  "GeForce RTX 4090",
+  "GeForce RTX 4080 (16GB)",
+  "GeForce RTX 5090",
+  "NVIDIA A10G (AWS g5)",
+  "NVIDIA L4",
+  "NVIDIA T4",
+  "NVIDIA L40S",
+  "NVIDIA A100 40GB SXM4",
+  "NVIDIA A100 80GB SXM4",
+  "NVIDIA H100 80GB SXM5",
+  "NVIDIA H100 80GB PCIe",
+  "NVIDIA H200 141GB SXM",
+];
+
+/** CASES.md "GPUs and gpu_mem_gib": torch-reported usable GiB. */
+const CASES_USABLE: Record<string, number> = {
+  "NVIDIA A100 80GB SXM4": 79.32,
+  "NVIDIA A100 40GB SXM4": 39.56,
+  "NVIDIA T4": 14.75,
+  "NVIDIA L40S": 44.52,
+  "GeForce RTX 4090": 23.53,
+  "GeForce RTX 3090": 23.69,
+};
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "fitlab-gpus-"));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+function userFile(name: string, text: string): string {
+  const p = path.join(tmp, name);
+  fs.writeFileSync(p, text);
+  return p;
+}
+function inputError(fn: () => unknown): FitlabInputError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(FitlabInputError);
+    return e as FitlabInputError;
+  }
+  throw new Error("expected a FitlabInputError");
+}
+
+describe("built-in GPU catalog", () => {
+  const cat = loadGpuCatalog();
+
+  it("has every gpus.csv GPU under its exact name, plus the A100 80GB PCIe", () => {
+    const names = cat.all().map((g) => g.name);
+    for (const n of CSV_GPUS) expect(names).toContain(n);
+    expect(names).toContain("NVIDIA A100 80GB PCIe");
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it("is cached", () => {
+    expect(loadGpuCatalog()).toBe(cat);
+  });
+
+  it("converts to integer base units", () => {
+    const g = cat.find("GeForce RTX 4090");
+    expect(g.bf16DenseFlopsPerS).toBe(165.2e12);
+    expect(g.memBandwidthBytesPerS).toBe(1008e9);
+    expect(g.vramBytesNominal).toBe(24 * GIB);
+    expect(cat.find("NVIDIA A100 80GB SXM4").usableBytes).toBe(Math.round(79.32 * GIB));
+    for (const x of cat.all()) {
+      for (const v of [x.vramBytesNominal, x.usableBytes, x.memBandwidthBytesPerS, x.bf16DenseFlopsPerS]) {
+        expect(Number.isSafeInteger(v)).toBe(true);
+      }
+      expect(x.usableBytes).toBeLessThanOrEqual(x.vramBytesNominal);
+    }
+  });
+
+  it("uses CASES.md usable memory where given and 0.97 x nominal elsewhere", () => {
+    for (const [n, gib] of Object.entries(CASES_USABLE)) {
+      const g = cat.find(n);
+      expect(g.usableBytes).toBe(Math.round(gib * GIB));
+      expect(g.usableSource).toBe("torch-reported");
+    }
+    const h100 = cat.find("h100");
+    expect(h100.usableSource).toBe("derived");
+    expect(h100.usableBytes).toBe(Math.round(80 * 0.97 * GIB));
+  });
+
+  it("keeps the FP32-accumulate (halved) rate for GeForce and FP16 for T4", () => {
+    expect(cat.find("3090").bf16DenseFlopsPerS).toBe(71e12);
+    expect(cat.find("5090").bf16DenseFlopsPerS).toBe(209.5e12);
+    const t4 = cat.find("t4");
+    expect(t4.bf16DenseFlopsPerS).toBe(65e12);
+    expect(t4.bf16Native).toBe(false);
+    expect(cat.find("A100 80GB PCIe").measuredMatmulFlopsPerS).toBe(252.9e12);
+    expect(cat.find("a100-80gb").measuredMatmulFlopsPerS).toBe(271.2e12);
+  });
+
+  it("has the purchase prices the decision document needs, with sources", () => {
+    expect(cat.find("4090").launchPriceUsd).toBe(1599);
+    expect(cat.find("5090").launchPriceUsd).toBe(1999);
+    expect(cat.find("rtx 5060 ti").launchPriceUsd).toBe(429);
+    expect(cat.find("3090").usedPriceUsd).toMatchObject({ low: 500, high: 800 });
+    const a100 = cat.find("A100 40GB").usedPriceUsd;
+    expect(a100).toMatchObject({ low: 5000, high: 8000, source: "fitlab mission brief, 2026" });
+    for (const g of cat.all()) {
+      expect(g.specSource.length).toBeGreaterThan(0);
+      if (g.launchPriceUsd !== null || g.cloud.length > 0) expect(g.priceSource.length).toBeGreaterThan(0);
+      for (const c of g.cloud) {
+        expect(c.source.length).toBeGreaterThan(0);
+        expect(c.usdPerHour).toBeGreaterThan(0);
+      }
+    }
+    expect(cat.find("3090").cloud).toContainEqual(
+      expect.objectContaining({ provider: "RunPod", usdPerHour: 0.22, kind: "spot", date: "2026-03" }),
+    );
+  });
+
+  it("resolves aliases case- and punctuation-insensitively", () => {
+    expect(cat.find("rtx 5060 ti").name).toBe("GeForce RTX 5060 Ti 16GB");
+    expect(cat.find("5060ti").name).toBe("GeForce RTX 5060 Ti 16GB");
+    expect(cat.find("A100 80GB").name).toBe("NVIDIA A100 80GB SXM4");
+    expect(cat.find("a100-80gb").name).toBe("NVIDIA A100 80GB SXM4");
+    expect(cat.find("4090").name).toBe("GeForce RTX 4090");
+    expect(cat.find("NVIDIA GeForce RTX 4090").name).toBe("GeForce RTX 4090");
+    expect(cat.find("RTX-4090").name).toBe("GeForce RTX 4090");
+    expect(cat.find("h100").name).toBe("NVIDIA H100 80GB SXM5");
+    expect(cat.find("T4").name).toBe("NVIDIA T4");
+    expect(cat.find("Tesla T4").name).toBe("NVIDIA T4");
+    expect(cat.find("GeForce RTX 4080 (16GB)").name).toBe("GeForce RTX 4080 (16GB)");
+    expect(cat.find("geforce rtx 4080 16gb").name).toBe("GeForce RTX 4080 (16GB)");
+    expect(cat.tryFind("no such card")).toBeUndefined();
+  });
+
+  it("suggests the closest names for an unknown GPU", () => {
+    const e = inputError(() => cat.find("rtx 4070"));
+    expect(e.message).toMatch(/^unknown GPU "rtx 4070"; closest: /);
+    expect(e.message).toContain("GeForce RTX 4090");
+    expect(e.message).toContain("GeForce RTX 4080 (16GB)");
+    expect(e.message).not.toContain("\n");
+    const a = inputError(() => cat.find("a100")).message;
+    expect(a).toContain("NVIDIA A100 80GB SXM4");
+    expect(a).toContain("NVIDIA A100 40GB SXM4");
+    expect(a).toContain("NVIDIA A100 80GB PCIe");
+  });
+});
+
+describe("user GPU file", () => {
+  const newCard = `
+gpus:
+  - name: My RTX 3060 12GB
+    aliases: ["3060"]
+    arch: Ampere GA106
+    compute_capability: "8.6"
+    mem_type: GDDR6
+    vram_gib_nominal: 12
+    usable_gib: 11.76
+    usable_source: torch-reported
+    mem_bandwidth_gbps: 360
+    bf16_dense_tflops: 25.4
+    bf16_native: true
+    measured_matmul_tflops: null
+    class: consumer
+    tdp_w: 170
+    launch_date: "2021-02"
+    launch_price_usd: 329
+    used_price_usd: { low: 180, high: 250 }
+    cloud: []
+    spec_source: me
+    price_source: me
+    notes: ""
+  - name: rtx 4090
+    used_price_usd: { low: 1400, high: 1700, source: local shop }
+    cloud:
+      - { provider: Vast, usd_per_hour: 0.31, kind: spot, date: "2026-11", source: vast.ai }
+`;
+
+  it("adds a card and overrides an existing one field by field", () => {
+    const cat = loadGpuCatalog(userFile("ok.yaml", newCard));
+    expect(cat.all().length).toBe(loadGpuCatalog().all().length + 1);
+    const mine = cat.find("3060");
+    expect(mine.name).toBe("My RTX 3060 12GB");
+    expect(mine.usableBytes).toBe(Math.round(11.76 * GIB));
+    const g = cat.find("GeForce RTX 4090");
+    expect(g.usedPriceUsd).toEqual({ low: 1400, high: 1700, source: "local shop" });
+    expect(g.cloud).toEqual([{ provider: "Vast", usdPerHour: 0.31, kind: "spot", date: "2026-11", source: "vast.ai" }]);
+    expect(g.launchPriceUsd).toBe(1599); // untouched fields kept
+    expect(g.bf16DenseFlopsPerS).toBe(165.2e12);
+    // the built-in catalog is not modified
+    expect(loadGpuCatalog().find("4090").usedPriceUsd).toBeNull();
+    expect(loadGpuCatalog().tryFind("3060")).toBeUndefined();
+  });
+
+  it("rejects bad YAML with the file name", () => {
+    const p = userFile("bad-yaml.yaml", "gpus:\n  - name: [unclosed\n");
+    const e = inputError(() => loadGpuCatalog(p));
+    expect(e.message).toContain(p);
+    expect(e.message).toContain("invalid YAML");
+    expect(e.message).not.toContain("\n");
+  });
+
+  it("rejects schema errors with the file name and the path of the first problem", () => {
+    const p = userFile("bad-kind.yaml", `gpus:\n  - name: 4090\n    cloud: [{ provider: X, usd_per_hour: 1, kind: reserved, date: "2026-01", source: s }]\n`);
+    const e = inputError(() => loadGpuCatalog(p));
+    expect(e.message).toContain(p);
+    expect(e.message).toContain("gpus[0]");
+    expect(e.message).toContain("cloud[0].kind");
+
+    const q = userFile("bad-type.yaml", `gpus:\n  - name: t4\n    usable_gib: "lots"\n`);
+    expect(inputError(() => loadGpuCatalog(q)).message).toMatch(/gpus\[0\].*usable_gib/);
+
+    const r = userFile("incomplete.yaml", `gpus:\n  - name: Brand New GPU\n    vram_gib_nominal: 8\n`);
+    expect(inputError(() => loadGpuCatalog(r)).message).toContain("Brand New GPU");
+
+    const s = userFile("typo.yaml", `gpus:\n  - name: t4\n    usable_gb: 14\n`);
+    expect(inputError(() => loadGpuCatalog(s)).message).toContain("usable_gb");
+
+    const t = userFile("no-list.yaml", `- name: t4\n`);
+    expect(inputError(() => loadGpuCatalog(t)).message).toContain(t);
+  });
+
+  it("rejects an alias that already names another GPU, and a missing file", () => {
+    const p = userFile("clash.yaml", `gpus:\n  - name: t4\n    aliases: ["4090"]\n`);
+    expect(inputError(() => loadGpuCatalog(p)).message).toContain('"4090"');
+    const missing = path.join(tmp, "nope.yaml");
+    expect(inputError(() => loadGpuCatalog(missing)).message).toContain(missing);
+  });
+});
