@@ -27,13 +27,15 @@ export interface MemoryContext {
   /** sequence length that sets the peak */
   readonly peakSeqLen: number;
   readonly loraTargets: ReadonlySet<LoraModule>;
+  /** compute capability of the target GPU ("8.9"), when one is named: some library paths depend on it */
+  readonly gpuComputeCapability: string | null;
 }
 
 export const DTYPE_BYTES = { bf16: 2, fp16: 2, fp32: 4 } as const;
 
 const BNB_KBIT = new Set(["bnb-nf4", "bnb-nf4-dq", "bnb-int8"]);
 
-export function makeContext(spec: ModelSpec, workload: Workload, engine: EngineProfile): MemoryContext {
+export function makeContext(spec: ModelSpec, workload: Workload, engine: EngineProfile, gpuComputeCapability: string | null = null): MemoryContext {
   const actBytes = DTYPE_BYTES[workload.computeDtype];
   const training = ["full", "lora", "qlora"].includes(workload.kind);
   const quantizedBase = workload.quant !== "none";
@@ -54,6 +56,7 @@ export function makeContext(spec: ModelSpec, workload: Workload, engine: EngineP
     peakTokens: workload.batch * seq,
     peakSeqLen: seq,
     loraTargets: new Set(workload.lora?.targets ?? []),
+    gpuComputeCapability,
   };
 }
 

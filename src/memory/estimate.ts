@@ -1,6 +1,7 @@
 // Sums the memory terms at each phase of a step and reports the peak. No formula lives here:
 // each term is in its own file; this file only decides which terms coexist at which moment.
 import { engineProfile } from "../engines/profile.js";
+import { legacyTupleKvCache, parseVersions } from "../engines/versions.js";
 import type { Gpu } from "../hardware/gpu.js";
 import type { ModelSpec } from "../spec/types.js";
 import type { Workload } from "../workload/types.js";
@@ -40,6 +41,10 @@ export interface MemoryEstimate {
   readonly highBytes: number;
   /** optimizer state held in host memory by a paged optimizer (may migrate to the GPU when there is room) */
   readonly pagedHostBytes: number;
+  /** the least the run needs on the device: live tensors, the allocator's unavoidable margin and the CUDA
+   *  context. The caching allocator frees cached blocks and retries before it reports OOM
+   *  (c10/cuda/CUDACachingAllocator.cpp), so variable-length fragmentation alone does not fail a run. */
+  readonly minimumDeviceBytes: number;
   readonly warnings: readonly string[];
 }
 
@@ -119,8 +124,9 @@ function inferencePhases(ctx: MemoryContext, gpu: Gpu | undefined, warnings: str
   ];
   if (workload.kind === "inference_decode") {
     const kv = kvCacheBytes(ctx, context);
-    // DynamicCache grows by torch.cat: one layer's old and new cache coexist for a moment
-    const catCopy = engine.kvPreallocContext ? 0 : Math.round(kv / spec.numLayers);
+    // DynamicCache grows by torch.cat: one layer's old and new cache coexist for a moment; the legacy
+    // tuple cache keeps the whole previous cache alive until forward returns
+    const catCopy = engine.kvPreallocContext ? 0 : legacyTupleKvCache(parseVersions(workload.engineVersion)) ? kv : Math.round(kv / spec.numLayers);
     phases.push({
       name: "decode",
       parts: {
@@ -179,7 +185,7 @@ const EMPTY: MemoryComponents = {
 
 export function estimateMemory(spec: ModelSpec, workload: Workload, gpu?: Gpu): MemoryEstimate {
   const engine = engineProfile(workload.engine);
-  const ctx = makeContext(spec, workload, engine);
+  const ctx = makeContext(spec, workload, engine, gpu?.computeCapability ?? null);
   const warnings: string[] = [];
   let phases: Phase[];
   let paged = 0;
@@ -196,8 +202,12 @@ export function estimateMemory(spec: ModelSpec, workload: Workload, gpu?: Gpu): 
   for (const p of phases) if (sum(p.parts) > sum(peak.parts)) peak = p;
   const allocated = Math.round(sum(peak.parts));
   const transient = (peak.parts.activations ?? 0) + (peak.parts.logits_and_loss ?? 0) + (peak.parts.optimizer_step ?? 0) + (ctx.training ? 0 : (peak.parts.kv_cache ?? 0) * 0.1);
-  const margin = peak.name === "preallocated" ? 0 : allocatorMarginBytes(ctx, transient);
   const context = cudaContextBytes(ctx);
+  const fullMargin = peak.name === "preallocated" ? 0 : allocatorMarginBytes(ctx, transient, peak.parts.logits_and_loss ?? 0);
+  const minMargin = peak.name === "preallocated" ? 0 : allocatorMarginBytes(ctx, transient, 0);
+  // on a named card the cache cannot outgrow it: the allocator releases cached blocks under pressure
+  const room = gpu ? Math.max(0, gpu.usableBytes - context - allocated) : Infinity;
+  const margin = Math.min(fullMargin, Math.max(minMargin, room));
   const components: MemoryComponents = { ...EMPTY, ...Object.fromEntries(Object.entries(peak.parts).map(([k, v]) => [k, Math.round(v ?? 0)])), allocator_margin: margin, cuda_context: context };
   const reserved = allocated + margin;
   const device = reserved + context;
@@ -214,6 +224,7 @@ export function estimateMemory(spec: ModelSpec, workload: Workload, gpu?: Gpu): 
     lowBytes: Math.round(allocated * (1 - spread)),
     highBytes: Math.round(device * (1 + spread) + paged),
     pagedHostBytes: paged,
+    minimumDeviceBytes: allocated + minMargin + context,
     warnings,
   };
 }

@@ -3,13 +3,13 @@
 // that report two counters for the same run (fms-acceleration allocated vs nvidia-smi; CASES.md).
 import type { MemoryContext } from "./context.js";
 
-/** Reserved minus allocated: a fixed part plus a share of the transient bytes (activations, logits,
- *  growing KV), larger for variable-length batches whose blocks the allocator cannot reuse. */
-export function allocatorMarginBytes(ctx: MemoryContext, transientBytes: number): number {
+/** Reserved minus allocated: a fixed part, a share of the transient bytes (activations, logits, growing
+ *  KV) for block splitting, and, for variable-length batches, a share of the logits: the largest
+ *  buffers, whose size changes every step, so cached blocks of earlier sizes pile up. */
+export function allocatorMarginBytes(ctx: MemoryContext, transientBytes: number, logitsBytes: number): number {
   const { engine, workload } = ctx;
   const variable = ctx.training && !workload.packed;
-  const fraction = variable ? engine.unpackedFraction : engine.reservedFraction;
-  return Math.round(engine.reservedFixedBytes + fraction * transientBytes);
+  return Math.round(engine.reservedFixedBytes + engine.reservedFraction * transientBytes + (variable ? engine.unpackedFraction * logitsBytes : 0));
 }
 
 /** CUDA context, cuBLAS/cuDNN workspaces and non-PyTorch allocations on the device. */

@@ -1,5 +1,6 @@
 // Term: quantization metadata that lives beside packed weights.
 import type { MemoryContext } from "./context.js";
+import { int8DoubleCopy, parseVersions } from "../engines/versions.js";
 import { quantizableParams } from "./weights.js";
 
 /** Bytes of state per quantized parameter. */
@@ -34,5 +35,7 @@ export function quantStateBytes(ctx: MemoryContext): number {
     const perLayer = ctx.spec.linears.reduce((s, l) => s + (q === "gptq-int4" ? l.inFeatures : l.outFeatures) * 4 * l.copies, 0);
     bytes += perLayer * ctx.spec.numLayers;
   }
+  // old bitsandbytes on pre-Ampere cards also keeps a tiled int8 copy of every weight
+  if (q === "bnb-int8" && int8DoubleCopy(parseVersions(ctx.workload.engineVersion), ctx.gpuComputeCapability)) bytes += quantizableParams(ctx);
   return Math.round(bytes);
 }

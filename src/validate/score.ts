@@ -42,16 +42,17 @@ export interface ValidationReport {
   readonly summary: ValidationSummary;
 }
 
-/** The predicted peak at the counter the case reports. "unknown" is compared with reserved: the
- *  counter a training log most often prints (torch max_memory_reserved), between allocated and nvidia-smi. */
+/** The predicted peak at the counter the case reports. "unknown" (a number whose counter the source does
+ *  not name) is compared with the midpoint of reserved and nvidia-smi: sources print one or the other. */
 export function peakAt(est: MemoryEstimate, metric: Metric): number {
   switch (metric) {
     case "allocated":
     case "active":
       return est.allocatedBytes;
     case "reserved":
-    case "unknown":
       return est.reservedBytes;
+    case "unknown":
+      return Math.round((est.reservedBytes + est.deviceBytes) / 2);
     case "nvidia-smi":
       return est.deviceBytes;
   }
@@ -78,7 +79,7 @@ function caseGpu(c: MeasuredCase): Gpu | null {
 
 /** Decide whether a run fits: device-level peak (reserved + CUDA context) against usable memory. */
 export function fitsOn(est: MemoryEstimate, capacityBytes: number): boolean {
-  return est.deviceBytes <= capacityBytes;
+  return est.minimumDeviceBytes <= capacityBytes;
 }
 
 function scoreCase(c: MeasuredCase): CaseResult {
@@ -93,7 +94,8 @@ function scoreCase(c: MeasuredCase): CaseResult {
   }
   const gpu = caseGpu(c);
   const capacity = c.gpuMemGib !== null ? c.gpuMemGib * GIB : gpu ? gpu.usableBytes : null;
-  const est = estimateMemory(spec, workload, gpu ?? undefined);
+  const capGpu = gpu && capacity !== null ? { ...gpu, usableBytes: capacity } : gpu;
+  const est = estimateMemory(spec, workload, capGpu ?? undefined);
   const predictedGib = c.metric && c.peakGib !== null ? peakAt(est, c.metric) / GIB : est.deviceBytes / GIB;
   const err = c.peakGib !== null && c.metric ? (Math.abs(predictedGib - c.peakGib) / c.peakGib) * 100 : null;
   let tokens: number | null = null;
