@@ -1,0 +1,53 @@
+// `fitlab fit`: the cheapest change that makes an experiment fit, and the longest sequence / largest batch.
+import { Command } from "commander";
+import { findFit, maxBatch, maxSequence } from "../fit/search.js";
+import { loadGpuCatalog } from "../hardware/catalog.js";
+import { resolveModel } from "../spec/catalog.js";
+import { resolveWorkload } from "../workload/resolve.js";
+import { count, gib } from "./format.js";
+import { addWorkloadOptions, workloadInputFromFlags, type WorkloadFlags } from "./options.js";
+import { print } from "./output.js";
+
+export function fitCommand(): Command {
+  const cmd = new Command("fit").description("find the cheapest change that makes an experiment fit a GPU, and the longest sequence / largest batch that fits");
+  addWorkloadOptions(cmd)
+    .option("--json", "print the result object")
+    .action((o: WorkloadFlags & { model: string; gpu: string; gpuFile?: string; json?: boolean }) => {
+      const spec = resolveModel(o.model);
+      const gpu = loadGpuCatalog(o.gpuFile).find(o.gpu);
+      const workload = resolveWorkload(workloadInputFromFlags(o));
+      const r = findFit(spec, workload, gpu);
+      const target = r.cheapest?.workload ?? workload;
+      const training = ["full", "lora", "qlora"].includes(target.kind);
+      const result = {
+        model: spec.name,
+        gpu: gpu.name,
+        fits_as_is: r.fitsAsIs,
+        baseline: { device_bytes: r.baseline.peak.device_bytes, minimum_device_bytes: r.baseline.peak.minimum_device_bytes, usable_bytes: gpu.usableBytes },
+        cheapest: r.cheapest && {
+          changes: r.cheapest.changes,
+          descriptions: r.cheapest.descriptions,
+          cost: r.cheapest.cost,
+          settings: r.cheapest.workload,
+          device_bytes: r.cheapest.estimate.peak.device_bytes,
+          tokens_per_s: r.cheapest.estimate.tokens_per_s,
+        },
+        alternatives: r.singles.slice(1).map((s) => ({ changes: s.changes, cost: s.cost, device_bytes: s.estimate.peak.device_bytes, tokens_per_s: s.estimate.tokens_per_s })),
+        max_seq_len: target.kind === "probe" ? null : maxSequence(spec, target, gpu),
+        max_batch: training || target.kind.startsWith("inference") ? maxBatch(spec, target, gpu) : null,
+      };
+      if (o.json) return print(result, true);
+      const lines: string[] = [];
+      lines.push(`${spec.name} · ${workload.kind} on ${gpu.name} (${gib(gpu.usableBytes)} usable): needs ${gib(r.baseline.peak.minimum_device_bytes)} at least, ${gib(r.baseline.peak.device_bytes)} expected`);
+      if (r.fitsAsIs) lines.push("fits as it is.");
+      else if (r.cheapest) {
+        lines.push(`cheapest change (${r.cheapest.cost === "none" ? "free" : `costs ${r.cheapest.cost}`}): ${r.cheapest.descriptions.join(" + ")}`);
+        lines.push(`  -> ${gib(r.cheapest.estimate.peak.device_bytes)} at ${count(Math.round(r.cheapest.estimate.tokens_per_s))} tokens/s`);
+        for (const s of r.singles.slice(1, 6)) lines.push(`also fits: ${s.descriptions.join(" + ")} (${s.cost}) -> ${gib(s.estimate.peak.device_bytes)}`);
+      } else lines.push("nothing in the ladder makes it fit this card: it needs a bigger GPU or several GPUs.");
+      if (result.max_seq_len !== null) lines.push(`longest sequence that fits${r.cheapest ? " (with the change)" : ""}: ${count(result.max_seq_len)} tokens`);
+      if (result.max_batch !== null) lines.push(`largest micro-batch that fits${r.cheapest ? " (with the change)" : ""}: ${result.max_batch}`);
+      print(lines.join("\n"), false);
+    });
+  return cmd;
+}

@@ -1,0 +1,39 @@
+// The fitlab CLI: a thin adapter over the library. Input errors print one line and exit 2.
+import { Command, CommanderError } from "commander";
+import { FitlabInputError } from "../errors.js";
+import { estimateCommand } from "./estimate.js";
+import { fitCommand } from "./fit.js";
+import { gpusCommand } from "./gpus.js";
+import { modelsCommand } from "./models.js";
+import { validateCommand } from "./validate.js";
+import { extraCommands } from "./registry.js";
+
+export function program(): Command {
+  const p = new Command("fitlab")
+    .description("predict, decide, run and understand LLM experiments on one GPU")
+    .version("0.1.0")
+    .showHelpAfterError("(run with --help for usage)");
+  for (const c of [estimateCommand(), fitCommand(), validateCommand(), gpusCommand(), modelsCommand(), ...extraCommands()]) p.addCommand(c);
+  p.exitOverride();
+  for (const c of p.commands) c.exitOverride();
+  return p;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await program().parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // help and version are successes; commander already printed its message for usage errors
+      return e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help" ? 0 : 2;
+    }
+    if (e instanceof FitlabInputError) {
+      process.stderr.write(`fitlab: ${e.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`fitlab: internal error: ${(e as Error).message}\n`);
+    if (process.env.FITLAB_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,78 @@
+// The planner's one entry point: model + workload + GPU -> the estimate object that the CLI prints with
+// --json and the web server returns. Integer bytes and seconds; formatting happens in the adapters.
+import type { Gpu } from "./hardware/gpu.js";
+import { estimateMemory, type MemoryComponents, type MemoryEstimate } from "./memory/estimate.js";
+import type { ModelSpec } from "./spec/types.js";
+import { estimateTime, type TimeEstimate } from "./time/throughput.js";
+import type { Workload } from "./workload/types.js";
+
+export interface Estimate {
+  readonly model: string;
+  readonly gpu: string;
+  readonly gpu_usable_bytes: number;
+  readonly workload: Workload;
+  readonly peak: {
+    readonly allocated_bytes: number;
+    readonly reserved_bytes: number;
+    readonly device_bytes: number;
+    readonly low_bytes: number;
+    readonly high_bytes: number;
+    readonly minimum_device_bytes: number;
+    readonly phase: MemoryEstimate["peakPhase"];
+  };
+  readonly components: MemoryComponents;
+  readonly paged_host_bytes: number;
+  readonly fits: boolean;
+  /** usable bytes left on the card at the peak (negative: short by that much) */
+  readonly headroom_bytes: number;
+  readonly tokens_per_s: number;
+  readonly step_seconds: number;
+  /** seconds for `datasetTokens` x epochs, when given */
+  readonly total_seconds: number | null;
+  readonly bottleneck: TimeEstimate["bottleneck"];
+  readonly flops_per_token: number;
+  readonly prefill_seconds: number;
+  readonly decode_tokens_per_s: number;
+  readonly warnings: readonly string[];
+}
+
+export interface EstimateOptions {
+  /** training: tokens per epoch x epochs; inference: number of requests is folded in by the caller */
+  readonly datasetTokens?: number;
+}
+
+export function estimate(spec: ModelSpec, workload: Workload, gpu: Gpu, opts: EstimateOptions = {}): Estimate {
+  const mem = estimateMemory(spec, workload, gpu);
+  const time = estimateTime(spec, workload, gpu);
+  const fits = mem.minimumDeviceBytes <= gpu.usableBytes;
+  const total = opts.datasetTokens !== undefined && time.tokensPerS > 0 ? Math.round(opts.datasetTokens / time.tokensPerS) : null;
+  const warnings = [...mem.warnings];
+  if (workload.computeDtype === "bf16" && !gpu.bf16Native) warnings.push(`${gpu.name} has no native bf16: use fp16 (bf16 runs emulated and slow)`);
+  return {
+    model: spec.name,
+    gpu: gpu.name,
+    gpu_usable_bytes: gpu.usableBytes,
+    workload,
+    peak: {
+      allocated_bytes: mem.allocatedBytes,
+      reserved_bytes: mem.reservedBytes,
+      device_bytes: mem.deviceBytes,
+      low_bytes: mem.lowBytes,
+      high_bytes: mem.highBytes,
+      minimum_device_bytes: mem.minimumDeviceBytes,
+      phase: mem.peakPhase,
+    },
+    components: mem.components,
+    paged_host_bytes: mem.pagedHostBytes,
+    fits,
+    headroom_bytes: gpu.usableBytes - (fits ? mem.deviceBytes : mem.minimumDeviceBytes),
+    tokens_per_s: Math.round(time.tokensPerS * 10) / 10,
+    step_seconds: Math.round(time.stepSeconds * 1000) / 1000,
+    total_seconds: total,
+    bottleneck: time.bottleneck,
+    flops_per_token: Math.round(time.flopsPerToken),
+    prefill_seconds: Math.round(time.prefillSeconds * 1000) / 1000,
+    decode_tokens_per_s: Math.round(time.decodeTokensPerS * 10) / 10,
+    warnings,
+  };
+}
