@@ -53,10 +53,12 @@ interface Phase {
   readonly parts: Partial<Record<keyof MemoryComponents, number>>;
 }
 
-function sum(parts: Phase["parts"]): number {
-  let s = 0;
-  for (const v of Object.values(parts)) s += v ?? 0;
-  return s;
+/** Sum of the live-tensor terms of a phase (context and margin are added after the peak is chosen). */
+function sum(p: Phase["parts"]): number {
+  return (
+    (p.weights ?? 0) + (p.quant_state ?? 0) + (p.adapters ?? 0) + (p.gradients ?? 0) + (p.optimizer_state ?? 0) +
+    (p.optimizer_step ?? 0) + (p.activations ?? 0) + (p.logits_and_loss ?? 0) + (p.kv_cache ?? 0)
+  );
 }
 
 function trainingPhases(ctx: MemoryContext): { phases: Phase[]; paged: number } {
@@ -66,28 +68,27 @@ function trainingPhases(ctx: MemoryContext): { phases: Phase[]; paged: number } 
   const shard = (b: number) => Math.round(b / n);
   const opt = optimizerMemory(ctx);
   const grads = gradientsBytes(ctx);
-  const staticParts = {
-    weights: shard(weightsBytes(ctx)),
-    quant_state: shard(quantStateBytes(ctx)),
-    adapters: shard(adapterBytes(ctx)),
-    optimizer_state: shard(opt.stateBytes),
-  };
+  const weights = shard(weightsBytes(ctx));
+  const quant_state = shard(quantStateBytes(ctx));
+  const adapters = shard(adapterBytes(ctx));
+  const optimizer_state = shard(opt.stateBytes);
   // gradients stay alive across micro-batches when accumulating; DDP keeps bucketed copies too
   const ddpCopy = workload.sharding === "ddp" && workload.nGpus > 1 ? grads : 0;
   const persistentGrads = (workload.gradAccum > 1 && !workload.optimizerInBackward ? shard(grads) : 0) + ddpCopy;
   const act = activationMemory(ctx);
   const logits = trainingLogitsBytes(ctx);
   // FSDP all-gathers one layer's full parameters for compute (and prefetches the next)
-  const gathered = n > 1 ? (2 * staticParts.weights * n) / ctx.spec.numLayers : 0;
+  const gathered = n > 1 ? (2 * weights * n) / ctx.spec.numLayers : 0;
+  const phase = (name: Phase["name"], gradients: number, activations: number, logits_and_loss: number, optimizer_step: number): Phase => ({
+    name,
+    parts: { weights, quant_state, adapters, gradients, optimizer_state, optimizer_step, activations, logits_and_loss, kv_cache: 0 },
+  });
   return {
     paged: shard(opt.pagedBytes),
     phases: [
-      { name: "forward-backward", parts: { ...staticParts, gradients: persistentGrads, activations: act.atLossBytes + gathered, logits_and_loss: logits } },
-      {
-        name: "recompute",
-        parts: { ...staticParts, gradients: Math.max(persistentGrads, workload.optimizerInBackward ? grads : Math.round(shard(grads) / 2)), activations: act.recomputeBytes + gathered },
-      },
-      { name: "optimizer-step", parts: { ...staticParts, gradients: shard(grads) + ddpCopy, optimizer_step: shard(opt.stepTempBytes) } },
+      phase("forward-backward", persistentGrads, act.atLossBytes + gathered, logits, 0),
+      phase("recompute", Math.max(persistentGrads, workload.optimizerInBackward ? grads : Math.round(shard(grads) / 2)), act.recomputeBytes + gathered, 0, 0),
+      phase("optimizer-step", shard(grads) + ddpCopy, 0, 0, shard(opt.stepTempBytes)),
     ],
   };
 }
@@ -169,20 +170,6 @@ function extractionPhases(ctx: MemoryContext): Phase[] {
   return [{ name: "forward", parts: { activations: samples * width * 4, adapters: head, optimizer_state: 2 * head, gradients: head } }];
 }
 
-const EMPTY: MemoryComponents = {
-  weights: 0,
-  quant_state: 0,
-  adapters: 0,
-  gradients: 0,
-  optimizer_state: 0,
-  optimizer_step: 0,
-  activations: 0,
-  logits_and_loss: 0,
-  kv_cache: 0,
-  cuda_context: 0,
-  allocator_margin: 0,
-};
-
 export function estimateMemory(spec: ModelSpec, workload: Workload, gpu?: Gpu): MemoryEstimate {
   const engine = engineProfile(workload.engine);
   const ctx = makeContext(spec, workload, engine, gpu?.computeCapability ?? null);
@@ -199,8 +186,15 @@ export function estimateMemory(spec: ModelSpec, workload: Workload, gpu?: Gpu): 
     phases = extractionPhases(ctx);
   }
   let peak = phases[0]!;
-  for (const p of phases) if (sum(p.parts) > sum(peak.parts)) peak = p;
-  const allocated = Math.round(sum(peak.parts));
+  let allocated = sum(peak.parts);
+  for (let i = 1; i < phases.length; i++) {
+    const total = sum(phases[i]!.parts);
+    if (total > allocated) {
+      peak = phases[i]!;
+      allocated = total;
+    }
+  }
+  allocated = Math.round(allocated);
   const transient = (peak.parts.activations ?? 0) + (peak.parts.logits_and_loss ?? 0) + (peak.parts.optimizer_step ?? 0) + (ctx.training ? 0 : (peak.parts.kv_cache ?? 0) * 0.1);
   const context = cudaContextBytes(ctx);
   const fullMargin = peak.name === "preallocated" ? 0 : allocatorMarginBytes(ctx, transient, peak.parts.logits_and_loss ?? 0);
@@ -208,7 +202,21 @@ export function estimateMemory(spec: ModelSpec, workload: Workload, gpu?: Gpu): 
   // on a named card the cache cannot outgrow it: the allocator releases cached blocks under pressure
   const room = gpu ? Math.max(0, gpu.usableBytes - context - allocated) : Infinity;
   const margin = Math.min(fullMargin, Math.max(minMargin, room));
-  const components: MemoryComponents = { ...EMPTY, ...Object.fromEntries(Object.entries(peak.parts).map(([k, v]) => [k, Math.round(v ?? 0)])), allocator_margin: margin, cuda_context: context };
+  const r = (v: number | undefined) => Math.round(v ?? 0);
+  const pp = peak.parts;
+  const components: MemoryComponents = {
+    weights: r(pp.weights),
+    quant_state: r(pp.quant_state),
+    adapters: r(pp.adapters),
+    gradients: r(pp.gradients),
+    optimizer_state: r(pp.optimizer_state),
+    optimizer_step: r(pp.optimizer_step),
+    activations: r(pp.activations),
+    logits_and_loss: r(pp.logits_and_loss),
+    kv_cache: r(pp.kv_cache),
+    cuda_context: context,
+    allocator_margin: margin,
+  };
   const reserved = allocated + margin;
   const device = reserved + context;
   if (paged > 0) warnings.push("paged optimizer: its states live in CPU-backed unified memory; the GPU peak grows toward the card's capacity when there is room");
