@@ -1,6 +1,6 @@
 // Engine profiles (data/engines.yaml) resolved into one read-only type. Loaded once and cached.
 import fs from "node:fs";
-import { parse } from "yaml";
+import { parseYamlCached } from "../data/yaml-cache.js";
 import { z } from "zod";
 import { FitlabInputError } from "../errors.js";
 import type { LossImpl } from "../workload/types.js";
@@ -105,7 +105,7 @@ export function loadEngineProfiles(path: string | URL = new URL("../../data/engi
   } catch {
     throw new FitlabInputError(`cannot read engine profiles at ${String(path)}`);
   }
-  const parsed = fileSchema.safeParse(parse(text));
+  const parsed = fileSchema.safeParse(parseYamlCached(text));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new FitlabInputError(`engine profiles ${String(path)}: ${issue?.path.join(".")}: ${issue?.message}`);

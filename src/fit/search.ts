@@ -13,6 +13,8 @@ export interface Change {
   /** what the learner gives up: "none", "time", "quality" or "experiment" (it is no longer the same run) */
   readonly cost: "none" | "time" | "quality" | "experiment";
   readonly description: string;
+  /** the workload setting it changes, when that is a plan sweep parameter (batch, rank, seq) */
+  readonly touches?: string;
   readonly apply: (w: Workload) => Workload | null;
 }
 
@@ -23,8 +25,8 @@ export const CHANGES: readonly Change[] = [
   { id: "chunked-loss", cost: "none", description: "chunked cross-entropy (no full fp32 logits)", apply: (w) => (training(w) && w.loss === "standard" ? { ...w, loss: "chunked" } : null) },
   { id: "fused-loss", cost: "none", description: "fused linear cross-entropy (Liger / Cut Cross-Entropy)", apply: (w) => (training(w) && w.loss !== "fused-linear-ce" ? { ...w, loss: "fused-linear-ce" } : null) },
   { id: "flash-attention", cost: "none", description: "SDPA/FlashAttention instead of eager attention", apply: (w) => (w.attn === "eager" && w.kind !== "attention_extract" ? { ...w, attn: "sdpa" } : null) },
-  { id: "halve-batch", cost: "time", description: "half the micro-batch, twice the gradient accumulation (same effective batch)", apply: (w) => (training(w) && w.batch > 1 ? { ...w, batch: Math.ceil(w.batch / 2), gradAccum: w.gradAccum * 2 } : null) },
-  { id: "batch-1", cost: "time", description: "micro-batch 1 with gradient accumulation (same effective batch)", apply: (w) => (training(w) && w.batch > 2 ? { ...w, batch: 1, gradAccum: w.gradAccum * w.batch } : null) },
+  { id: "halve-batch", cost: "time", touches: "batch", description: "half the micro-batch, twice the gradient accumulation (same effective batch)", apply: (w) => (training(w) && w.batch > 1 ? { ...w, batch: Math.ceil(w.batch / 2), gradAccum: w.gradAccum * 2 } : null) },
+  { id: "batch-1", cost: "time", touches: "batch", description: "micro-batch 1 with gradient accumulation (same effective batch)", apply: (w) => (training(w) && w.batch > 2 ? { ...w, batch: 1, gradAccum: w.gradAccum * w.batch } : null) },
   { id: "grad-checkpointing", cost: "time", description: "gradient checkpointing (recompute each layer in backward, ~+30% time)", apply: (w) => (training(w) && w.gradCkpt === "none" ? { ...w, gradCkpt: "full" } : null) },
   { id: "offload-checkpointing", cost: "time", description: "checkpointing with activations offloaded to CPU", apply: (w) => (training(w) && w.gradCkpt !== "offload" ? { ...w, gradCkpt: "offload" } : null) },
   { id: "adamw-8bit", cost: "quality", description: "8-bit AdamW (bitsandbytes)", apply: (w) => (training(w) && (w.optimizer === "adamw" || w.optimizer === "adamw-fused") ? { ...w, optimizer: "adamw8bit" } : null) },
@@ -32,8 +34,8 @@ export const CHANGES: readonly Change[] = [
   { id: "optimizer-in-backward", cost: "none", description: "optimizer step fused into backward (no gradient buffer)", apply: (w) => (w.kind === "full" && !w.optimizerInBackward && w.gradAccum === 1 ? { ...w, optimizerInBackward: true } : null) },
   { id: "lora", cost: "experiment", description: "LoRA (rank 16, all linear layers) instead of full fine-tuning", apply: (w) => (w.kind === "full" ? { ...w, kind: "lora", lora: { rank: 16, alpha: 32, targets: parseLoraTargets("all-linear"), dropout: 0 }, optimizerInBackward: false } : null) },
   { id: "qlora", cost: "experiment", description: "QLoRA: 4-bit NF4 base (double quantization) with LoRA adapters", apply: (w) => (w.kind === "lora" || w.kind === "full" ? { ...w, kind: "qlora", quant: "bnb-nf4-dq", lora: w.lora ?? { rank: 16, alpha: 32, targets: parseLoraTargets("all-linear"), dropout: 0 }, gradCkpt: w.gradCkpt === "none" ? "full" : w.gradCkpt, optimizerInBackward: false } : null) },
-  { id: "rank-8", cost: "quality", description: "LoRA rank 8", apply: (w) => (w.lora && w.lora.rank > 8 ? { ...w, lora: { ...w.lora, rank: 8, alpha: 16 } } : null) },
-  { id: "half-sequence", cost: "experiment", description: "half the sequence length", apply: (w) => (training(w) && w.seqLen > 256 ? { ...w, seqLen: Math.floor(w.seqLen / 2) } : w.kind !== "probe" && !training(w) && w.seqLen > 256 ? halveInference(w) : null) },
+  { id: "rank-8", cost: "quality", touches: "rank", description: "LoRA rank 8", apply: (w) => (w.lora && w.lora.rank > 8 ? { ...w, lora: { ...w.lora, rank: 8, alpha: 16 } } : null) },
+  { id: "half-sequence", cost: "experiment", touches: "seq", description: "half the sequence length", apply: (w) => (training(w) && w.seqLen > 256 ? { ...w, seqLen: Math.floor(w.seqLen / 2) } : w.kind !== "probe" && !training(w) && w.seqLen > 256 ? halveInference(w) : null) },
   { id: "per-layer-capture", cost: "time", description: "capture attention maps one layer at a time", apply: (w) => (w.kind === "attention_extract" && w.attentionCapture === "all-layers" ? { ...w, attentionCapture: "per-layer" } : null) },
 ];
 
@@ -66,7 +68,13 @@ const COST_RANK = { none: 0, time: 1, quality: 2, experiment: 3 } as const;
 
 const fitsOn = (spec: ModelSpec, w: Workload, gpu: Gpu) => estimateMemory(spec, w, gpu).minimumDeviceBytes <= gpu.usableBytes;
 
-export function findFit(spec: ModelSpec, workload: Workload, gpu: Gpu): FitResult {
+export interface FitSearchOptions {
+  /** which changes may be tried (the decision keeps the experiment what it is: no "experiment" changes) */
+  readonly allow?: (c: Change) => boolean;
+}
+
+export function findFit(spec: ModelSpec, workload: Workload, gpu: Gpu, opts: FitSearchOptions = {}): FitResult {
+  const changes = opts.allow ? CHANGES.filter(opts.allow) : CHANGES;
   const baseline = estimate(spec, workload, gpu);
   const option = (ids: Change[], w: Workload): FitOption => ({
     changes: ids.map((c) => c.id),
@@ -77,7 +85,7 @@ export function findFit(spec: ModelSpec, workload: Workload, gpu: Gpu): FitResul
   });
   if (baseline.fits) return { fitsAsIs: true, baseline, cheapest: null, singles: [] };
   const singles: FitOption[] = [];
-  for (const c of CHANGES) {
+  for (const c of changes) {
     const w = c.apply(workload);
     if (w && fitsOn(spec, w, gpu)) singles.push(option([c], w));
   }
@@ -88,7 +96,7 @@ export function findFit(spec: ModelSpec, workload: Workload, gpu: Gpu): FitResul
   let w = workload;
   const applied: Change[] = [];
   for (let round = 0; round < 4; round++) {
-    for (const c of CHANGES) {
+    for (const c of changes) {
       const next = c.apply(w);
       if (!next) continue;
       // keep a change only if it lowers the peak

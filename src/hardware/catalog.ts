@@ -1,6 +1,7 @@
 // The GPU catalog: data/gpus.yaml (hand-normalised once from the research tables), validated with zod,
 // resolved into integer-unit Gpu records, optionally merged with a user YAML file of the same shape.
 import { readFileSync } from "node:fs";
+import { parseYamlCached } from "../data/yaml-cache.js";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { FitlabInputError } from "../errors.js";
@@ -200,7 +201,7 @@ let builtinCatalog: GpuCatalog | undefined;
 function loadBuiltinEntries(): readonly GpuEntry[] {
   if (builtinEntries) return builtinEntries;
   // The built-in file ships with fitlab: a problem here is a bug, not user input, so plain Error.
-  const data: unknown = parseYaml(readFileSync(BUILTIN_URL, "utf8"));
+  const data: unknown = parseYamlCached(readFileSync(BUILTIN_URL, "utf8"));
   const parsed = builtinFileSchema.safeParse(data);
   if (!parsed.success) throw new Error(`built-in ${BUILTIN_URL.pathname}: ${firstIssue(parsed.error, data)}`);
   for (const e of parsed.data.gpus) {

@@ -3,7 +3,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { parse } from "yaml";
+import { parseYamlCached } from "../data/yaml-cache.js";
 import { z } from "zod";
 import { FitlabInputError } from "../errors.js";
 import { specFromConfig } from "./config.js";
@@ -30,7 +30,7 @@ let entries: readonly CatalogEntry[] | null = null;
 const specCache = new Map<string, ModelSpec>();
 
 export function catalogEntries(): readonly CatalogEntry[] {
-  entries ??= indexSchema.parse(parse(fs.readFileSync(path.join(MODELS_DIR, "index.yaml"), "utf8"))).models;
+  entries ??= indexSchema.parse(parseYamlCached(fs.readFileSync(path.join(MODELS_DIR, "index.yaml"), "utf8"))).models;
   return entries;
 }
 

@@ -1,0 +1,48 @@
+// `fitlab burst EXPERIMENT`: a SkyPilot task that runs one plan experiment on the cheapest cloud GPU that fits it.
+import path from "node:path";
+import { Command } from "commander";
+import { renderSkypilotTask, SKYPILOT_KNOWN_GPUS } from "../burst/skypilot.js";
+import { feasibilityCell } from "../decide/feasibility.js";
+import { hardwareOptions } from "../decide/options.js";
+import { FitlabInputError } from "../errors.js";
+import { DEFAULT_PLAN_PATH } from "../plan/load.js";
+import { decisionInputs, type DecideFlags } from "./decide.js";
+import { writeOut } from "./write.js";
+
+export function burstCommand(): Command {
+  return new Command("burst")
+    .description("write a SkyPilot task YAML that runs one plan experiment on the cheapest cloud GPU that fits it")
+    .argument("<experiment>", "experiment key (TRACK.ID, e.g. S.qlora-70b) or id")
+    .option("--plan <file>", "lab plan (default: the built-in plan)")
+    .option("--gpu-file <yaml>", "extra or overriding GPUs")
+    .option("--prices <yaml>", "cloud offers overriding the catalog")
+    .option("--spot", "allow spot instances (managed job with recovery)")
+    .option("--disk <gb>", "disk size in GB", "200")
+    .option("--out <file>", "write the YAML to a file")
+    .action((key: string, o: DecideFlags & { spot?: boolean; disk: string; out?: string }) => {
+      const input = decisionInputs(o);
+      const ex = input.plan.experiments.find((e) => e.key === key || e.id === key);
+      if (!ex) throw new FitlabInputError(`no experiment "${key}" in ${input.plan.file}; known: ${input.plan.experiments.map((e) => e.key).join(", ")}`);
+      if (ex.cpuOnly) throw new FitlabInputError(`${ex.key} runs on the CPU: nothing to burst`);
+      const disk = Number(o.disk);
+      if (!Number.isInteger(disk) || disk < 50 || disk > 10000) throw new FitlabInputError(`--disk must be a whole number of GB from 50 to 10000, got "${o.disk}"`);
+      const options = hardwareOptions(input.catalog, input.current, input.book).filter((x) => x.kind === "cloud" && SKYPILOT_KNOWN_GPUS.includes(x.gpu.name));
+      const cells = options.map((opt) => ({ opt, cell: feasibilityCell(ex, opt, input.book.assumptions) })).filter((c) => c.cell.fits);
+      if (cells.length === 0) throw new FitlabInputError(`no cloud GPU in the catalog fits ${ex.key}`);
+      cells.sort((a, b) => a.cell.cost_usd - b.cell.cost_usd);
+      const { opt, cell } = cells[0]!;
+      const planFile = o.plan ? path.relative(process.cwd(), path.resolve(o.plan)) : path.relative(path.resolve(DEFAULT_PLAN_PATH, "../../.."), DEFAULT_PLAN_PATH);
+      const yaml = renderSkypilotTask({
+        experiment: ex.key,
+        gpuName: opt.gpu.name,
+        gpuCount: cell.settings.gpus || 1,
+        useSpot: o.spot ?? false,
+        diskGb: disk,
+        fitlabCommand: `npx fitlab run ${ex.key} --plan ${planFile}`,
+        planFile,
+        estimatedHours: Math.max(cell.seconds / 3600, 0.01) + input.book.assumptions.cloudSetupHoursPerRun,
+        usdPerHour: opt.cloud!.usdPerHour,
+      });
+      writeOut(yaml, o.out);
+    });
+}

@@ -1,0 +1,82 @@
+// `fitlab decide`: the hardware decision document for a lab plan (built-in default when none is given).
+import { Command } from "commander";
+import { decide, type Decision, type DecisionInput } from "../decide/decision.js";
+import { detectGpu, loadPriceBook } from "../decide/options.js";
+import { FitlabInputError } from "../errors.js";
+import { loadGpuCatalog } from "../hardware/catalog.js";
+import type { Gpu } from "../hardware/gpu.js";
+import { DEFAULT_PLAN_PATH, loadPlan } from "../plan/load.js";
+import { renderHtml } from "../report/html.js";
+import { renderMarkdown } from "../report/markdown.js";
+import { numArg } from "./options.js";
+import { writeOut } from "./write.js";
+
+export const FALLBACK_GPU = "GeForce RTX 5060 Ti 16GB";
+
+export interface DecideFlags {
+  plan?: string;
+  gpu?: string;
+  gpuFile?: string;
+  prices?: string;
+  horizonMonths?: string;
+  utilization?: string;
+  electricity?: string;
+}
+
+/** Shared by decide and burst: load the plan, the catalogs and the current card. */
+export function decisionInputs(o: DecideFlags): DecisionInput {
+  const plan = loadPlan(o.plan ?? DEFAULT_PLAN_PATH);
+  const catalog = loadGpuCatalog(o.gpuFile);
+  const book = loadPriceBook(o.prices);
+  let current: Gpu;
+  let currentSource: DecisionInput["currentSource"];
+  const detected = o.gpu ? null : detectGpu(catalog);
+  if (o.gpu) [current, currentSource] = [catalog.find(o.gpu), "--gpu"];
+  else if (detected) [current, currentSource] = [detected, "nvidia-smi"];
+  else if (plan.currentGpu) [current, currentSource] = [catalog.find(plan.currentGpu), "plan"];
+  else [current, currentSource] = [catalog.find(FALLBACK_GPU), "default"];
+  const horizonMonths = numArg("--horizon-months", o.horizonMonths, 1, 240);
+  const utilization = numArg("--utilization", o.utilization, 0.001, 1);
+  const electricityUsdPerKwh = numArg("--electricity", o.electricity, 0, 5);
+  return {
+    plan,
+    catalog,
+    current,
+    currentSource,
+    book,
+    ...(horizonMonths !== undefined ? { horizonMonths } : {}),
+    ...(utilization !== undefined ? { utilization } : {}),
+    ...(electricityUsdPerKwh !== undefined ? { electricityUsdPerKwh } : {}),
+  };
+}
+
+export function render(d: Decision, format: string): string {
+  switch (format) {
+    case "md":
+      return renderMarkdown(d);
+    case "json":
+      return JSON.stringify(d, null, 2);
+    case "html":
+      return renderHtml(d);
+    default:
+      throw new FitlabInputError(`--format must be md, json or html, got "${format}"`);
+  }
+}
+
+export function decideCommand(): Command {
+  return new Command("decide")
+    .description("write the hardware decision document for a lab plan: feasibility, costs, recommendation, triggers")
+    .option("--plan <file>", "lab plan (YAML); default: the built-in learner's lab")
+    .option("--gpu <name>", "what if the current card were this one (default: nvidia-smi, else the plan's, else RTX 5060 Ti 16GB)")
+    .option("--gpu-file <yaml>", "extra or overriding GPUs")
+    .option("--prices <yaml>", "purchase prices, cloud offers and assumptions overriding data/prices.yaml")
+    .option("--horizon-months <n>", "planning horizon in months")
+    .option("--utilization <u>", "busy share of the current card (0-1); scales the plan's core work to match")
+    .option("--electricity <usd>", "electricity price, USD per kWh")
+    .option("--format <f>", "md, json or html", "md")
+    .option("--out <file>", "write to a file instead of stdout")
+    .action((o: DecideFlags & { format: string; out?: string }) => {
+      if (!["md", "json", "html"].includes(o.format)) throw new FitlabInputError(`--format must be md, json or html, got "${o.format}"`);
+      writeOut(render(decide(decisionInputs(o)), o.format), o.out);
+    });
+}

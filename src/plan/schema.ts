@@ -1,0 +1,56 @@
+// Lab-plan format (YAML): tracks -> experiments. An experiment names a workload exactly as the planner
+// takes it, its data size, its repetitions (a sweep or a run count) and whether the runs may overlap.
+import { z } from "zod";
+
+export const dataSchema = z
+  .object({
+    tokens: z.number().int().positive().max(1e13).optional(),
+    epochs: z.number().positive().max(1000).optional(),
+    prompts: z.number().int().positive().max(1e10).optional(),
+  })
+  .strict();
+
+export const sweepSchema = z
+  .object({
+    param: z.string().min(1),
+    values: z.array(z.union([z.number(), z.string()])).min(1).max(1000),
+  })
+  .strict();
+
+export const experimentSchema = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9][\w.-]*$/, "use letters, digits, '.', '-' or '_'"),
+    title: z.string().optional(),
+    model: z.string().optional(),
+    workload: z.record(z.string(), z.unknown()).optional(),
+    data: dataSchema.optional(),
+    runs: z.number().int().positive().max(10000).optional(),
+    sweep: sweepSchema.optional(),
+    parallel: z.boolean().optional(),
+    cpu: z.boolean().optional(),
+    cpu_hours: z.number().min(0).max(1e5).optional(),
+    note: z.string().optional(),
+  })
+  .strict();
+
+export const trackSchema = z
+  .object({
+    id: z.string().min(1),
+    name: z.string().min(1),
+    stretch: z.boolean().optional(),
+    experiments: z.array(experimentSchema).min(1),
+  })
+  .strict();
+
+export const planSchema = z
+  .object({
+    fitlab_plan: z.literal(1),
+    name: z.string().min(1),
+    current_gpu: z.string().optional(),
+    cycle_months: z.number().positive().max(120).optional(),
+    tracks: z.array(trackSchema).min(1),
+  })
+  .strict();
+
+export type RawPlan = z.infer<typeof planSchema>;
+export type RawExperiment = z.infer<typeof experimentSchema>;
