@@ -22,7 +22,8 @@ export function program(): Command {
 export async function main(argv: string[]): Promise<number> {
   try {
     await program().parseAsync(argv);
-    return 0;
+    // a command may set a non-zero exit code after printing its findings (plan check)
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof CommanderError) {
       // help and version are successes; commander already printed its message for usage errors

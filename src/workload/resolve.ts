@@ -89,7 +89,9 @@ export function resolveWorkload(input: WorkloadInput): Workload {
   const parsed = workloadInputSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new FitlabInputError(`bad workload setting ${issue.path.join(".") || "(input)"}: ${issue.message}`);
+    const key = issue.path.join(".");
+    const got = key ? (input as Record<string, unknown>)[key] : undefined;
+    throw new FitlabInputError(`bad workload setting ${key || "(input)"}${got !== undefined ? ` = ${JSON.stringify(got)}` : ""}: ${issue.message.replace(/^Invalid input: /, "")}`);
   }
   const i = parsed.data;
   const kind = i.kind;

@@ -1,0 +1,99 @@
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+
+const BIN = fileURLToPath(new URL("../../bin/fitlab.js", import.meta.url));
+const BROKEN = fileURLToPath(new URL("../fixtures/plans/broken.yaml", import.meta.url));
+const run = (...args: string[]) => {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", env: { ...process.env, FITLAB_NO_NVIDIA_SMI: "1" } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+};
+
+describe("fitlab decide (CLI)", () => {
+  it("prints the Markdown document with no arguments", () => {
+    const r = run("decide");
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^# Hardware decision/);
+    expect(r.out).toContain("Recommendation: stay, and burst to the cloud");
+  });
+  it("--format json prints the object; --gpu changes the current card", () => {
+    const r = run("decide", "--format", "json", "--gpu", "NVIDIA A100 80GB SXM4");
+    const d = JSON.parse(r.out);
+    expect(d.current_gpu).toBe("NVIDIA A100 80GB SXM4");
+    const full = d.experiments.find((e: { name: string }) => e.name === "full-ft-7b");
+    expect(full.options[0].fits).toBe(true);
+  });
+  it("--out writes the HTML file", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fitlab-"));
+    const f = path.join(dir, "decision.html");
+    const r = run("decide", "--format", "html", "--out", f);
+    expect(r.code).toBe(0);
+    expect(fs.readFileSync(f, "utf8")).toContain("<svg");
+  });
+  const bad: [string, string[], RegExp][] = [
+    ["an unknown GPU", ["decide", "--gpu", "Voodoo 5"], /unknown GPU "Voodoo 5"/],
+    ["an absurd electricity price", ["decide", "--electricity", "-1"], /--electricity must be between 0 and 5/],
+    ["an absurd horizon", ["decide", "--horizon-months", "9999"], /--horizon-months must be between 1 and 240/],
+    ["a bad format", ["decide", "--format", "pdf"], /--format must be md, json or html/],
+    ["a broken plan", ["decide", "--plan", BROKEN], /has 4 problems; line 12/],
+  ];
+  for (const [what, args, msg] of bad) {
+    it(`rejects ${what} with one line and exit 2`, () => {
+      const r = run(...args);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(msg);
+      expect(r.err.trim().split("\n")).toHaveLength(1);
+    });
+  }
+  it("rejects absurd prices in a prices file", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fitlab-"));
+    const f = path.join(dir, "prices.yaml");
+    fs.writeFileSync(f, "buy:\n  - gpu: GeForce RTX 4090\n    condition: new\n    price_usd: -5\n    source: me\n");
+    const r = run("decide", "--prices", f);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/buy.0.price_usd/);
+  });
+});
+
+describe("fitlab plan check", () => {
+  it("lists every problem of a broken plan with its line, exit 2", () => {
+    const r = run("plan", "check", BROKEN);
+    expect(r.code).toBe(2);
+    const lines = r.err.trim().split("\n");
+    expect(lines).toHaveLength(5);
+    expect(lines[0]).toMatch(/broken.yaml:12: .*unknown model/);
+    expect(lines[4]).toBe("4 problems");
+  });
+  it("accepts the built-in plan", () => {
+    const r = run("plan", "check");
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/ok, 18 experiments in 4 tracks/);
+  });
+});
+
+describe("fitlab burst", () => {
+  it("writes a SkyPilot task for the cheapest cloud GPU that fits the 70B QLoRA", () => {
+    const r = run("burst", "S.qlora-70b");
+    expect(r.code).toBe(0);
+    const t = parse(r.out);
+    expect(t.name).toMatch(/^[a-z][a-z0-9-]*$/);
+    expect(t.resources.accelerators).toMatch(/^(A100-80GB|H100|H200|L40S):1$/);
+    expect(typeof t.resources.use_spot).toBe("boolean");
+    expect(t.resources.autostop.idle_minutes).toBeGreaterThan(0);
+    expect(t.setup).toContain("npm ci");
+    expect(t.run).toContain("fitlab run S.qlora-70b");
+  });
+  it("asks for four GPUs for the multi-GPU experiment", () => {
+    const t = parse(run("burst", "S.multi-gpu", "--spot").out);
+    expect(t.resources.accelerators).toMatch(/:4$/);
+    expect(t.resources.use_spot).toBe(true);
+  });
+  it("rejects an unknown experiment and a CPU-only one", () => {
+    expect(run("burst", "Z.nothing").err).toMatch(/no experiment "Z.nothing"/);
+    expect(run("burst", "A.loss-curves").err).toMatch(/runs on the CPU/);
+  });
+});
