@@ -2,6 +2,7 @@
 const GIB = 2 ** 30;
 
 export function gib(bytes: number, digits = 2): string {
+  if (bytes > 0 && bytes < GIB / 10) return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
   return `${(bytes / GIB).toFixed(digits)} GiB`;
 }
 

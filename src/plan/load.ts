@@ -9,7 +9,8 @@ import { resolveModel } from "../spec/catalog.js";
 import type { ModelSpec } from "../spec/types.js";
 import { resolveWorkload, workloadInputSchema, type WorkloadInput } from "../workload/resolve.js";
 import type { Workload } from "../workload/types.js";
-import { planSchema, type RawExperiment } from "./schema.js";
+import path from "node:path";
+import { planSchema, type RawExperiment, type RawRun } from "./schema.js";
 
 export const DEFAULT_PLAN_PATH = fileURLToPath(new URL("../../data/plans/default.yaml", import.meta.url));
 
@@ -22,6 +23,8 @@ export interface PlanProblem {
 export interface PlanRun {
   /** label of this run within the experiment (the sweep value, or "run 2") */
   readonly label: string;
+  /** the sweep value of this run, when the experiment is a sweep */
+  readonly value: number | string | null;
   readonly workload: Workload;
 }
 
@@ -40,6 +43,8 @@ export interface PlanExperiment {
   readonly parallel: boolean;
   readonly data: { readonly tokens: number; readonly epochs: number; readonly prompts: number };
   readonly sweep: { readonly param: string; readonly values: readonly (number | string)[] } | null;
+  /** how to run it for real (`fitlab run`), with paths resolved against the plan's folder */
+  readonly run: RawRun | null;
 }
 
 export interface Plan {
@@ -116,7 +121,7 @@ export function checkPlan(file: string): CheckResult {
       const key = `${track.id}.${ex.id}`;
       if (seen.has(key)) report(at("id"), `duplicate experiment ${key}`);
       seen.add(key);
-      const r = resolveExperiment(track, ex, key, report, at);
+      const r = resolveExperiment(path.dirname(path.resolve(file)), track, ex, key, report, at);
       if (r) experiments.push(r);
     });
   });
@@ -125,6 +130,7 @@ export function checkPlan(file: string): CheckResult {
 }
 
 function resolveExperiment(
+  dir: string,
   track: { id: string; name: string; stretch?: boolean | undefined },
   ex: RawExperiment,
   key: string,
@@ -133,16 +139,17 @@ function resolveExperiment(
 ): PlanExperiment | null {
   const base = { key, track: track.id, trackName: track.name, id: ex.id, title: ex.title ?? ex.id, stretch: track.stretch ?? false };
   if (ex.cpu) {
-    return { ...base, cpuOnly: true, cpuHours: ex.cpu_hours ?? 0.1, model: null, modelName: null, runs: [], parallel: false, data: { tokens: 0, epochs: 0, prompts: 0 }, sweep: null };
+    return { ...base, cpuOnly: true, cpuHours: ex.cpu_hours ?? 0.1, model: null, modelName: null, runs: [], parallel: false, data: { tokens: 0, epochs: 0, prompts: 0 }, sweep: null, run: null };
   }
   let ok = true;
   let model: ModelSpec | null = null;
+  const runSpec = ex.run ? resolveRunPaths(ex.run, dir) : null;
   if (!ex.model) {
     report(at(), `experiment ${key} needs a model (or cpu: true)`);
     ok = false;
   } else {
     try {
-      model = resolveModel(ex.model);
+      model = resolveModel(runSpec?.model ?? ex.model);
     } catch (e) {
       report(at("model"), (e as Error).message);
       ok = false;
@@ -164,7 +171,7 @@ function resolveExperiment(
     const input: Record<string, unknown> = { ...base_input };
     if (ex.sweep && WORKLOAD_KEYS.has(ex.sweep.param)) input[ex.sweep.param] = v;
     try {
-      runs.push({ label: ex.sweep ? `${ex.sweep.param}=${v}` : `run ${v}`, workload: resolveWorkload(input as WorkloadInput) });
+      runs.push({ label: ex.sweep ? `${ex.sweep.param}=${v}` : `run ${v}`, value: ex.sweep ? v : null, workload: resolveWorkload(input as WorkloadInput) });
     } catch (e) {
       report(at("workload"), (e as Error).message);
       ok = false;
@@ -186,7 +193,15 @@ function resolveExperiment(
     parallel: ex.parallel ?? false,
     data: { tokens: ex.data?.tokens ?? 0, epochs: ex.data?.epochs ?? 1, prompts: ex.data?.prompts ?? 0 },
     sweep: ex.sweep ?? null,
+    run: runSpec,
   };
+}
+
+function resolveRunPaths(r: RawRun, dir: string): RawRun {
+  const abs = (p: string | undefined) => (p === undefined ? undefined : path.resolve(dir, p));
+  const out: RawRun = { ...r, dataset: { ...r.dataset, train: abs(r.dataset.train)!, ...(r.dataset.eval ? { eval: abs(r.dataset.eval)! } : {}) } };
+  const model = r.model && (r.model.startsWith(".") || r.model.startsWith("/")) ? abs(r.model) : r.model;
+  return { ...out, ...(model ? { model } : {}), ...(r.general_text ? { general_text: abs(r.general_text)! } : {}), ...(r.multiple_choice ? { multiple_choice: abs(r.multiple_choice)! } : {}) };
 }
 
 /** Load a plan or fail with one line that counts the problems and names the first. */

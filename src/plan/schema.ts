@@ -17,6 +17,25 @@ export const sweepSchema = z
   })
   .strict();
 
+/** How `fitlab run` runs an experiment for real: data and optimisation settings (paths relative to the plan). */
+export const runSchema = z
+  .object({
+    model: z.string().optional(),
+    dataset: z.object({ train: z.string(), eval: z.string().optional(), eval_fraction: z.number().gt(0).lt(1).optional() }).strict(),
+    learning_rate: z.number().positive().max(10).optional(),
+    schedule: z.enum(["linear", "cosine", "constant"]).optional(),
+    warmup_steps: z.number().int().min(0).optional(),
+    max_steps: z.number().int().positive().optional(),
+    epochs: z.number().positive().max(1000).optional(),
+    eval_every: z.number().int().positive().optional(),
+    checkpoint_every: z.number().int().positive().optional(),
+    seed: z.number().int().min(0).optional(),
+    device: z.enum(["auto", "cpu", "cuda"]).optional(),
+    general_text: z.string().optional(),
+    multiple_choice: z.string().optional(),
+  })
+  .strict();
+
 export const experimentSchema = z
   .object({
     id: z.string().regex(/^[A-Za-z0-9][\w.-]*$/, "use letters, digits, '.', '-' or '_'"),
@@ -30,6 +49,7 @@ export const experimentSchema = z
     cpu: z.boolean().optional(),
     cpu_hours: z.number().min(0).max(1e5).optional(),
     note: z.string().optional(),
+    run: runSchema.optional(),
   })
   .strict();
 
@@ -54,3 +74,4 @@ export const planSchema = z
 
 export type RawPlan = z.infer<typeof planSchema>;
 export type RawExperiment = z.infer<typeof experimentSchema>;
+export type RawRun = z.infer<typeof runSchema>;

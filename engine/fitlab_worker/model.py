@@ -1,0 +1,94 @@
+"""Load a causal LM (local folder or Hugging Face id) the way each method needs it. Safetensors only."""
+import os
+
+from .protocol import JobError
+
+
+def device_and_dtype(requested_device="auto", requested_dtype="auto"):
+    import torch
+
+    if requested_device == "cuda" or (requested_device == "auto" and torch.cuda.is_available()):
+        if not torch.cuda.is_available():
+            raise JobError("needs_gpu", "device cuda was asked for but no CUDA GPU is visible: drop --device cuda or run on a GPU machine")
+        dev = "cuda"
+    else:
+        dev = "cpu"
+    if requested_dtype != "auto":
+        dtype = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}[requested_dtype]
+    elif dev == "cuda":
+        dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    else:
+        dtype = torch.float32
+    return dev, dtype
+
+
+def check_model_source(name):
+    """A local folder must hold config.json and safetensors weights; anything else is taken as a hub id."""
+    if os.path.isdir(name):
+        if not os.path.exists(os.path.join(name, "config.json")):
+            raise JobError("input", f"model folder {name} has no config.json")
+        files = os.listdir(name)
+        if not any(f.endswith(".safetensors") or f == "model.safetensors.index.json" for f in files):
+            raise JobError("input", f"model folder {name} has no .safetensors weights (fitlab never loads pickled .bin files): convert it with safetensors first")
+    elif name.startswith((".", "/")) or os.sep in name and not name.count("/") == 1:
+        raise JobError("input", f"model folder {name} does not exist")
+
+
+def load_tokenizer(name):
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(name)
+    if tok.pad_token_id is None:
+        tok.pad_token = tok.eos_token
+    return tok
+
+
+def load_model(name, method, device, dtype, gradient_checkpointing=False, lora=None, adapter=None):
+    """method: qlora | lora | full | eval. lora: dict(rank, alpha, dropout, targets). adapter: a PEFT folder to load."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    check_model_source(name)
+    kwargs = {"use_safetensors": True, "dtype": dtype}
+    if method == "qlora":
+        try:
+            import bitsandbytes  # noqa: F401
+            from transformers import BitsAndBytesConfig
+        except ImportError:
+            raise JobError("needs_gpu", "QLoRA needs bitsandbytes: run `fitlab engine setup`")
+        kwargs["quantization_config"] = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=dtype)
+        kwargs["device_map"] = {"": device}
+    try:
+        model = AutoModelForCausalLM.from_pretrained(name, **kwargs)
+    except OSError as e:
+        raise JobError("input", f"cannot load model {name}: {str(e).splitlines()[0]}")
+    except Exception as e:  # noqa: BLE001
+        if method == "qlora" and device == "cpu":
+            import bitsandbytes
+
+            raise JobError("needs_gpu", f"QLoRA needs a GPU here: bitsandbytes {bitsandbytes.__version__} cannot load a 4-bit model on this CPU ({str(e).splitlines()[0] if str(e) else type(e).__name__})")
+        raise
+    if method != "qlora":
+        model.to(device)
+    model.config.use_cache = False
+    if method == "qlora":
+        from peft import prepare_model_for_kbit_training
+
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=gradient_checkpointing)
+    elif gradient_checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        model.enable_input_require_grads()
+    if adapter:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, adapter, is_trainable=method in ("lora", "qlora"))
+    elif method in ("lora", "qlora"):
+        from peft import LoraConfig, get_peft_model
+
+        targets = lora["targets"]
+        cfg = LoraConfig(r=lora["rank"], lora_alpha=lora["alpha"], lora_dropout=lora.get("dropout", 0.0), target_modules=targets, task_type="CAUSAL_LM")
+        model = get_peft_model(model, cfg)
+    elif method == "full":
+        for p in model.parameters():
+            p.requires_grad_(True)
+    return model

@@ -1,0 +1,37 @@
+// Check a training dataset before a run starts, so bad data never leaves a half-made run behind.
+// Same rules as the worker (engine/fitlab_worker/data.py): JSONL of text, prompt/completion or messages.
+import fs from "node:fs";
+import { FitlabInputError } from "../errors.js";
+
+export type DatasetFormat = "text" | "prompt_completion" | "messages";
+
+export function checkDataset(file: string): { format: DatasetFormat; records: number } {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch {
+    throw new FitlabInputError(`dataset ${file} does not exist`);
+  }
+  let format: DatasetFormat | null = null;
+  let records = 0;
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (!line) continue;
+    let r: unknown;
+    try {
+      r = JSON.parse(line);
+    } catch {
+      throw new FitlabInputError(`dataset ${file} line ${i + 1} is not valid JSON: fix or remove that line`);
+    }
+    if (typeof r !== "object" || r === null || Array.isArray(r)) throw new FitlabInputError(`dataset ${file} line ${i + 1} is not a JSON object`);
+    const o = r as Record<string, unknown>;
+    const kind: DatasetFormat | null = Array.isArray(o.messages) ? "messages" : typeof o.prompt === "string" && typeof o.completion === "string" ? "prompt_completion" : typeof o.text === "string" ? "text" : null;
+    if (!kind) throw new FitlabInputError(`dataset ${file} line ${i + 1} has no text field: give "text", "prompt"+"completion", or "messages"`);
+    if (format && kind !== format) throw new FitlabInputError(`dataset ${file} line ${i + 1} is ${kind} but earlier lines are ${format}: use one format per file`);
+    format = kind;
+    records++;
+  }
+  if (!format) throw new FitlabInputError(`dataset ${file} is empty: it needs at least one JSON line`);
+  return { format, records };
+}

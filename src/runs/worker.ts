@@ -1,0 +1,73 @@
+// Start the Python worker, send one request, stream its events, and turn every failure into a
+// WorkerError with a one-line message (a CUDA OOM is its own kind).
+import { spawn } from "node:child_process";
+import { FitlabInputError } from "../errors.js";
+import { ENGINE_DIR, venvPython, workerReady } from "./env.js";
+import { parseEvent, PROTOCOL_VERSION, type ErrorKind, type JobName, type WorkerEvent } from "./protocol.js";
+
+export class WorkerError extends Error {
+  constructor(
+    readonly kind: ErrorKind,
+    message: string,
+  ) {
+    super(message);
+    this.name = "WorkerError";
+  }
+}
+
+export interface WorkerRunOptions {
+  readonly onEvent?: (e: WorkerEvent) => void;
+  /** extra environment for the worker (e.g. CUDA_VISIBLE_DEVICES) */
+  readonly env?: Record<string, string>;
+  /** the process id, as soon as it is known (for the run store) */
+  readonly onSpawn?: (pid: number) => void;
+}
+
+export function requireWorker(): void {
+  if (!workerReady()) throw new FitlabInputError("the worker environment is missing: run `npx fitlab engine setup` (creates a Python venv with torch, transformers, peft, bitsandbytes)");
+}
+
+/** Run one job; resolves with the result event's fields, rejects with WorkerError. */
+export function runJob(job: JobName, config: Record<string, unknown>, opts: WorkerRunOptions = {}): Promise<Record<string, unknown>> {
+  requireWorker();
+  return new Promise((resolve, reject) => {
+    const child = spawn(venvPython(), ["-m", "fitlab_worker"], {
+      cwd: ENGINE_DIR,
+      env: { ...process.env, PYTHONPATH: ENGINE_DIR, PYTHONUNBUFFERED: "1", ...opts.env },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    if (child.pid !== undefined) opts.onSpawn?.(child.pid);
+    let result: Record<string, unknown> | null = null;
+    let failure: WorkerError | null = null;
+    let buffer = "";
+    const stderr: string[] = [];
+    child.stdout.setEncoding("utf8");
+    child.stdout.on("data", (chunk: string) => {
+      buffer += chunk;
+      let nl: number;
+      while ((nl = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, nl).trim();
+        buffer = buffer.slice(nl + 1);
+        if (!line) continue;
+        const e = parseEvent(line);
+        if (e.type === "result") result = e as Record<string, unknown>;
+        else if (e.type === "error") failure ??= new WorkerError(e.kind as ErrorKind, e.message);
+        opts.onEvent?.(e);
+      }
+    });
+    child.stderr.setEncoding("utf8");
+    child.stderr.on("data", (chunk: string) => {
+      stderr.push(chunk);
+      if (stderr.length > 200) stderr.splice(0, stderr.length - 200);
+    });
+    child.on("error", (e) => reject(new WorkerError("crashed", `cannot start the worker (${e.message}): run \`npx fitlab engine setup\``)));
+    child.on("close", (code, signal) => {
+      if (failure) return reject(failure);
+      if (result && code === 0) return resolve(result);
+      const tail = stderr.join("").trim().split("\n").filter(Boolean).at(-1) ?? "";
+      reject(new WorkerError("crashed", `the worker ${signal ? `was killed by ${signal}` : `exited with code ${code}`} before finishing ${job}${tail ? `: ${tail.slice(0, 300)}` : ""}`));
+    });
+    child.stdin.write(`${JSON.stringify({ v: PROTOCOL_VERSION, job, config, once: true })}\n`);
+    child.stdin.end();
+  });
+}
