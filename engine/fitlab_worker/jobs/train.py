@@ -146,11 +146,19 @@ def run(config, emit):
             batch = [train_ex[i] for i in order[m * batch_size : (m + 1) * batch_size]]
             ids, mask, labels = collate(batch, tokenizer.pad_token_id)
             ids, mask, labels = ids.to(device), mask.to(device), labels.to(device)
-            out_ = model(input_ids=ids, attention_mask=mask, labels=labels)
-            loss = out_.loss / grad_accum
-            if not torch.isfinite(loss):
-                raise JobError("internal", f"loss became {loss.item()} at step {step + 1}: lower the learning rate")
-            loss.backward()
+            try:
+                out_ = model(input_ids=ids, attention_mask=mask, labels=labels)
+                loss = out_.loss / grad_accum
+                if not torch.isfinite(loss):
+                    raise JobError("internal", f"loss became {loss.item()} at step {step + 1}: lower the learning rate")
+                loss.backward()
+            except RuntimeError as e:
+                if method == "qlora" and device == "cpu":
+                    import bitsandbytes
+
+                    first = str(e).splitlines()[0] if str(e) else type(e).__name__
+                    raise JobError("needs_gpu", f"QLoRA needs a GPU here: bitsandbytes {bitsandbytes.__version__} cannot train this 4-bit model on the CPU ({first})")
+                raise
             loss_sum += loss.item()
             step_tokens += int(mask.sum())
         grad_norm = float(torch.nn.utils.clip_grad_norm_(params, float(config.get("max_grad_norm", 1.0))))
