@@ -60,6 +60,8 @@ def main():
                 from .jobs import evaluate as mod
             elif job == "make_tiny":
                 from .jobs import make_tiny as mod
+            elif job == "make_random":
+                from .jobs import make_random as mod
             else:
                 raise protocol.JobError("protocol", f"unknown job {job!r}")
             result = mod.run(req.get("config") or {}, protocol.emit)
