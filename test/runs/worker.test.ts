@@ -124,6 +124,16 @@ describe.runIf(ready)("the worker on CPU", () => {
     } else expect(noRun.status).toBe("done"); // a newer bitsandbytes may handle biased 4-bit layers on the CPU
   }, 300_000);
 
+  for (const file of ["prompt-completion.jsonl", "chat.jsonl"]) {
+    it(`trains on ${file} with the loss on the answer only`, () => {
+      const runs = path.join(tmp, `runs-${file}`);
+      const r = fitlab(["run", "--model", qwen, "--data", path.join(DEMO, file), "--lr", "0.01", "--batch", "8", "--seq", "32", "--steps", "40", "--eval-every", "20", "--device", "cpu", "--json"], runs);
+      const run = JSON.parse(r.out).runs[0];
+      expect(run.status).toBe("done");
+      expect(run.eval_loss.final).toBeLessThan(run.eval_loss.initial / 2);
+    }, 120_000);
+  }
+
   it("evaluates forgetting for the base model and each checkpoint", async () => {
     const runs = path.join(tmp, "runs-forget");
     const r = JSON.parse(fitlab(runArgs(qwen, ["--steps", "40", "--general", path.join(DEMO, "general.txt"), "--mc", path.join(DEMO, "mc.jsonl")]), runs).out);
