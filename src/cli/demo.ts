@@ -9,14 +9,13 @@ import { analyzeLoss } from "../analyze/loss-curve.js";
 import { forgettingFindings } from "../analyze/forgetting.js";
 import { compareSweep } from "../analyze/sweep.js";
 import { loadPlan } from "../plan/load.js";
-import { lineChart } from "../report/line-chart.js";
 import { forgettingCurve } from "../runs/evaluate.js";
 import { RunStore } from "../runs/store.js";
 import { readMetrics } from "../runs/train.js";
 import { requireWorker, runJob } from "../runs/worker.js";
 import { print } from "./output.js";
 import { describeRun, runSummary, settingsFromPlan, trainOne } from "./run.js";
-import { lossChartSvg } from "./runs.js";
+import { forgettingCharts, lossChartSvg } from "./runs.js";
 import { writeOut } from "./write.js";
 
 const DEMO_DATA = fileURLToPath(new URL("../../data/demo/", import.meta.url));
@@ -95,10 +94,7 @@ export function demoCommand(): Command {
 <h1>fitlab demo: a tiny Qwen2 on CPU</h1>
 <h2>LoRA fine-tune</h2><ul>${loss.findings.map((f) => `<li>${f.message}</li>`).join("")}</ul>${lossChartSvg([main])}
 <h2>Learning-rate sweep</h2><ul>${sweep.verdict.map((v) => `<li>${v}</li>`).join("")}</ul>${lossChartSvg(store.list({ sweep: sweepId }))}
-<h2>Forgetting</h2><ul>${forgetting.map((f) => `<li>${f}</li>`).join("")}</ul>${lineChart("Forgetting over training", "step", "value", [
-          { name: "general-text perplexity", points: points.filter((p) => p.perplexity !== null).map((p) => [p.step, p.perplexity!] as const) },
-          { name: "multiple-choice accuracy", points: points.filter((p) => p.mc_accuracy !== null).map((p) => [p.step, p.mc_accuracy!] as const), dashed: true },
-        ])}
+<h2>Forgetting</h2><ul>${forgetting.map((f) => `<li>${f}</li>`).join("")}</ul>${forgettingCharts(points)}
 </body></html>\n`;
         const report = path.join(dir, "report.html");
         writeOut(html, report);

@@ -2,7 +2,7 @@
 import fs from "node:fs";
 import { Command } from "commander";
 import { analyzeLoss } from "../analyze/loss-curve.js";
-import { forgettingFindings } from "../analyze/forgetting.js";
+import { forgettingFindings, type ForgettingPoint } from "../analyze/forgetting.js";
 import { compareSweep } from "../analyze/sweep.js";
 import { FitlabInputError } from "../errors.js";
 import { lineChart } from "../report/line-chart.js";
@@ -28,15 +28,23 @@ const withStore = async <T>(dir: string | undefined, f: (s: RunStore) => Promise
 const mem = (x: number | null) => (x === null ? "-" : gib(x));
 
 export function lossChartSvg(runs: readonly RunRecord[]): string {
-  const series = runs.flatMap((r) => {
+  const series = runs.flatMap((r, i) => {
     const a = analyzeLoss(readMetrics(r));
     const label = r.sweep_value ?? r.name;
     return [
-      { name: `${label} train`, points: a.points.map((p) => [p.step, p.smoothed] as const) },
-      { name: `${label} eval`, points: a.evals.map((e) => [e.step, e.eval_loss] as const), dashed: true },
+      { name: `${label} train`, points: a.points.map((p) => [p.step, p.smoothed] as const), group: i },
+      { name: `${label} eval`, points: a.evals.map((e) => [e.step, e.eval_loss] as const), dashed: true, group: i },
     ];
   });
   return lineChart(runs.length > 1 ? "Loss curves (smoothed train, dashed eval)" : `Loss curve: ${runs[0]?.name ?? ""}`, "step", "loss", series);
+}
+
+/** Perplexity and multiple-choice accuracy over training, each on its own scale. */
+export function forgettingCharts(points: readonly ForgettingPoint[]): string {
+  return [
+    lineChart("General-text perplexity over training (step 0 = base model)", "step", "perplexity", [{ name: "perplexity", points: points.filter((p) => p.perplexity !== null).map((p) => [p.step, p.perplexity!] as const) }]),
+    lineChart("Multiple-choice accuracy over training (step 0 = base model)", "step", "accuracy", [{ name: "accuracy", points: points.filter((p) => p.mc_accuracy !== null).map((p) => [p.step, p.mc_accuracy!] as const), group: 1 }]),
+  ].join("\n");
 }
 
 export function runsCommand(): Command {
@@ -131,14 +139,7 @@ export function runsCommand(): Command {
         for (const f of [o.general, o.mc]) if (f && !fs.existsSync(f)) throw new FitlabInputError(`${f} does not exist`);
         const r = store.get(id);
         const points = await forgettingCurve(r, o.general ?? null, o.mc ?? null);
-        if (o.svg)
-          writeOut(
-            lineChart("Forgetting over training", "step", "value", [
-              { name: "general-text perplexity", points: points.filter((p) => p.perplexity !== null).map((p) => [p.step, p.perplexity!] as const) },
-              { name: "multiple-choice accuracy", points: points.filter((p) => p.mc_accuracy !== null).map((p) => [p.step, p.mc_accuracy!] as const), dashed: true },
-            ]),
-            o.svg,
-          );
+        if (o.svg) writeOut(forgettingCharts(points), o.svg);
         const findings = forgettingFindings(points);
         print(o.json ? { run: r.id, points, findings } : [table(["step", "perplexity", "MC accuracy"], points.map((p) => [String(p.step), p.perplexity?.toFixed(3) ?? "-", p.mc_accuracy === null ? "-" : `${(p.mc_accuracy * 100).toFixed(0)}%`])), ...findings.map((f) => `- ${f}`)].join("\n"), o.json);
       }),

@@ -6,6 +6,8 @@ export interface Series {
   readonly name: string;
   readonly points: readonly (readonly [number, number])[];
   readonly dashed?: boolean;
+  /** series with the same group share a colour (e.g. one run's train and eval curves) */
+  readonly group?: number;
 }
 
 export function lineChart(title: string, xLabel: string, yLabel: string, series: readonly Series[]): string {
@@ -37,7 +39,7 @@ export function lineChart(title: string, xLabel: string, yLabel: string, series:
   series.forEach((s, i) => {
     const pts = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
     if (pts.length === 0) return;
-    const color = COLORS[i % COLORS.length]!;
+    const color = COLORS[(s.group ?? i) % COLORS.length]!;
     const d = pts.map(([x, y], j) => `${j ? "L" : "M"}${X(x).toFixed(1)},${Y(y).toFixed(1)}`).join(" ");
     parts.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="1.8"${s.dashed ? ' stroke-dasharray="5 3"' : ""}><title>${esc(s.name)}</title></path>`);
     if (pts.length === 1) parts.push(`<circle cx="${X(pts[0]![0]).toFixed(1)}" cy="${Y(pts[0]![1]).toFixed(1)}" r="3" fill="${color}"/>`);
