@@ -2,7 +2,7 @@
 // largest batch that fits. Each candidate change is one named edit of the workload, ranked by what it
 // costs the learner (none, run time, a little quality, or a different experiment).
 import type { Gpu } from "../hardware/gpu.js";
-import { estimateMemory } from "../memory/estimate.js";
+import { estimateMemory, fitsIn } from "../memory/estimate.js";
 import { estimate, type Estimate } from "../planner.js";
 import type { ModelSpec } from "../spec/types.js";
 import { parseLoraTargets } from "../workload/resolve.js";
@@ -66,7 +66,7 @@ export interface FitResult {
 
 const COST_RANK = { none: 0, time: 1, quality: 2, experiment: 3 } as const;
 
-const fitsOn = (spec: ModelSpec, w: Workload, gpu: Gpu) => estimateMemory(spec, w, gpu).minimumDeviceBytes <= gpu.usableBytes;
+const fitsOn = (spec: ModelSpec, w: Workload, gpu: Gpu) => fitsIn(estimateMemory(spec, w, gpu), gpu.usableBytes);
 
 export interface FitSearchOptions {
   /** which changes may be tried (the decision keeps the experiment what it is: no "experiment" changes) */

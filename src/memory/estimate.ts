@@ -49,6 +49,12 @@ export interface MemoryEstimate {
   readonly warnings: readonly string[];
 }
 
+/** The one fit rule: the least the run needs on the device (live tensors, the allocator's unavoidable
+ *  margin, the CUDA context) against the memory the card gives a process. */
+export function fitsIn(est: MemoryEstimate, capacityBytes: number): boolean {
+  return est.minimumDeviceBytes <= capacityBytes;
+}
+
 interface Phase {
   readonly name: MemoryEstimate["peakPhase"];
   readonly parts: Partial<Record<keyof MemoryComponents, number>>;

@@ -3,7 +3,7 @@
 import { FitlabInputError } from "../errors.js";
 import { loadGpuCatalog } from "../hardware/catalog.js";
 import type { Gpu } from "../hardware/gpu.js";
-import { estimateMemory, type MemoryEstimate } from "../memory/estimate.js";
+import { estimateMemory, fitsIn, type MemoryEstimate } from "../memory/estimate.js";
 import { resolveModel } from "../spec/catalog.js";
 import { estimateTime } from "../time/throughput.js";
 import { resolveWorkload } from "../workload/resolve.js";
@@ -77,10 +77,6 @@ function caseGpu(c: MeasuredCase): Gpu | null {
   return null;
 }
 
-/** Decide whether a run fits: device-level peak (reserved + CUDA context) against usable memory. */
-export function fitsOn(est: MemoryEstimate, capacityBytes: number): boolean {
-  return est.minimumDeviceBytes <= capacityBytes;
-}
 
 function scoreCase(c: MeasuredCase): CaseResult {
   const base = { id: c.id, trust: c.trust, framework: c.framework, metric: c.metric, measured_gib: c.peakGib, measured_tokens_per_s: c.tokensPerS, outcome: c.outcome, assumptions: c.assumptions };
@@ -101,7 +97,7 @@ function scoreCase(c: MeasuredCase): CaseResult {
   let tokens: number | null = null;
   if (gpu) tokens = estimateTime(spec, workload, gpu).tokensPerS;
   const tokErr = tokens !== null && c.tokensPerS !== null ? (Math.abs(tokens - c.tokensPerS) / c.tokensPerS) * 100 : null;
-  const predictedFits = capacity !== null ? fitsOn(est, capacity) : null;
+  const predictedFits = capacity !== null ? fitsIn(est, capacity) : null;
   let agrees: boolean | null = null;
   if (predictedFits !== null && capacity !== null) {
     if (c.outcome === "fits") agrees = predictedFits;

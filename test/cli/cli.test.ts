@@ -1,18 +1,14 @@
 // The CLI as a user runs it: the compiled bin, real processes, exit codes and one-line errors.
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { expectOneLineError, runCli } from "../helpers.js";
 
-const BIN = fileURLToPath(new URL("../../bin/fitlab.js", import.meta.url));
 const FIXTURE = fileURLToPath(new URL("../fixtures/cases-public.csv", import.meta.url));
 
-function run(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8" });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const run = (...args: string[]) => runCli(args);
 
 describe("fitlab estimate", () => {
   it("prints the estimate object the web receives", () => {
@@ -43,11 +39,7 @@ describe("fitlab estimate", () => {
   ];
   for (const [what, args, msg] of bad) {
     it(`rejects ${what} with one line and exit 2`, () => {
-      const r = run(...args);
-      expect(r.code).toBe(2);
-      expect(r.err).toMatch(msg);
-      expect(r.err.trim().split("\n")).toHaveLength(1);
-      expect(r.err).not.toMatch(/at .*\.js:\d+/);
+      expectOneLineError(run(...args), msg);
     });
   }
   it("rejects a malformed config.json with one line", () => {

@@ -1,17 +1,13 @@
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { expectOneLineError, runCli } from "../helpers.js";
 import { parse } from "yaml";
 
-const BIN = fileURLToPath(new URL("../../bin/fitlab.js", import.meta.url));
 const BROKEN = fileURLToPath(new URL("../fixtures/plans/broken.yaml", import.meta.url));
-const run = (...args: string[]) => {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", env: { ...process.env, FITLAB_NO_NVIDIA_SMI: "1" } });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-};
+const run = (...args: string[]) => runCli(args);
 
 describe("fitlab decide (CLI)", () => {
   it("prints the Markdown document with no arguments", () => {
@@ -43,10 +39,7 @@ describe("fitlab decide (CLI)", () => {
   ];
   for (const [what, args, msg] of bad) {
     it(`rejects ${what} with one line and exit 2`, () => {
-      const r = run(...args);
-      expect(r.code).toBe(2);
-      expect(r.err).toMatch(msg);
-      expect(r.err.trim().split("\n")).toHaveLength(1);
+      expectOneLineError(run(...args), msg);
     });
   }
   it("rejects absurd prices in a prices file", () => {

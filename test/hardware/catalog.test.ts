@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { FitlabInputError } from "../../src/errors.js";
 import { loadGpuCatalog } from "../../src/hardware/catalog.js";
+import { inputError } from "../helpers.js";
 
 const GIB = 2 ** 30;
 
@@ -42,15 +43,6 @@ function userFile(name: string, text: string): string {
   const p = path.join(tmp, name);
   fs.writeFileSync(p, text);
   return p;
-}
-function inputError(fn: () => unknown): FitlabInputError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(FitlabInputError);
-    return e as FitlabInputError;
-  }
-  throw new Error("expected a FitlabInputError");
 }
 
 describe("built-in GPU catalog", () => {

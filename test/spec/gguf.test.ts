@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FitlabInputError } from "../../src/errors.js";
 import { readGgufHeader } from "../../src/spec/gguf.js";
+import { inputError } from "../helpers.js";
 
 // GGUF value types
 const U8 = 0, I8 = 1, U16 = 2, I16 = 3, U32 = 4, I32 = 5, F32 = 6, BOOL = 7, STR = 8, ARR = 9, U64 = 10, I64 = 11, F64 = 12;
@@ -116,18 +117,6 @@ function write(name: string, buf: Buffer): string {
   return p;
 }
 
-function inputError(fn: () => unknown): FitlabInputError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(FitlabInputError);
-    const err = e as FitlabInputError;
-    expect(err.exitCode).toBe(2);
-    expect(err.message).not.toMatch(/\n/);
-    return err;
-  }
-  throw new Error("expected a FitlabInputError");
-}
 
 describe("readGgufHeader", () => {
   it("parses a v3 file: metadata, tensor infos, exact bytes and params", () => {

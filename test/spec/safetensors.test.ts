@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FitlabInputError } from "../../src/errors.js";
 import { readSafetensorsHeader, readSafetensorsModel } from "../../src/spec/safetensors.js";
+import { inputError } from "../helpers.js";
 
 interface T { name: string; dtype: string; shape: number[]; bytes: number }
 
@@ -40,18 +41,6 @@ function write(rel: string, buf: Buffer): string {
   return p;
 }
 
-function inputError(fn: () => unknown): FitlabInputError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(FitlabInputError);
-    const err = e as FitlabInputError;
-    expect(err.exitCode).toBe(2);
-    expect(err.message).not.toMatch(/\n/);
-    return err;
-  }
-  throw new Error("expected a FitlabInputError");
-}
 
 const MIXED: T[] = [
   { name: "model.embed_tokens.weight", dtype: "BF16", shape: [4, 8], bytes: 64 }, // 32 params
