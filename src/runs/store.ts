@@ -7,11 +7,21 @@ import Database from "better-sqlite3";
 import { FitlabInputError } from "../errors.js";
 import { runsDir } from "./env.js";
 
-export type RunStatus = "running" | "done" | "failed";
+/** running; done; failed (with error_kind and error); oom (a CUDA out-of-memory, with the measured peak and the
+ * cheapest change that fits as the suggestion). A running run whose process is gone shows as "interrupted". */
+export type RunStatus = "running" | "done" | "failed" | "oom";
+export const RUN_STATUSES: readonly RunStatus[] = ["running", "done", "failed", "oom"];
+
+/** What a run did: train (Track A) or one of the inspection jobs (Tracks B and C), or an evaluation. */
+export type RunKind = "train" | "evaluate" | "attention" | "compare" | "hidden" | "probe";
+export const RUN_KINDS: readonly RunKind[] = ["train", "evaluate", "attention", "compare", "hidden", "probe"];
 
 export interface RunRecord {
   readonly id: string;
+  readonly kind: RunKind;
   readonly name: string;
+  /** the run this one reads (the training run whose checkpoints a probe follows, the adapter a comparison uses) */
+  readonly parent_run: string | null;
   readonly experiment: string | null;
   readonly sweep: string | null;
   readonly sweep_value: string | null;
@@ -38,14 +48,18 @@ export interface RunRecord {
   readonly suggestion: string | null;
 }
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS runs (
+// Schema version 2 (PRAGMA user_version): version 1 had no kind/parent_run and a narrower status check.
+const SCHEMA_VERSION = 2;
+const TABLE = (name: string) => `
+CREATE TABLE IF NOT EXISTS ${name} (
   id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL DEFAULT 'train' CHECK (kind IN (${RUN_KINDS.map((k) => `'${k}'`).join(",")})),
   name TEXT NOT NULL,
+  parent_run TEXT,
   experiment TEXT,
   sweep TEXT,
   sweep_value TEXT,
-  status TEXT NOT NULL CHECK (status IN ('running','done','failed')),
+  status TEXT NOT NULL CHECK (status IN (${RUN_STATUSES.map((k) => `'${k}'`).join(",")})),
   created_at TEXT NOT NULL,
   finished_at TEXT,
   pid INTEGER,
@@ -66,12 +80,39 @@ CREATE TABLE IF NOT EXISTS runs (
   error_kind TEXT,
   error TEXT,
   suggestion TEXT
-);
+);`;
+const INDEXES = `
 CREATE INDEX IF NOT EXISTS runs_sweep ON runs(sweep);
+CREATE INDEX IF NOT EXISTS runs_kind ON runs(kind);
+CREATE INDEX IF NOT EXISTS runs_created ON runs(created_at);
 `;
 
+/** Bring an older store up to SCHEMA_VERSION in one transaction; a new store is created at it. */
+function migrate(db: Database.Database): void {
+  const version = db.pragma("user_version", { simple: true }) as number;
+  if (version >= SCHEMA_VERSION) return;
+  const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'runs'").get();
+  db.transaction(() => {
+    if (!exists) {
+      db.exec(TABLE("runs"));
+    } else {
+      // SQLite cannot change a CHECK constraint in place: copy into the new table
+      const old = (db.prepare("PRAGMA table_info(runs)").all() as { name: string }[]).map((c) => c.name);
+      db.exec(TABLE("runs_v2"));
+      db.exec(`INSERT INTO runs_v2 (${old.join(", ")}) SELECT ${old.join(", ")} FROM runs`);
+      db.exec("DROP TABLE runs");
+      db.exec("ALTER TABLE runs_v2 RENAME TO runs");
+    }
+    db.exec(INDEXES);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  })();
+}
+
 export interface NewRun {
+  /** default "train" */
+  readonly kind?: RunKind;
   readonly name: string;
+  readonly parentRun?: string | null;
   readonly experiment?: string | null;
   readonly sweep?: string | null;
   readonly sweepValue?: string | null;
@@ -103,7 +144,7 @@ export class RunStore {
     }
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("busy_timeout = 10000");
-    this.db.exec(SCHEMA);
+    migrate(this.db);
   }
 
   close(): void {
@@ -122,12 +163,14 @@ export class RunStore {
       fs.renameSync(tmp, final);
       this.db
         .prepare(
-          `INSERT INTO runs (id, name, experiment, sweep, sweep_value, status, created_at, dir, model, method, predicted_allocated_bytes, predicted_reserved_bytes, predicted_tokens_per_s)
-           VALUES (@id, @name, @experiment, @sweep, @sweep_value, 'running', @created_at, @dir, @model, @method, @pa, @pr, @pt)`,
+          `INSERT INTO runs (id, kind, name, parent_run, experiment, sweep, sweep_value, status, created_at, dir, model, method, predicted_allocated_bytes, predicted_reserved_bytes, predicted_tokens_per_s)
+           VALUES (@id, @kind, @name, @parent_run, @experiment, @sweep, @sweep_value, 'running', @created_at, @dir, @model, @method, @pa, @pr, @pt)`,
         )
         .run({
           id,
+          kind: r.kind ?? "train",
           name: r.name,
+          parent_run: r.parentRun ?? null,
           experiment: r.experiment ?? null,
           sweep: r.sweep ?? null,
           sweep_value: r.sweepValue ?? null,
@@ -153,10 +196,17 @@ export class RunStore {
     return row;
   }
 
-  list(filter: { sweep?: string; experiment?: string } = {}): RunRecord[] {
-    if (filter.sweep) return this.db.prepare("SELECT * FROM runs WHERE sweep = ? ORDER BY created_at").all(filter.sweep) as RunRecord[];
-    if (filter.experiment) return this.db.prepare("SELECT * FROM runs WHERE experiment = ? ORDER BY created_at").all(filter.experiment) as RunRecord[];
-    return this.db.prepare("SELECT * FROM runs ORDER BY created_at").all() as RunRecord[];
+  list(filter: { sweep?: string; experiment?: string; kind?: RunKind; status?: RunStatus } = {}): RunRecord[] {
+    const where: string[] = [];
+    const args: Record<string, string> = {};
+    for (const key of ["sweep", "experiment", "kind", "status"] as const) {
+      const v = filter[key];
+      if (v !== undefined) {
+        where.push(`${key} = @${key}`);
+        args[key] = v;
+      }
+    }
+    return this.db.prepare(`SELECT * FROM runs${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at`).all(args) as RunRecord[];
   }
 
   update(id: string, fields: Partial<Omit<RunRecord, "id">>): void {
