@@ -1,6 +1,7 @@
 // The planner's one entry point: model + workload + GPU -> the estimate object that the CLI prints with
 // --json and the web server returns. Integer bytes and seconds; formatting happens in the adapters.
 import type { Gpu } from "./hardware/gpu.js";
+import { sustainedMatmul } from "./hardware/sustained.js";
 import { estimateMemory, fitsIn, type MemoryComponents, type MemoryEstimate } from "./memory/estimate.js";
 import type { ModelSpec } from "./spec/types.js";
 import { estimateTime, type TimeEstimate } from "./time/throughput.js";
@@ -46,7 +47,7 @@ export function estimate(spec: ModelSpec, workload: Workload, gpu: Gpu, opts: Es
   const time = estimateTime(spec, workload, gpu);
   const fits = fitsIn(mem, gpu.usableBytes);
   const total = opts.datasetTokens !== undefined && time.tokensPerS > 0 ? Math.round(opts.datasetTokens / time.tokensPerS) : null;
-  const warnings = [...mem.warnings];
+  const warnings = [...mem.warnings, ...sustainedMatmul(gpu).warnings];
   if (workload.computeDtype === "bf16" && !gpu.bf16Native) warnings.push(`${gpu.name} has no native bf16: use fp16 (bf16 runs emulated and slow)`);
   return {
     model: spec.name,

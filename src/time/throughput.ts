@@ -2,6 +2,7 @@
 // weight-streaming floor); inference prefill (compute-bound) and decode (bandwidth-bound) rooflines.
 import { engineProfile } from "../engines/profile.js";
 import type { Gpu } from "../hardware/gpu.js";
+import { sustainedMatmul } from "../hardware/sustained.js";
 import { makeContext, type MemoryContext } from "../memory/context.js";
 import { kvCacheBytes } from "../memory/kv-cache.js";
 import { quantStateBytes } from "../memory/quant-state.js";
@@ -33,8 +34,10 @@ const QUANT_DECODE_BW_FACTOR = 0.65;
 /** Multi-GPU data parallel scaling efficiency (gradient all-reduce / FSDP gathers over PCIe/NVLink). */
 const MULTI_GPU_SCALING = 0.9;
 
+/** Engine efficiency applied to what the card sustains (measured matmul FLOP/s, src/hardware/sustained.ts),
+ *  not to its datasheet peak: power- and clock-limited cards (T4, L4, L40S) sustain far less than nominal. */
 function achievedFlops(gpu: Gpu, efficiency: number): number {
-  return gpu.bf16DenseFlopsPerS * efficiency;
+  return sustainedMatmul(gpu).flopsPerS * efficiency;
 }
 
 function trainingTime(ctx: MemoryContext, gpu: Gpu): TimeEstimate {
