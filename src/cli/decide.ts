@@ -6,8 +6,6 @@ import { FitlabInputError } from "../errors.js";
 import { loadGpuCatalog } from "../hardware/catalog.js";
 import type { Gpu } from "../hardware/gpu.js";
 import { DEFAULT_PLAN_PATH, loadPlan } from "../plan/load.js";
-import { renderHtml } from "../report/html.js";
-import { renderMarkdown } from "../report/markdown.js";
 import { numArg } from "./options.js";
 import { writeOut } from "./write.js";
 
@@ -21,6 +19,7 @@ export interface DecideFlags {
   horizonMonths?: string;
   utilization?: string;
   electricity?: string;
+  idleWatts?: string;
 }
 
 /** Shared by decide and burst: load the plan, the catalogs and the current card. */
@@ -38,6 +37,7 @@ export function decisionInputs(o: DecideFlags): DecisionInput {
   const horizonMonths = numArg("--horizon-months", o.horizonMonths, 1, 240);
   const utilization = numArg("--utilization", o.utilization, 0.001, 1);
   const electricityUsdPerKwh = numArg("--electricity", o.electricity, 0, 5);
+  const idleWatts = numArg("--idle-watts", o.idleWatts, 0, 2000);
   return {
     plan,
     catalog,
@@ -47,17 +47,19 @@ export function decisionInputs(o: DecideFlags): DecisionInput {
     ...(horizonMonths !== undefined ? { horizonMonths } : {}),
     ...(utilization !== undefined ? { utilization } : {}),
     ...(electricityUsdPerKwh !== undefined ? { electricityUsdPerKwh } : {}),
+    ...(idleWatts !== undefined ? { idleWatts } : {}),
   };
 }
 
-export function render(d: Decision, format: string): string {
+/** The document in one format; the renderers load only when asked for (Plot and linkedom only for html). */
+export async function render(d: Decision, format: string): Promise<string> {
   switch (format) {
     case "md":
-      return renderMarkdown(d);
+      return (await import("../report/markdown.js")).renderMarkdown(d);
     case "json":
       return JSON.stringify(d, null, 2);
     case "html":
-      return renderHtml(d);
+      return (await import("../report/html.js")).renderHtml(d);
     default:
       throw new FitlabInputError(`--format must be md, json or html, got "${format}"`);
   }
@@ -73,10 +75,11 @@ export function decideCommand(): Command {
     .option("--horizon-months <n>", "planning horizon in months")
     .option("--utilization <u>", "busy share of the current card (0-1); scales the plan's core work to match")
     .option("--electricity <usd>", "electricity price, USD per kWh")
+    .option("--idle-watts <w>", "idle power charged to each owned card (default: the card's own idle draw, 15 W GeForce / 40 W datacenter)")
     .option("--format <f>", "md, json or html", "md")
     .option("--out <file>", "write to a file instead of stdout")
-    .action((o: DecideFlags & { format: string; out?: string }) => {
+    .action(async (o: DecideFlags & { format: string; out?: string }) => {
       if (!["md", "json", "html"].includes(o.format)) throw new FitlabInputError(`--format must be md, json or html, got "${o.format}"`);
-      writeOut(render(decide(decisionInputs(o)), o.format), o.out);
+      writeOut(await render(decide(decisionInputs(o)), o.format), o.out);
     });
 }

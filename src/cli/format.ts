@@ -1,4 +1,6 @@
 // Formatting for people: GiB, durations, tables. Only the CLI and reports use these.
+import { thousands } from "../report/units.js";
+
 const GIB = 2 ** 30;
 
 export function gib(bytes: number, digits = 2): string {
@@ -16,7 +18,7 @@ export function duration(seconds: number | null): string {
 }
 
 export function count(n: number): string {
-  return n.toLocaleString("en-US");
+  return thousands(n);
 }
 
 /** A plain left-aligned text table; numbers right-aligned. */

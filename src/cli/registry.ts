@@ -1,13 +1,27 @@
-// Subcommands beyond the planner's five, registered here.
+// Every subcommand, registered lazily: its module (and what that module imports: the planner, SQLite, Plot)
+// loads only when that command runs, so `fitlab --version` and `fitlab estimate` do not pay for the others.
+// To add a command: one entry here, with the same name and description as the Command the module builds
+// (test/cli/startup.test.ts checks they agree).
 import type { Command } from "commander";
-import { burstCommand } from "./burst.js";
-import { decideCommand } from "./decide.js";
-import { doctorCommand, engineCommand } from "./engine.js";
-import { planCommand } from "./plan.js";
-import { demoCommand } from "./demo.js";
-import { runCommand } from "./run.js";
-import { runsCommand } from "./runs.js";
 
-export function extraCommands(): Command[] {
-  return [decideCommand(), planCommand(), burstCommand(), engineCommand(), doctorCommand(), runCommand(), runsCommand(), demoCommand()];
+export interface LazyCommand {
+  readonly name: string;
+  readonly description: string;
+  readonly load: () => Promise<Command>;
 }
+
+export const COMMANDS: readonly LazyCommand[] = [
+  { name: "estimate", description: "predict peak VRAM (component by component) and run time of one experiment on one GPU", load: async () => (await import("./estimate.js")).estimateCommand() },
+  { name: "fit", description: "find the cheapest change that makes an experiment fit a GPU, and the longest sequence / largest batch that fits", load: async () => (await import("./fit.js")).fitCommand() },
+  { name: "validate", description: "score the planner against measured cases (columns of shared/data/cases-public.csv)", load: async () => (await import("./validate.js")).validateCommand() },
+  { name: "gpus", description: "list the GPU catalog (specs, prices, cloud offers, with sources and dates)", load: async () => (await import("./gpus.js")).gpusCommand() },
+  { name: "models", description: "list built-in models, or show one model's parameter counts (name, config.json, model folder or .gguf file)", load: async () => (await import("./models.js")).modelsCommand() },
+  { name: "decide", description: "write the hardware decision document for a lab plan: feasibility, costs, recommendation, triggers", load: async () => (await import("./decide.js")).decideCommand() },
+  { name: "plan", description: "work with lab plans", load: async () => (await import("./plan.js")).planCommand() },
+  { name: "burst", description: "write a SkyPilot task YAML that runs one plan experiment on the cheapest cloud GPU that fits it", load: async () => (await import("./burst.js")).burstCommand() },
+  { name: "engine", description: "the Python worker (torch, transformers, peft, bitsandbytes) that runs experiments", load: async () => (await import("./engine.js")).engineCommand() },
+  { name: "doctor", description: "report Python, torch, CUDA, the GPU and its compute capability, kernel support, free VRAM, and what to fix", load: async () => (await import("./engine.js")).doctorCommand() },
+  { name: "run", description: "run a plan experiment (one run or a sweep), or a fine-tune given by flags; records predicted and measured figures", load: async () => (await import("./run.js")).runCommand() },
+  { name: "runs", description: "the run store: list, show, compare, resume, forgetting", load: async () => (await import("./runs.js")).runsCommand() },
+  { name: "demo", description: "build a tiny model locally and run a LoRA fine-tune, a 3-point learning-rate sweep and the forgetting curve on CPU", load: async () => (await import("./demo.js")).demoCommand() },
+];

@@ -4,8 +4,17 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
+import { createRequire } from "node:module";
 import path from "node:path";
-import { parse } from "yaml";
+
+type YamlLib = typeof import("yaml");
+let lib: YamlLib | undefined;
+
+/** The yaml package, loaded on first use: it costs ~0.1 s to load and a cached parse never needs it. */
+export function yamlLib(): YamlLib {
+  lib ??= createRequire(import.meta.url)("yaml") as YamlLib;
+  return lib;
+}
 
 const DIR = path.join(os.tmpdir(), `fitlab-yaml-cache-${process.getuid?.() ?? "u"}`);
 
@@ -17,7 +26,7 @@ export function parseYamlCached(text: string): unknown {
   } catch {
     // not cached yet (or unreadable): parse and try to store
   }
-  const value: unknown = parse(text);
+  const value: unknown = yamlLib().parse(text);
   try {
     fs.mkdirSync(DIR, { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;

@@ -1,13 +1,19 @@
-// The hardware decision: feasibility matrix, strategies over the horizon, the recommendation with a
-// rationale drawn from the numbers, computed triggers, a sensitivity table and a summary Q&A.
-// Integer bytes, seconds and dollars; the renderers in src/report format them.
+// The hardware decision: feasibility matrix with verdicts, strategies over the horizon, the recommendation with
+// a rationale drawn from the numbers and the plan's goal, triggers found by the same chooser, a sensitivity
+// table and a summary Q&A. Integer bytes, seconds and dollars; the renderers in src/report format them.
+import { archFacts } from "../hardware/arch.js";
 import type { GpuCatalog } from "../hardware/catalog.js";
 import type { Gpu } from "../hardware/gpu.js";
+import { today as todayIso } from "../hardware/prices.js";
+import { sustainedMatmul } from "../hardware/sustained.js";
 import type { Plan } from "../plan/load.js";
-import { breakEvenMonthlyCloudSpendUsd, breakEvenUtilization, HOURS_PER_MONTH } from "./cost.js";
-import { feasibilityCell, type Cell } from "./feasibility.js";
+import { HOURS_PER_MONTH } from "./cost.js";
+import { feasibilityCell, type Cell, type Verdict } from "./feasibility.js";
 import { hardwareOptions, type HardwareOption, type PriceBook } from "./options.js";
 import { cheapestCloudCell, chooseStrategy, MAX_LOCAL_UTILIZATION, type Knobs, type MatrixRow, type StrategyResult } from "./strategy.js";
+import { computeTriggers, type Trigger } from "./triggers.js";
+
+export type { Trigger } from "./triggers.js";
 
 export interface DecisionInput {
   readonly plan: Plan;
@@ -19,6 +25,10 @@ export interface DecisionInput {
   readonly electricityUsdPerKwh?: number;
   /** busy share of the current card per month; scales the amount of core work */
   readonly utilization?: number;
+  /** idle wall power charged to each owned card, replacing the per-class assumption */
+  readonly idleWatts?: number;
+  /** the day the document is written (YYYY-MM-DD), for price freshness; default today */
+  readonly asOf?: string;
 }
 
 export interface DecisionExperiment {
@@ -31,21 +41,61 @@ export interface DecisionExperiment {
   readonly cpu_only: boolean;
   readonly runs: number;
   readonly model: string | null;
+  readonly impact: string | null;
+  /** one cell per option, same order as `options` */
   readonly options: readonly Cell[];
 }
 
-export interface Trigger {
-  readonly what: string;
-  readonly threshold: number;
-  readonly unit: string;
-  readonly now: number | null;
+export interface TrackVerdict {
+  readonly id: string;
+  readonly name: string;
+  readonly stretch: boolean;
+  /** yes: every GPU experiment fits the current card; partly: some need another card; no: none fits */
+  readonly verdict: "yes" | "partly" | "no";
+  readonly gpu_experiments: number;
+  readonly fit: readonly string[];
+  readonly tight: readonly string[];
+  readonly not_here: readonly string[];
+  /** GPU hours of one pass through the track on the current card (experiments that fit) */
+  readonly gpu_hours_per_pass: number;
+}
+
+export interface Unlock {
+  readonly option: string;
+  readonly verdict: Verdict;
+  readonly gpus: number;
+  readonly changes: readonly string[];
+  readonly departs_from_plan: readonly string[];
 }
 
 export interface Decision {
   readonly plan: string;
+  readonly plan_goal: string | null;
+  /** when the price file was last reviewed */
   readonly data_date: string;
+  /** the day this document was written (price freshness is judged on it) */
+  readonly as_of: string;
   readonly current_gpu: string;
   readonly current_gpu_source: DecisionInput["currentSource"];
+  readonly current_card: {
+    readonly name: string;
+    readonly arch: string;
+    readonly family: string;
+    readonly sm: string;
+    readonly compute_capability: string;
+    readonly min_cuda: string | null;
+    readonly min_torch: string | null;
+    readonly tensor_formats: readonly string[];
+    readonly notes: readonly string[];
+    readonly mem_type: string;
+    readonly usable_bytes: number;
+    readonly bandwidth_bytes_per_s: number;
+    readonly nominal_flops_per_s: number;
+    readonly sustained_flops_per_s: number;
+    readonly sustained_detail: string;
+    readonly run_watts: number;
+    readonly idle_watts: number;
+  };
   readonly assumptions: {
     readonly horizon_months: number;
     readonly electricity_usd_per_kwh: number;
@@ -53,7 +103,17 @@ export interface Decision {
     readonly work_factor: number;
     readonly spot_overhead: number;
     readonly cloud_setup_hours_per_run: number;
+    readonly max_local_utilization: number;
+    /** idle power charged to the current card, and what it stands for */
+    readonly idle_watts: number;
+    readonly idle_assumption: string;
     readonly sources: Readonly<Record<string, string>>;
+  };
+  readonly prices: {
+    readonly stale_after_months: number;
+    readonly stale: readonly { readonly option: string; readonly date: string }[];
+    readonly undated: readonly string[];
+    readonly oldest: string | null;
   };
   readonly options: readonly {
     readonly name: string;
@@ -62,58 +122,77 @@ export interface Decision {
     readonly usable_bytes: number;
     readonly bandwidth_bytes_per_s: number;
     readonly bf16_flops_per_s: number;
+    readonly sustained_flops_per_s: number;
     readonly price_usd: number | null;
     readonly price_range_usd: readonly [number, number] | null;
     readonly condition: string | null;
     readonly usd_per_hour: number | null;
     readonly provider: string | null;
+    readonly max_gpus: number;
     readonly price_date: string | null;
+    readonly price_freshness: string | null;
     readonly source: string;
     readonly run_watts: number;
+    readonly idle_watts: number;
+    readonly upgrade: boolean;
+    readonly not_upgrade: string | null;
+    readonly dominated_by: string | null;
   }[];
   readonly experiments: readonly DecisionExperiment[];
+  readonly tracks: readonly TrackVerdict[];
   readonly strategies: readonly StrategyResult[];
   readonly infeasible: readonly {
     readonly experiment: string;
     readonly title: string;
+    /** per GPU when `gpus` > 1 */
     readonly needs_bytes: number;
-    readonly unlocked_by: readonly string[];
-    readonly cheapest_cloud: { readonly option: string; readonly cost_usd: number; readonly seconds: number } | null;
+    readonly gpus: number;
+    readonly unlocked_by: readonly Unlock[];
+    readonly cheapest_cloud: { readonly option: string; readonly gpus: number; readonly cost_usd: number; readonly seconds: number } | null;
   }[];
-  readonly recommendation: { readonly choice: string; readonly option: string; readonly rationale: readonly string[] };
+  readonly recommendation: {
+    readonly choice: string;
+    readonly option: string;
+    readonly best_upgrade: string | null;
+    readonly rationale: readonly string[];
+    /** the reasons that are not numbers: what the lab is for, when to look again */
+    readonly qualitative: readonly string[];
+  };
   readonly triggers: readonly Trigger[];
-  readonly sensitivity: readonly { readonly factor: string; readonly value: number; readonly choice: string; readonly stay_cost_usd: number; readonly best_buy_cost_usd: number }[];
+  readonly sensitivity: readonly { readonly factor: string; readonly value: number; readonly choice: string; readonly stay_cost_usd: number; readonly best_buy_cost_usd: number | null }[];
   readonly summary: readonly { readonly q: string; readonly a: string }[];
 }
 
-const usd = (x: number) => (x !== 0 && Math.abs(x) < 10 ? `$${x.toFixed(2)}` : `$${Math.round(x).toLocaleString("en-US")}`);
+// the rationale is prose written here (the renderers print it as is): money without Intl, which costs start-up time
+const usd = (x: number) => (x !== 0 && Math.abs(x) < 10 ? `$${x.toFixed(2)}` : `$${String(Math.round(x)).replace(/\B(?=(\d{3})+(?!\d))/g, ",")}`);
 const pct = (x: number) => `${(x * 100).toFixed(x < 0.1 ? 1 : 0)}%`;
 const gib = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`;
 const hours = (h: number) => (h < 1 ? `${Math.round(h * 60)} min` : `${h.toFixed(h < 10 ? 1 : 0)} h`);
+const short = (option: string) => option.replace(/^(current|buy|cloud): /, "");
+const list = (xs: readonly string[]) => (xs.length <= 1 ? xs.join("") : `${xs.slice(0, -1).join(", ")} and ${xs.at(-1)}`);
 
 export function decide(input: DecisionInput): Decision {
   const { plan, catalog, current, book } = input;
   const a = book.assumptions;
+  const asOf = input.asOf ?? todayIso();
   const horizon = input.horizonMonths ?? a.horizonMonths;
   const electricity = input.electricityUsdPerKwh ?? a.electricityUsdPerKwh;
-  const options = hardwareOptions(catalog, current, book);
+  const options = hardwareOptions(catalog, current, book, asOf, input.idleWatts);
   const assumptions = { ...a, electricityUsdPerKwh: electricity };
   const rows: MatrixRow[] = plan.experiments.map((ex) => ({ experiment: ex, cells: options.map((o) => feasibilityCell(ex, o, assumptions)) }));
-  const currentIdx = 0;
+  const here = (r: MatrixRow) => r.cells[0]!;
 
   // work factor: by default the plan as written; --utilization rescales the core work so that the
   // current card is busy that share of the month
-  const baseKnobs: Knobs = { horizonMonths: horizon, electricityUsdPerKwh: electricity, priceFactor: 1, workFactor: 1, cycleMonths: plan.cycleMonths };
+  const baseKnobs: Knobs = { horizonMonths: horizon, electricityUsdPerKwh: electricity, priceFactor: 1, workFactor: 1, cloudPriceFactor: 1, stretchFactor: 1, cycleMonths: plan.cycleMonths };
   let workFactor = 1;
   if (input.utilization !== undefined) {
-    const coreHoursPerMonth = rows.reduce((s, r) => s + (r.experiment.stretch || !r.cells[currentIdx]!.fits ? 0 : r.cells[currentIdx]!.seconds / 3600), 0) / plan.cycleMonths;
+    const coreHoursPerMonth = rows.reduce((s, r) => s + (r.experiment.stretch || !here(r).fits ? 0 : here(r).seconds / 3600), 0) / plan.cycleMonths;
     workFactor = coreHoursPerMonth > 0 ? (input.utilization * HOURS_PER_MONTH) / coreHoursPerMonth : 1;
   }
   const knobs: Knobs = { ...baseKnobs, workFactor };
-  const { best, all } = chooseStrategy(rows, options, knobs);
+  const { best, bestBuy, all } = chooseStrategy(rows, options, knobs);
   const stay = all.find((s) => s.kind === "current")!;
-  const buys = all.filter((s) => s.kind === "buy").sort((x, y) => x.horizon_cost_usd - y.horizon_cost_usd);
-  const bestBuy = buys[0] ?? null;
 
   const experiments: DecisionExperiment[] = rows.map((r) => ({
     track: r.experiment.track,
@@ -125,142 +204,170 @@ export function decide(input: DecisionInput): Decision {
     cpu_only: r.experiment.cpuOnly,
     runs: r.experiment.runs.length,
     model: r.experiment.modelName,
+    impact: r.experiment.impact,
     options: r.cells,
   }));
 
+  // --- verdict per track --------------------------------------------------------------------------------
+  const trackIds = [...new Set(rows.map((r) => r.experiment.track))];
+  const tracks: TrackVerdict[] = trackIds.map((id) => {
+    const tr = rows.filter((r) => r.experiment.track === id);
+    const gpuRows = tr.filter((r) => !r.experiment.cpuOnly);
+    const fit = gpuRows.filter((r) => here(r).fits).map((r) => r.experiment.key);
+    const tight = gpuRows.filter((r) => here(r).verdict === "tight").map((r) => r.experiment.key);
+    const notHere = gpuRows.filter((r) => !here(r).fits).map((r) => r.experiment.key);
+    return {
+      id,
+      name: tr[0]!.experiment.trackName,
+      stretch: tr[0]!.experiment.stretch,
+      verdict: notHere.length === 0 ? "yes" : fit.length === 0 ? "no" : "partly",
+      gpu_experiments: gpuRows.length,
+      fit,
+      tight,
+      not_here: notHere,
+      gpu_hours_per_pass: Math.round(gpuRows.filter((r) => here(r).fits).reduce((s, r) => s + here(r).seconds / 3600, 0) * 10) / 10,
+    };
+  });
+
   const infeasible = rows
-    .filter((r) => !r.cells[currentIdx]!.fits)
+    .filter((r) => !here(r).fits)
     .map((r) => {
       const cloud = cheapestCloudCell(r);
       return {
         experiment: r.experiment.key,
         title: r.experiment.title,
-        needs_bytes: r.cells[currentIdx]!.peak_bytes,
-        unlocked_by: r.cells.filter((c) => c.fits && c.kind !== "current").map((c) => c.option),
-        cheapest_cloud: cloud ? { option: cloud.option, cost_usd: cloud.cost_usd, seconds: cloud.seconds } : null,
+        needs_bytes: here(r).peak_bytes,
+        gpus: here(r).gpus,
+        unlocked_by: r.cells.filter((c) => c.fits && c.kind !== "current").map((c): Unlock => ({ option: c.option, verdict: c.verdict, gpus: c.gpus, changes: c.changes, departs_from_plan: c.departs_from_plan })),
+        cheapest_cloud: cloud ? { option: cloud.option, gpus: cloud.gpus, cost_usd: cloud.cost_usd, seconds: cloud.seconds } : null,
       };
     });
 
-  // --- triggers, computed -------------------------------------------------------------------------
-  const triggers: Trigger[] = [];
-  const coreRows = rows.filter((r) => !r.experiment.stretch && !r.experiment.cpuOnly);
-  if (bestBuy) {
-    const opt = options.find((o) => o.name === bestBuy.option)!;
-    // compare with renting the same card when the cloud has it (s = 1); else with the cloud offer that
-    // runs the core plan cheapest, at the measured speed ratio between the two
-    const same = options.find((o) => o.kind === "cloud" && o.gpu.name === opt.gpu.name);
-    let cloudOpt = same;
-    let speedRatio = 1;
-    if (!cloudOpt) {
-      const idx = options.map((o, i) => ({ o, i })).filter(({ o }) => o.kind === "cloud");
-      let bestCost = Infinity;
-      for (const { o, i } of idx) {
-        const cells = coreRows.map((r) => r.cells[i]!);
-        if (cells.some((c) => !c.fits)) continue;
-        const cost = cells.reduce((s, c) => s + c.cost_usd, 0);
-        if (cost < bestCost) {
-          bestCost = cost;
-          cloudOpt = o;
-        }
-      }
-      if (cloudOpt) {
-        const ci = options.indexOf(cloudOpt);
-        const oi = options.indexOf(opt);
-        const localS = coreRows.reduce((s, r) => s + r.cells[oi]!.seconds, 0);
-        const cloudS = coreRows.reduce((s, r) => s + r.cells[ci]!.seconds, 0);
-        if (localS > 0 && cloudS > 0) speedRatio = localS / cloudS;
-      }
-    }
-    if (cloudOpt?.cloud) {
-      const own = { priceUsd: opt.priceUsd ?? 0, resaleFraction: opt.resaleFraction, horizonMonths: horizon, runWatts: opt.runWatts, idleWatts: opt.idleWatts, electricityUsdPerKwh: electricity };
-      const cloud = { usdPerHour: cloudOpt.cloud.usdPerHour, spotOverhead: 1, speedRatio };
-      const x = breakEvenMonthlyCloudSpendUsd(own, cloud);
-      const u = breakEvenUtilization(own, cloud);
-      if (x !== null) triggers.push({ what: `monthly cloud GPU spend above which buying ${opt.gpu.name} pays for itself (against renting ${cloudOpt.gpu.name} at $${cloudOpt.cloud.usdPerHour.toFixed(2)}/h)`, threshold: Math.round(x), unit: "USD/month", now: stay.cloud_usd_per_month });
-      if (u !== null) triggers.push({ what: `GPU busy share above which owning ${opt.gpu.name} beats renting ${cloudOpt.gpu.name}`, threshold: Math.round(u * 1000) / 1000, unit: "share of hours", now: stay.utilization });
-    }
-    // price at which buying ties with staying at today's usage: total is linear in the price
-    const slope = 1 - opt.resaleFraction;
-    const tie = (opt.priceUsd ?? 0) - (bestBuy.horizon_cost_usd - stay.horizon_cost_usd) / slope;
-    if (tie > 0) triggers.push({ what: `${opt.gpu.name} price below which buying costs no more than staying over ${horizon} months`, threshold: Math.round(tie), unit: "USD", now: opt.priceUsd });
-  }
-  // how much more work flips the answer to buying: bisect the work factor
-  if (best.kind === "current" && buys.length > 0) {
-    const flips = (f: number) => chooseStrategy(rows, options, { ...knobs, workFactor: workFactor * f }).best.kind === "buy";
-    // scan geometrically for the first amount of work that flips the answer, then bisect below it
-    let lo = 1;
-    let hi = 0;
-    for (let f = 1.25; f <= 10000; f *= 1.25) {
-      if (flips(f)) {
-        hi = f;
-        break;
-      }
-      lo = f;
-    }
-    if (hi > 0) {
-      for (let i = 0; i < 20; i++) {
-        const mid = Math.sqrt(lo * hi);
-        if (flips(mid)) hi = mid;
-        else lo = mid;
-      }
-      const at = chooseStrategy(rows, options, { ...knobs, workFactor: workFactor * hi });
-      const stayAt = at.all.find((s) => s.kind === "current")!;
-      triggers.push({ what: `GPU hours of work per month above which ${at.best.choice.replace(/^buy /, "buying ")} becomes cheaper than staying (${hi.toFixed(1)}x the plan's work; beyond ${Math.round(MAX_LOCAL_UTILIZATION * 100)}% busy the overflow is rented)`, threshold: Math.round((stay.local_hours_per_month * hi * 10)) / 10, unit: "hours/month", now: stay.local_hours_per_month });
-    }
-  }
-  // cloud price at which staying stops winning
-  if (bestBuy && stay.bursts.length > 0) {
-    const burstCost = stay.bursts.reduce((s, b) => s + b.cost_usd, 0);
-    const extra = bestBuy.horizon_cost_usd - stay.horizon_cost_usd;
-    if (burstCost > 0) triggers.push({ what: "rise in cloud prices above which buying beats bursting", threshold: Math.round((1 + extra / burstCost) * 100) / 100, unit: "x today's prices", now: 1 });
-  }
+  // --- triggers: where the same chooser would choose differently ----------------------------------------------
+  const triggers: Trigger[] = computeTriggers({ rows, options, knobs }, current.name);
+  // always-on access: not a cost threshold but a need; the figure shows what renting around the clock would cost
+  const coreGpuRows = rows.filter((r) => !r.experiment.stretch && !r.experiment.cpuOnly);
+  const allCoreCloud = options
+    .map((o, i) => ({ o, i }))
+    .filter(({ o, i }) => o.kind === "cloud" && coreGpuRows.every((r) => r.cells[i]!.fits))
+    .sort((x, y) => x.o.cloud!.usdPerHour - y.o.cloud!.usdPerHour)[0];
+  triggers.push({
+    id: "always-on",
+    kind: "qualitative",
+    what: "always-on access: if you come to need a GPU around the clock (a model served to others, an agent, runs that must not wait or be interrupted), owning wins whatever the numbers above say",
+    direction: null,
+    threshold: null,
+    unit: "",
+    now: null,
+    passed: false,
+    becomes: bestBuy?.choice ?? null,
+    knob: null,
+    note: allCoreCloud ? `renting the cheapest cloud card that runs the core plan (${short(allCoreCloud.o.name)}) around the clock costs ${usd(allCoreCloud.o.cloud!.usdPerHour * HOURS_PER_MONTH)}/month` : null,
+  });
 
-  // --- sensitivity --------------------------------------------------------------------------------
+  // --- sensitivity ---------------------------------------------------------------------------------------
   const sensitivity: Decision["sensitivity"][number][] = [];
   const probe = (factor: string, value: number, k: Knobs) => {
     const r = chooseStrategy(rows, options, k);
-    const b = r.all.filter((s) => s.kind === "buy").sort((x, y) => x.horizon_cost_usd - y.horizon_cost_usd)[0];
-    sensitivity.push({ factor, value, choice: r.best.choice, stay_cost_usd: r.all.find((s) => s.kind === "current")!.horizon_cost_usd, best_buy_cost_usd: b?.horizon_cost_usd ?? 0 });
+    sensitivity.push({ factor, value, choice: r.best.choice, stay_cost_usd: r.all.find((s) => s.kind === "current")!.horizon_cost_usd, best_buy_cost_usd: r.bestBuy?.horizon_cost_usd ?? null });
   };
-  for (const f of [0.7, 1, 1.3]) probe("purchase price (x today)", f, { ...knobs, priceFactor: f });
-  for (const f of [0.5, 1, 2, 4, 8]) probe("amount of work (x the plan)", f, { ...knobs, workFactor: workFactor * f });
+  for (const f of [0.7, 1, 1.3]) probe("purchase prices (x today)", f, { ...knobs, priceFactor: f });
+  for (const f of [0.5, 1, 2, 4]) probe("cloud rates (x today)", f, { ...knobs, cloudPriceFactor: f });
+  for (const f of [0.5, 1, 2, 4, 8]) probe("amount of core work (x the plan)", f, { ...knobs, workFactor: workFactor * f });
   for (const h of [12, 24, 36]) probe("horizon (months)", h, { ...knobs, horizonMonths: h });
   for (const e of [0.15, 0.25, 0.4]) probe("electricity (USD/kWh)", e, { ...knobs, electricityUsdPerKwh: e });
 
-  // --- rationale, from the numbers ------------------------------------------------------------------
-  const gpuCore = coreRows.length;
-  const fitAsPlanned = coreRows.filter((r) => r.cells[currentIdx]!.fits && r.cells[currentIdx]!.changes.length === 0).length;
-  const fitChanged = coreRows.filter((r) => r.cells[currentIdx]!.fits && r.cells[currentIdx]!.changes.length > 0);
-  const stretchRows = rows.filter((r) => r.experiment.stretch);
-  const stretchLocal = stretchRows.filter((r) => r.cells[currentIdx]!.fits).length;
+  // --- prices: how fresh -------------------------------------------------------------------------------------
+  const priced = options.filter((o) => o.kind !== "current");
+  const stale = priced.filter((o) => o.priceFreshness === "stale").map((o) => ({ option: o.name, date: o.priceDate! }));
+  const undated = priced.filter((o) => o.priceFreshness === "undated").map((o) => o.name);
+  const dates = priced.map((o) => o.priceDate).filter((d): d is string => d !== null).sort();
+
+  // --- rationale, from the numbers ----------------------------------------------------------------------------
+  const coreTracks = tracks.filter((t) => !t.stretch);
+  const gpuCore = coreGpuRows.length;
+  const coreFit = coreGpuRows.filter((r) => here(r).fits);
+  const coreTight = coreGpuRows.filter((r) => here(r).verdict === "tight");
+  const coreChanged = coreFit.filter((r) => here(r).changes.length > 0);
+  const stretchRows = rows.filter((r) => r.experiment.stretch && !r.experiment.cpuOnly);
+  const stretchLocal = stretchRows.filter((r) => here(r).fits).length;
+  const burstCost = stay.bursts.reduce((s, b) => s + b.cost_usd, 0);
+  const curUsable = gib(current.usableBytes);
   const rationale: string[] = [];
-  rationale.push(`${fitAsPlanned + fitChanged.length} of ${gpuCore} core GPU experiments run on the ${current.name}${fitChanged.length ? ` (${fitChanged.map((r) => `${r.experiment.id} with ${r.cells[currentIdx]!.changes.join(" + ")}`).join("; ")})` : ""}; the core plan keeps it busy ${hours(stay.local_hours_per_month)} a month (${pct(stay.utilization)} of the time).`);
-  rationale.push(`${stretchLocal} of ${stretchRows.length} stretch experiments fit it; bursting the other ${stay.bursts.length} to the cheapest cloud card that fits costs ${usd(stay.bursts.reduce((s, b) => s + b.cost_usd, 0))} over ${horizon} months.`);
+  rationale.push(
+    `${coreFit.length} of ${gpuCore} core GPU experiments run on the ${current.name}${coreChanged.length ? ` (${coreChanged.map((r) => `${r.experiment.id} with ${here(r).changes.join(" + ")}`).join("; ")})` : ""}${coreTight.length ? `; ${list(coreTight.map((r) => r.experiment.id))} ${coreTight.length > 1 ? "are" : "is"} tight (the estimate's band reaches past the ${curUsable} usable)` : ""}; the core plan keeps it busy ${hours(stay.local_hours_per_month)} a month (${pct(stay.utilization)} of the time).`,
+  );
+  if (stretchRows.length) rationale.push(`${stretchLocal} of ${stretchRows.length} stretch experiments fit it; renting the other ${stay.bursts.filter((b) => !b.experiment.endsWith("(overflow)")).length} once on the cheapest cloud offer that runs each costs ${usd(burstCost)} over ${horizon} months.`);
+  const bd = stay.breakdown;
+  rationale.push(`Staying costs ${usd(stay.horizon_cost_usd)} over ${horizon} months: ${usd(bd.job_electricity_usd)} of electricity during jobs, ${usd(bd.idle_electricity_usd)} for the card's idle draw (${bd.idle_watts} W assumed whenever it is not busy; its own line in the assumptions) and ${usd(bd.cloud_usd)} of cloud bursts.`);
+  const notUpgrades = options.filter((o) => o.kind === "buy" && !o.upgrade);
   if (bestBuy) {
+    const opt = options.find((o) => o.name === bestBuy.option)!;
     const unlocks = bestBuy.runs_locally.filter((k) => !stay.runs_locally.includes(k));
-    rationale.push(`The best purchase, ${bestBuy.choice}, costs ${usd(bestBuy.capex_usd)} (about ${usd(bestBuy.resale_usd)} back at resale) and ${usd(bestBuy.horizon_cost_usd)} in all over ${horizon} months, against ${usd(stay.horizon_cost_usd)} for staying${unlocks.length ? `; it would run ${unlocks.join(", ")} locally` : ""}.`);
-    const tr = triggers.find((t) => t.unit === "USD/month");
-    if (tr) rationale.push(`Buying pays only once cloud spend passes ${usd(tr.threshold)}/month; staying spends ${usd(stay.cloud_usd_per_month)}/month on bursts.`);
+    const idx = options.indexOf(opt);
+    const withChanges = unlocks.map((k) => {
+      const c = rows.find((r) => r.experiment.key === k)!.cells[idx]!;
+      return c.changes.length ? `${k} (only with ${c.changes.join(", ")}${c.departs_from_plan.length ? `; ${c.departs_from_plan.join(", ")}` : ""})` : k;
+    });
+    rationale.push(`The cheapest upgrade, ${bestBuy.choice.replace(/^buy /, "a ")}, costs ${usd(bestBuy.capex_usd)} (about ${usd(bestBuy.resale_usd)} back at resale) and ${usd(bestBuy.horizon_cost_usd)} in all over ${horizon} months, against ${usd(stay.horizon_cost_usd)} for staying${unlocks.length ? `; it would run ${list(withChanges)} locally` : ""}.`);
+  } else {
+    rationale.push(`No purchase candidate is an upgrade on the ${current.name} (at least its memory, sustained throughput and bandwidth).`);
   }
-  if (stay.impossible.length) rationale.push(`Nothing in the catalog runs ${stay.impossible.join(", ")} as planned.`);
+  if (notUpgrades.length) rationale.push(`Not counted as upgrades: ${notUpgrades.map((o) => `${short(o.name)} (${o.notUpgrade})`).join("; ")}.`);
+  if (stay.impossible.length) rationale.push(`Nothing in the catalog runs ${list(stay.impossible)} as planned.`);
   if (best.kind === "current") rationale.push(`So: keep the ${current.name} for the core tracks and rent cloud GPUs by the hour for the rest.`);
   else rationale.push(`So: buy ${best.choice.replace(/^buy /, "")}; it is ${usd(stay.horizon_cost_usd - best.horizon_cost_usd)} cheaper than staying over ${horizon} months.`);
 
+  const qualitative: string[] = [];
+  const coreAll = coreTracks.every((t) => t.verdict === "yes");
+  if (plan.goal) qualitative.push(`What the lab is for: ${plan.goal}. ${coreAll ? `Every core track runs on the ${current.name}, so the card meets that goal; a bigger card would make runs faster, not teach more.` : `Not every core track runs on the ${current.name}: ${coreTracks.filter((t) => t.verdict !== "yes").map((t) => `track ${t.id}`).join(", ")} need${coreTracks.filter((t) => t.verdict !== "yes").length > 1 ? "" : "s"} another card or the cloud.`}`);
+  const stretchImpact = stretchRows.filter((r) => r.experiment.impact?.startsWith("high"));
+  if (stretchImpact.length) qualitative.push(`The stretch work with the highest impact on the lab's goals (${list(stretchImpact.map((r) => r.experiment.id))}) ${stretchImpact.every((r) => here(r).fits) ? "runs on the current card" : "can be rented when it is reached"}.`);
+  qualitative.push(`Reassess after the first pass through the lab (${plan.cycleMonths} months): by then \`fitlab runs\` holds measured run times and peaks in place of these estimates, and you know which stretch directions you want.`);
+  if (stale.length || undated.length) qualitative.push(`Before buying, re-price: ${stale.length} of ${priced.length} prices here are more than ${book.staleAfterMonths} months old${dates[0] ? ` (oldest ${dates[0]})` : ""}${undated.length ? `, ${undated.length} undated` : ""}; \`--prices FILE\` replaces them.`);
+
   const choice = best.kind === "current" ? "stay, and burst to the cloud" : best.choice;
-  const burstOptions = [...new Set(stay.bursts.map((b) => b.option))];
+  const burstLabels = [...new Set(stay.bursts.map((b) => `${short(b.option)}${b.gpus > 1 ? ` ×${b.gpus}` : ""}`))];
+  const computed = triggers.filter((t) => t.kind === "computed");
+  const trigWords = (t: Trigger) =>
+    t.unit === "USD/month" ? `cloud spend on bursts passes ${usd(t.threshold!)}/month` : t.unit === "GPU-hours/month" ? `core work passes ${Math.round(t.threshold!)} GPU-hours a month` : t.unit === "USD" ? `the ${t.what.replace(/^price of the /, "").replace(/, (above|below) which.*$/, "")} costs ${t.direction === "below" ? "less" : "more"} than ${usd(t.threshold!)}` : `cloud rates reach ${t.threshold!.toFixed(1)}× today's`;
   const summary = [
-    { q: `Can the ${current.name} do the lab?`, a: `The core tracks, yes: ${fitAsPlanned + fitChanged.length} of ${gpuCore} GPU experiments fit, ${hours(stay.local_hours_per_month)} of GPU time a month.` },
-    { q: "What can it not do?", a: infeasible.length ? infeasible.map((i) => `${i.experiment} (needs ${gib(i.needs_bytes)})`).join("; ") : "Nothing in this plan." },
-    { q: "Should I buy a bigger card?", a: best.kind === "current" ? `Not now: ${bestBuy ? `the best purchase costs ${usd((bestBuy?.horizon_cost_usd ?? 0) - stay.horizon_cost_usd)} more than staying over ${horizon} months.` : "no purchase candidate is priced."}` : `Yes: ${best.choice}.` },
-    { q: "Where do I burst?", a: burstOptions.length ? burstOptions.join("; ") : "Nowhere: everything runs locally." },
-    { q: "When should I reconsider?", a: triggers.filter((t) => t.unit === "USD/month" || t.unit === "hours/month").map((t) => `${t.unit === "USD/month" ? `when cloud spend passes ${usd(t.threshold)}/month` : `when the work passes ${t.threshold} GPU-hours/month`}`).join(", or ") || "When the plan changes." },
+    { q: `Can the ${current.name} do the lab?`, a: coreTracks.map((t) => `Track ${t.id} (${t.name}): ${t.verdict}${t.verdict !== "no" ? `, ${t.fit.length} of ${t.gpu_experiments} GPU experiments fit` : ""}${t.tight.length ? ` (${list(t.tight.map((k) => k.split(".")[1]!))} tight)` : ""}`).join("; ") + "." },
+    { q: "What can it not do?", a: infeasible.length ? infeasible.map((i) => `${i.experiment} (needs ${gib(i.needs_bytes)}${i.gpus > 1 ? ` per GPU × ${i.gpus} GPUs` : ""})`).join("; ") : "Nothing in this plan." },
+    { q: "Should I buy a different card?", a: best.kind === "current" ? `Not now: ${bestBuy ? `the cheapest upgrade (${bestBuy.choice.replace(/^buy /, "")}) costs ${usd(bestBuy.horizon_cost_usd - stay.horizon_cost_usd)} more than staying over ${horizon} months.` : `no purchase candidate is an upgrade on the ${current.name}.`}` : `Yes: ${best.choice}.` },
+    { q: "Where do I burst?", a: burstLabels.length ? burstLabels.join("; ") : "Nowhere: everything runs locally." },
+    { q: "When should I reconsider?", a: [...computed.filter((t) => t.direction === (best.kind === "current" ? "above" : "below") || t.unit === "USD").map((t) => `when ${trigWords(t)}`), "if you need a GPU always on", `after the first pass through the lab (${plan.cycleMonths} months)`].join("; ") + "." },
   ];
 
+  const curSustained = sustainedMatmul(current);
+  const arch = archFacts(current);
+  const curOpt = options[0]!;
   return {
     plan: plan.name,
-    data_date: book.date,
+    plan_goal: plan.goal,
+    data_date: book.reviewed,
+    as_of: asOf,
     current_gpu: current.name,
     current_gpu_source: input.currentSource,
+    current_card: {
+      name: current.name,
+      arch: current.arch,
+      family: arch.family,
+      sm: arch.sm,
+      compute_capability: arch.computeCapability,
+      min_cuda: arch.minCuda,
+      min_torch: arch.minTorch,
+      tensor_formats: arch.tensorFormats,
+      notes: arch.notes,
+      mem_type: current.memType,
+      usable_bytes: current.usableBytes,
+      bandwidth_bytes_per_s: current.memBandwidthBytesPerS,
+      nominal_flops_per_s: current.bf16DenseFlopsPerS,
+      sustained_flops_per_s: curSustained.flopsPerS,
+      sustained_detail: curSustained.detail,
+      run_watts: curOpt.runWatts,
+      idle_watts: curOpt.idleWatts,
+    },
     assumptions: {
       horizon_months: horizon,
       electricity_usd_per_kwh: electricity,
@@ -268,8 +375,12 @@ export function decide(input: DecisionInput): Decision {
       work_factor: Math.round(workFactor * 1000) / 1000,
       spot_overhead: a.spotOverhead,
       cloud_setup_hours_per_run: a.cloudSetupHoursPerRun,
+      max_local_utilization: MAX_LOCAL_UTILIZATION,
+      idle_watts: curOpt.idleWatts,
+      idle_assumption: input.idleWatts !== undefined ? `${input.idleWatts} W given with --idle-watts, charged to the card whenever it is not busy` : `the card's own idle draw (${curOpt.idleWatts} W), charged whenever it is not busy; the desktop is assumed on anyway (host_idle_watts ${a.hostIdleWatts} W)`,
       sources: a.sources,
     },
+    prices: { stale_after_months: book.staleAfterMonths, stale, undated, oldest: dates[0] ?? null },
     options: options.map((o) => ({
       name: o.name,
       kind: o.kind,
@@ -277,19 +388,27 @@ export function decide(input: DecisionInput): Decision {
       usable_bytes: o.gpu.usableBytes,
       bandwidth_bytes_per_s: o.gpu.memBandwidthBytesPerS,
       bf16_flops_per_s: o.gpu.bf16DenseFlopsPerS,
+      sustained_flops_per_s: Math.round(o.sustainedFlopsPerS),
       price_usd: o.priceUsd,
       price_range_usd: o.priceRangeUsd,
       condition: o.condition,
       usd_per_hour: o.cloud?.usdPerHour ?? null,
       provider: o.cloud?.provider ?? null,
-      price_date: o.cloud?.date ?? (o.kind === "buy" ? book.date : null),
+      max_gpus: o.maxGpus,
+      price_date: o.priceDate,
+      price_freshness: o.priceFreshness,
       source: o.priceSource,
       run_watts: o.runWatts,
+      idle_watts: o.idleWatts,
+      upgrade: o.upgrade,
+      not_upgrade: o.notUpgrade,
+      dominated_by: o.dominatedBy,
     })),
     experiments,
+    tracks,
     strategies: all,
     infeasible,
-    recommendation: { choice, option: best.option, rationale },
+    recommendation: { choice, option: best.option, best_upgrade: bestBuy?.option ?? null, rationale, qualitative },
     triggers,
     sensitivity,
     summary,

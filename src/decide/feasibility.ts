@@ -1,29 +1,43 @@
-// Feasibility matrix: every experiment x every hardware option: fits or not and with which settings
-// (fit search), peak VRAM, wall time, bottleneck and cost.
-import { findFit } from "../fit/search.js";
+// Feasibility matrix: every experiment x every hardware option: a verdict (fits, tight: the estimate's band
+// crosses the usable memory, or no), the minimal changes it needs, where the run departs from the plan
+// (optimizer, precision), peak VRAM per GPU, wall time, bottleneck and cost.
+import { CHANGES, findFit } from "../fit/search.js";
+import { dropSuperseded } from "../fit/minimal.js";
 import { estimate, type Estimate } from "../planner.js";
 import type { PlanExperiment } from "../plan/load.js";
 import type { Workload } from "../workload/types.js";
 import type { Assumptions, HardwareOption } from "./options.js";
 
 export type Bottleneck = "memory capacity" | "memory bandwidth" | "compute" | "sequential sweep" | "host overhead" | "cpu" | "gpu count";
+/** fits: the whole estimate band fits; tight: the expected peak fits but the band's top does not; no: it does not fit */
+export type Verdict = "fits" | "tight" | "no";
 
 export interface Cell {
   readonly option: string;
   readonly kind: HardwareOption["kind"];
+  readonly verdict: Verdict;
+  /** verdict is fits or tight */
   readonly fits: boolean;
-  /** the changes fit search made (empty when it fits as planned) */
+  /** the minimal changes fit search made (empty when it fits as planned), merged over the runs */
   readonly changes: readonly string[];
+  /** what each change means, same order */
+  readonly change_descriptions: readonly string[];
+  /** where the run that fits differs from what the plan (and the title) says: "optimizer: adamw -> paged-adamw8bit" */
+  readonly departs_from_plan: readonly string[];
   /** the settings that fit (or the planned ones when nothing fits) */
   readonly settings: Partial<Workload> & { readonly gpus: number };
-  /** largest peak over the runs, device level (nvidia-smi); when it does not fit, the least it needs */
+  /** GPUs the experiment uses (a cloud instance of that many; owned options have one) */
+  readonly gpus: number;
+  /** largest expected peak over the runs, per GPU, device level (nvidia-smi); when it does not fit, the least it needs */
   readonly peak_bytes: number;
+  /** top of the estimate band of that peak (per GPU) */
+  readonly high_bytes: number;
   /** wall seconds for all runs of the experiment on this option */
   readonly seconds: number;
-  /** GPU-hours billed (cloud) or busy (owned) */
+  /** GPU-hours billed (cloud, all GPUs) or busy (owned) */
   readonly gpu_hours: number;
   readonly bottleneck: Bottleneck;
-  /** cloud: the bill; owned: the marginal electricity */
+  /** cloud: the bill at today's rates; owned: the marginal electricity */
   readonly cost_usd: number;
   readonly estimated: true;
 }
@@ -45,43 +59,73 @@ function settingsOf(w: Workload, gpus: number): Cell["settings"] {
   return s as Cell["settings"];
 }
 
+/** The settings a title promises (method, precision, optimizer) that the fitted run changed. */
+function departures(planned: Workload, fitted: Workload): string[] {
+  const out: string[] = [];
+  if (planned.kind !== fitted.kind) out.push(`method: ${planned.kind} -> ${fitted.kind}`);
+  if (planned.computeDtype !== fitted.computeDtype) out.push(`precision: ${planned.computeDtype} -> ${fitted.computeDtype}`);
+  if (planned.quant !== fitted.quant) out.push(`weights: ${planned.quant} -> ${fitted.quant}`);
+  if (planned.optimizer !== fitted.optimizer) out.push(`optimizer: ${planned.optimizer} -> ${fitted.optimizer}`);
+  return out;
+}
+
+const sameWorkload = (a: Workload, b: Workload) => a === b || JSON.stringify(a) === JSON.stringify(b);
+
+const WORST: Record<Verdict, number> = { fits: 0, tight: 1, no: 2 };
+const describe = (id: string) => CHANGES.find((c) => c.id === id)?.description ?? id;
+
 export function feasibilityCell(ex: PlanExperiment, opt: HardwareOption, a: Assumptions): Cell {
   const base = { option: opt.name, kind: opt.kind, estimated: true as const };
   if (ex.cpuOnly) {
-    return { ...base, fits: true, changes: [], settings: { gpus: 0 }, peak_bytes: 0, seconds: ex.cpuHours * 3600, gpu_hours: 0, bottleneck: "cpu", cost_usd: 0 };
+    return { ...base, verdict: "fits", fits: true, changes: [], change_descriptions: [], departs_from_plan: [], settings: { gpus: 0 }, gpus: 0, peak_bytes: 0, high_bytes: 0, seconds: ex.cpuHours * 3600, gpu_hours: 0, bottleneck: "cpu", cost_usd: 0 };
   }
   const spec = ex.model!;
-  const gpusNeeded = ex.runs[0]!.workload.nGpus;
-  // owned options are one card: a multi-GPU experiment cannot run there at all
-  if (gpusNeeded > 1 && opt.kind !== "cloud") {
-    const e = estimate(spec, ex.runs[0]!.workload, opt.gpu);
-    return { ...base, fits: false, changes: [], settings: settingsOf(ex.runs[0]!.workload, gpusNeeded), peak_bytes: e.peak.minimum_device_bytes, seconds: 0, gpu_hours: 0, bottleneck: "gpu count", cost_usd: 0 };
+  const planned = ex.runs[0]!.workload;
+  const gpusNeeded = planned.nGpus;
+  // owned options are one card, and a cloud instance rents at most `maxGpus` of one type
+  if (gpusNeeded > opt.maxGpus) {
+    const e = estimate(spec, planned, opt.gpu);
+    return { ...base, verdict: "no", fits: false, changes: [], change_descriptions: [], departs_from_plan: [], settings: settingsOf(planned, gpusNeeded), gpus: gpusNeeded, peak_bytes: e.peak.minimum_device_bytes, high_bytes: e.peak.high_bytes, seconds: 0, gpu_hours: 0, bottleneck: "gpu count", cost_usd: 0 };
   }
-  let fits = true;
+  let verdict: Verdict = "fits";
   let peak = 0;
+  let high = 0;
   let changes: string[] = [];
-  let settings: Cell["settings"] = settingsOf(ex.runs[0]!.workload, gpusNeeded);
+  let departs: string[] = [];
+  let settings: Cell["settings"] = settingsOf(planned, gpusNeeded);
   const times: number[] = [];
   let timeBottleneck: Estimate["bottleneck"] = "compute";
+  let shortPeak = 0;
+  // runs with the same workload (a learning-rate sweep, repeated runs, one probe per layer) are searched once
+  const searched = new Map<Workload, ReturnType<typeof findFit>>();
   for (const run of ex.runs) {
     // the decision keeps each experiment what it is: no change of method or length, nor of the swept setting
     const swept = ex.sweep?.param;
-    const r = findFit(spec, run.workload, opt.gpu, { allow: (c) => c.cost !== "experiment" && (swept === undefined || c.touches !== swept) });
-    const chosen = r.fitsAsIs ? r.baseline : r.cheapest?.estimate ?? null;
+    const same = [...searched.keys()].find((w) => sameWorkload(w, run.workload));
+    const r = same ? searched.get(same)! : findFit(spec, run.workload, opt.gpu, { allow: (c) => c.cost !== "experiment" && (swept === undefined || c.touches !== swept) });
+    if (!same) searched.set(run.workload, r);
+    const chosen = r.fitsAsIs ? r.baseline : (r.cheapest?.estimate ?? null);
     if (!chosen) {
-      fits = false;
-      peak = Math.max(peak, r.baseline.peak.minimum_device_bytes);
+      verdict = "no";
+      shortPeak = Math.max(shortPeak, r.baseline.peak.minimum_device_bytes);
       continue;
     }
     if (!r.fitsAsIs && r.cheapest) {
       for (const c of r.cheapest.changes) if (!changes.includes(c)) changes = [...changes, c];
+      for (const d of departures(run.workload, r.cheapest.workload)) if (!departs.includes(d)) departs = [...departs, d];
       settings = settingsOf(r.cheapest.workload, gpusNeeded);
     }
-    peak = Math.max(peak, chosen.peak.device_bytes);
+    const runVerdict: Verdict = chosen.peak.high_bytes > opt.gpu.usableBytes ? "tight" : "fits";
+    if (WORST[runVerdict] > WORST[verdict]) verdict = runVerdict;
+    if (chosen.peak.device_bytes >= peak) {
+      peak = chosen.peak.device_bytes;
+      high = chosen.peak.high_bytes;
+    }
     times.push(runSeconds(chosen, ex));
     timeBottleneck = chosen.bottleneck;
   }
-  if (!fits) return { ...base, fits: false, changes: [], settings, peak_bytes: peak, seconds: 0, gpu_hours: 0, bottleneck: "memory capacity", cost_usd: 0 };
+  if (verdict === "no") return { ...base, verdict, fits: false, changes: [], change_descriptions: [], departs_from_plan: [], settings, gpus: gpusNeeded, peak_bytes: shortPeak, high_bytes: shortPeak, seconds: 0, gpu_hours: 0, bottleneck: "memory capacity", cost_usd: 0 };
+  changes = dropSuperseded(changes);
   const sum = times.reduce((x, y) => x + y, 0);
   // in the cloud, runs that may overlap are rented side by side: wall time of one run, same GPU-hours
   const concurrent = opt.kind === "cloud" && ex.parallel && times.length > 1;
@@ -92,8 +136,23 @@ export function feasibilityCell(ex: PlanExperiment, opt: HardwareOption, a: Assu
     const p = opt.cloud!.usdPerHour;
     cost = p * gpuHours + p * gpusNeeded * a.cloudSetupHoursPerRun * (concurrent ? times.length : 1);
   } else {
-    cost = ((opt.runWatts / 1000) * (sum / 3600)) * a.electricityUsdPerKwh;
+    cost = (opt.runWatts / 1000) * (sum / 3600) * a.electricityUsdPerKwh;
   }
   const bottleneck: Bottleneck = times.length > 1 && !concurrent ? "sequential sweep" : timeBottleneck === "memory-bandwidth" ? "memory bandwidth" : timeBottleneck === "host-overhead" ? "host overhead" : "compute";
-  return { ...base, fits: true, changes, settings, peak_bytes: peak, seconds: Math.round(seconds), gpu_hours: Math.round(gpuHours * 1000) / 1000, bottleneck, cost_usd: Math.round(cost * 100) / 100 };
+  return {
+    ...base,
+    verdict,
+    fits: true,
+    changes,
+    change_descriptions: changes.map(describe),
+    departs_from_plan: departs,
+    settings,
+    gpus: gpusNeeded,
+    peak_bytes: peak,
+    high_bytes: high,
+    seconds: Math.round(seconds),
+    gpu_hours: Math.round(gpuHours * 1000) / 1000,
+    bottleneck,
+    cost_usd: Math.round(cost * 100) / 100,
+  };
 }

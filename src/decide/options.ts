@@ -1,50 +1,14 @@
 // Hardware options of the decision: the current card, purchase candidates and cloud offers, each with its
-// price, power and source, as data (data/prices.yaml + data/gpus.yaml, overridable with --prices).
+// price (dated, sourced), power, what it sustains, whether it is an upgrade on the current card, and whether
+// another option gives as much for the same money or less (dominated).
 import { execFileSync } from "node:child_process";
-import fs from "node:fs";
-import { fileURLToPath } from "node:url";
-import { parseYamlCached } from "../data/yaml-cache.js";
-import { z } from "zod";
-import { FitlabInputError } from "../errors.js";
 import type { GpuCatalog } from "../hardware/catalog.js";
 import type { CloudOffer, Gpu } from "../hardware/gpu.js";
+import { freshness, loadPriceBook, type Assumptions, type Freshness, type PriceBook } from "../hardware/prices.js";
+import { sustainedMatmul } from "../hardware/sustained.js";
 
-const PRICES_PATH = fileURLToPath(new URL("../../data/prices.yaml", import.meta.url));
-
-const assumption = z.object({ value: z.number(), source: z.string() }).strict();
-const buySchema = z
-  .object({
-    gpu: z.string(),
-    condition: z.enum(["new", "used"]),
-    price_usd: z.number().positive().max(1e7),
-    range_usd: z.tuple([z.number().positive(), z.number().positive()]).optional(),
-    source: z.string(),
-  })
-  .strict();
-const cloudSchema = z
-  .object({ gpu: z.string(), provider: z.string(), usd_per_hour: z.number().positive().max(1000), kind: z.enum(["on-demand", "spot", "serverless"]).optional(), date: z.string().optional(), source: z.string() })
-  .strict();
-const pricesSchema = z
-  .object({
-    date: z.string().optional(),
-    assumptions: z.record(z.string(), assumption).optional(),
-    buy: z.array(buySchema).optional(),
-    cloud: z.array(cloudSchema).optional(),
-  })
-  .strict();
-
-export interface Assumptions {
-  readonly electricityUsdPerKwh: number;
-  readonly horizonMonths: number;
-  readonly hostRunWatts: number;
-  readonly hostIdleWatts: number;
-  readonly spotOverhead: number;
-  readonly cloudSetupHoursPerRun: number;
-  readonly resaleFractionNew: number;
-  readonly resaleFractionUsed: number;
-  /** where each value comes from */
-  readonly sources: Readonly<Record<string, string>>;
-}
+export { loadPriceBook };
+export type { Assumptions, PriceBook };
 
 export interface HardwareOption {
   /** unique display name */
@@ -56,61 +20,23 @@ export interface HardwareOption {
   readonly condition: "new" | "used" | null;
   readonly resaleFraction: number;
   readonly priceSource: string;
+  /** date of the purchase price or cloud rate; null when undated (or owned) */
+  readonly priceDate: string | null;
+  readonly priceFreshness: Freshness | null;
   readonly cloud: CloudOffer | null;
+  /** cloud: most GPUs of this type one instance rents (multi-GPU experiments) */
+  readonly maxGpus: number;
   readonly runWatts: number;
+  /** idle wall power charged to the GPU: the card's idle draw (+ host idle, 0 by default) */
   readonly idleWatts: number;
-}
-
-export interface PriceBook {
-  readonly date: string;
-  readonly assumptions: Assumptions;
-  readonly buy: z.infer<typeof buySchema>[];
-  readonly cloud: z.infer<typeof cloudSchema>[];
-}
-
-function readPrices(file: string): z.infer<typeof pricesSchema> {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch {
-    throw new FitlabInputError(`cannot read prices file ${file}`);
-  }
-  let raw: unknown;
-  try {
-    raw = parseYamlCached(text);
-  } catch (e) {
-    throw new FitlabInputError(`prices file ${file} is not valid YAML: ${(e as Error).message.split("\n")[0]}`);
-  }
-  const r = pricesSchema.safeParse(raw);
-  if (!r.success) {
-    const i = r.error.issues[0]!;
-    throw new FitlabInputError(`prices file ${file}: ${i.path.join(".")}: ${i.message}`);
-  }
-  return r.data;
-}
-
-const num = (a: Record<string, { value: number }> | undefined, k: string, fallback: number) => a?.[k]?.value ?? fallback;
-
-/** Built-in prices, with an optional user file whose entries replace same-GPU entries and add new ones. */
-export function loadPriceBook(userFile?: string): PriceBook {
-  const base = readPrices(PRICES_PATH);
-  const user = userFile ? readPrices(userFile) : {};
-  const a = { ...base.assumptions, ...user.assumptions };
-  const sources = Object.fromEntries(Object.entries(a).map(([k, v]) => [k, v.source]));
-  const assumptions: Assumptions = {
-    electricityUsdPerKwh: num(a, "electricity_usd_per_kwh", 0.25),
-    horizonMonths: num(a, "horizon_months", 24),
-    hostRunWatts: num(a, "host_run_watts", 120),
-    hostIdleWatts: num(a, "host_idle_watts", 45),
-    spotOverhead: num(a, "spot_overhead", 1.1),
-    cloudSetupHoursPerRun: num(a, "cloud_setup_hours_per_run", 0.25),
-    resaleFractionNew: num(a, "resale_fraction_new", 0.55),
-    resaleFractionUsed: num(a, "resale_fraction_used", 0.6),
-    sources,
-  };
-  const userBuy = user.buy ?? [];
-  const buy = [...(base.buy ?? []).filter((b) => !userBuy.some((u) => u.gpu === b.gpu && u.condition === b.condition)), ...userBuy];
-  return { date: user.date ?? base.date ?? "", assumptions, buy, cloud: user.cloud ?? [] };
+  /** sustained dense 16-bit matmul FLOP/s (measured or by the spec-sheet rule) */
+  readonly sustainedFlopsPerS: number;
+  /** purchases only: at least the current card's usable memory, sustained FLOP/s and bandwidth */
+  readonly upgrade: boolean;
+  /** why a purchase is not an upgrade ("less memory", "slower"), else null */
+  readonly notUpgrade: string | null;
+  /** the option that gives at least as much (memory, FLOP/s, bandwidth) for no more money, else null */
+  readonly dominatedBy: string | null;
 }
 
 /** The GPU in this machine, from nvidia-smi, matched against the catalog; null when there is none. */
@@ -125,53 +51,83 @@ export function detectGpu(catalog: GpuCatalog): Gpu | null {
   }
 }
 
-function cheapestOnDemand(gpu: Gpu, extra: readonly z.infer<typeof cloudSchema>[]): CloudOffer | null {
+function cheapestOnDemand(gpu: Gpu, catalog: GpuCatalog, book: PriceBook): CloudOffer | null {
   const offers: CloudOffer[] = [
     ...gpu.cloud.filter((c) => c.kind === "on-demand"),
-    ...extra.filter((c) => gpu.name === c.gpu || gpu.aliases.includes(c.gpu)).map((c) => ({ provider: c.provider, usdPerHour: c.usd_per_hour, kind: c.kind ?? "on-demand", date: c.date ?? null, source: c.source })),
+    ...book.cloud.filter((c) => catalog.tryFind(c.gpu)?.name === gpu.name).map((c) => ({ provider: c.provider, usdPerHour: c.usdPerHour, kind: c.kind, date: c.date, source: c.source })),
   ].filter((c) => c.kind === "on-demand");
   offers.sort((x, y) => x.usdPerHour - y.usdPerHour);
   return offers[0] ?? null;
 }
 
-export function hardwareOptions(catalog: GpuCatalog, current: Gpu, book: PriceBook): HardwareOption[] {
+/** The card's idle draw charged to the GPU: the stated per-class assumption plus host idle (0 by default). */
+export function idleWattsOf(gpu: Gpu, a: Assumptions): number {
+  return (gpu.gpuClass === "consumer" ? a.cardIdleWattsConsumer : a.cardIdleWattsDatacenter) + a.hostIdleWatts;
+}
+
+/** `a` gives at least what `b` gives: memory, sustained FLOP/s and bandwidth. */
+function atLeast(a: Gpu, b: Gpu): boolean {
+  return a.usableBytes >= b.usableBytes && sustainedMatmul(a).flopsPerS >= sustainedMatmul(b).flopsPerS && a.memBandwidthBytesPerS >= b.memBandwidthBytesPerS;
+}
+
+export function hardwareOptions(catalog: GpuCatalog, current: Gpu, book: PriceBook, asOf = "9999-12-31", idleWattsOverride?: number): HardwareOption[] {
   const a = book.assumptions;
-  const power = (g: Gpu) => ({ runWatts: (g.tdpWatts ?? 300) + a.hostRunWatts, idleWatts: a.hostIdleWatts });
-  const currentBuy = book.buy.find((b) => catalog.tryFind(b.gpu)?.name === current.name);
+  const power = (g: Gpu) => ({ runWatts: (g.tdpWatts ?? 300) + a.hostRunWatts, idleWatts: idleWattsOverride ?? idleWattsOf(g, a) });
+  const fresh = (d: string | null) => freshness(d, asOf, book.staleAfterMonths);
+  const curSustained = sustainedMatmul(current).flopsPerS;
+  const base = { maxGpus: 1, upgrade: false, notUpgrade: null, dominatedBy: null };
   const options: HardwareOption[] = [
-    {
-      name: `current: ${current.name}`,
-      kind: "current",
-      gpu: current,
-      priceUsd: null,
-      priceRangeUsd: null,
-      condition: null,
-      resaleFraction: 0,
-      priceSource: currentBuy?.source ?? "owned (sunk cost)",
-      cloud: null,
-      ...power(current),
-    },
+    { ...base, name: `current: ${current.name}`, kind: "current", gpu: current, priceUsd: null, priceRangeUsd: null, condition: null, resaleFraction: 0, priceSource: "owned (sunk cost)", priceDate: null, priceFreshness: null, cloud: null, sustainedFlopsPerS: curSustained, ...power(current) },
   ];
   for (const b of book.buy) {
     const gpu = catalog.find(b.gpu);
     if (gpu.name === current.name) continue;
+    const why = [gpu.usableBytes < current.usableBytes ? "less memory" : "", sustainedMatmul(gpu).flopsPerS < curSustained ? "slower" : "", gpu.memBandwidthBytesPerS < current.memBandwidthBytesPerS ? "less bandwidth" : ""].filter(Boolean);
     options.push({
+      ...base,
       name: `buy: ${gpu.name} (${b.condition})`,
       kind: "buy",
       gpu,
-      priceUsd: b.price_usd,
-      priceRangeUsd: b.range_usd ?? null,
+      priceUsd: b.priceUsd,
+      priceRangeUsd: b.rangeUsd,
       condition: b.condition,
       resaleFraction: b.condition === "new" ? a.resaleFractionNew : a.resaleFractionUsed,
       priceSource: b.source,
+      priceDate: b.date,
+      priceFreshness: fresh(b.date),
       cloud: null,
+      sustainedFlopsPerS: sustainedMatmul(gpu).flopsPerS,
+      upgrade: why.length === 0,
+      notUpgrade: why.length ? `${why.join(", ")} than the ${current.name}` : null,
       ...power(gpu),
     });
   }
   for (const gpu of catalog.all()) {
-    const offer = cheapestOnDemand(gpu, book.cloud);
+    const offer = cheapestOnDemand(gpu, catalog, book);
     if (!offer) continue;
-    options.push({ name: `cloud: ${gpu.name} (${offer.provider})`, kind: "cloud", gpu, priceUsd: null, priceRangeUsd: null, condition: null, resaleFraction: 0, priceSource: offer.source, cloud: offer, ...power(gpu) });
+    options.push({
+      ...base,
+      name: `cloud: ${gpu.name} (${offer.provider})`,
+      kind: "cloud",
+      gpu,
+      priceUsd: null,
+      priceRangeUsd: null,
+      condition: null,
+      resaleFraction: 0,
+      priceSource: offer.source,
+      priceDate: offer.date,
+      priceFreshness: fresh(offer.date),
+      cloud: offer,
+      maxGpus: a.cloudMaxGpusPerInstance,
+      sustainedFlopsPerS: sustainedMatmul(gpu).flopsPerS,
+      ...power(gpu),
+    });
   }
-  return options;
+  // dominated: another option of the same kind costs no more and gives at least as much, and differs
+  const cost = (o: HardwareOption) => (o.kind === "cloud" ? o.cloud!.usdPerHour : (o.priceUsd ?? Infinity));
+  return options.map((o) => {
+    if (o.kind === "current") return o;
+    const by = options.find((x) => x !== o && x.kind === o.kind && cost(x) <= cost(o) && atLeast(x.gpu, o.gpu) && (cost(x) < cost(o) || !atLeast(o.gpu, x.gpu)));
+    return by ? { ...o, dominatedBy: by.name } : o;
+  });
 }

@@ -6,6 +6,7 @@ import { estimateMemory, fitsIn } from "../memory/estimate.js";
 import { estimate, type Estimate } from "../planner.js";
 import type { ModelSpec } from "../spec/types.js";
 import { parseLoraTargets } from "../workload/resolve.js";
+import { applyChanges, pruneChanges } from "./minimal.js";
 import type { Workload } from "../workload/types.js";
 
 export interface Change {
@@ -94,16 +95,23 @@ export function findFit(spec: ModelSpec, workload: Workload, gpu: Gpu, opts: Fit
   }
   // no single change is enough: apply changes cumulatively, cheapest first, until it fits
   let w = workload;
+  let wMin = estimateMemory(spec, w, gpu).minimumDeviceBytes;
   const applied: Change[] = [];
   for (let round = 0; round < 4; round++) {
     for (const c of changes) {
       const next = c.apply(w);
       if (!next) continue;
       // keep a change only if it lowers the peak
-      if (estimateMemory(spec, next, gpu).minimumDeviceBytes < estimateMemory(spec, w, gpu).minimumDeviceBytes) {
+      const nextEst = estimateMemory(spec, next, gpu);
+      if (nextEst.minimumDeviceBytes < wMin) {
         w = next;
+        wMin = nextEst.minimumDeviceBytes;
         applied.push(c);
-        if (fitsOn(spec, w, gpu)) return { fitsAsIs: false, baseline, cheapest: option(applied, w), singles };
+        if (fitsIn(nextEst, gpu.usableBytes)) {
+          // keep only the steps still needed (a later step can make an earlier one redundant)
+          const minimal = pruneChanges(spec, workload, gpu, applied);
+          return { fitsAsIs: false, baseline, cheapest: option(minimal, applyChanges(workload, minimal)), singles };
+        }
       }
     }
   }

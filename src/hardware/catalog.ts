@@ -1,8 +1,7 @@
 // The GPU catalog: data/gpus.yaml (hand-normalised once from the research tables), validated with zod,
 // resolved into integer-unit Gpu records, optionally merged with a user YAML file of the same shape.
 import { readFileSync } from "node:fs";
-import { parseYamlCached } from "../data/yaml-cache.js";
-import { parse as parseYaml } from "yaml";
+import { parseYamlCached, yamlLib } from "../data/yaml-cache.js";
 import { z } from "zod";
 import { FitlabInputError } from "../errors.js";
 import type { Gpu } from "./gpu.js";
@@ -222,7 +221,7 @@ function readUserFile(path: string): UserEntry[] {
   }
   let data: unknown;
   try {
-    data = parseYaml(text);
+    data = yamlLib().parse(text);
   } catch (err) {
     const first = ((err as Error).message.split("\n")[0] ?? "").trim().replace(/:$/, "");
     throw new FitlabInputError(`GPU file ${path}: invalid YAML: ${first}`);

@@ -2,8 +2,8 @@
 // is resolved into read-only experiments the decision and the runner read.
 import fs from "node:fs";
 import { fileURLToPath } from "node:url";
-import { isMap, isSeq, LineCounter, parseDocument, type Node } from "yaml";
-import { parseYamlCached } from "../data/yaml-cache.js";
+import type { LineCounter, Node, parseDocument } from "yaml";
+import { parseYamlCached, yamlLib } from "../data/yaml-cache.js";
 import { FitlabInputError } from "../errors.js";
 import { resolveModel } from "../spec/catalog.js";
 import type { ModelSpec } from "../spec/types.js";
@@ -35,6 +35,8 @@ export interface PlanExperiment {
   readonly id: string;
   readonly title: string;
   readonly stretch: boolean;
+  /** what doing it would teach or change (plan field `impact`), or null */
+  readonly impact: string | null;
   readonly cpuOnly: boolean;
   readonly cpuHours: number;
   readonly model: ModelSpec | null;
@@ -52,6 +54,8 @@ export interface Plan {
   readonly file: string;
   readonly currentGpu: string | null;
   readonly cycleMonths: number;
+  /** what the lab is for (plan field `goal`), or null */
+  readonly goal: string | null;
   readonly experiments: readonly PlanExperiment[];
 }
 
@@ -65,6 +69,7 @@ function lineOf(doc: ReturnType<typeof parseDocument>, counter: LineCounter, pat
   for (const key of path) {
     const n = node as Node | null;
     if (n && "range" in n && n.range) best = counter.linePos(n.range[0]).line;
+    const { isMap, isSeq } = yamlLib();
     if (isMap(node)) node = node.get(key as string, true);
     else if (isSeq(node)) node = node.get(key as number, true);
     else break;
@@ -94,9 +99,11 @@ export function checkPlan(file: string): CheckResult {
     fast = undefined;
   }
   const quick = fast === undefined ? null : planSchema.safeParse(fast);
-  const counter = new LineCounter();
+  // the yaml package loads only for a plan with problems (line numbers) or one not parsed before
+  let counterCache: LineCounter | null = null;
+  const counterOf = () => (counterCache ??= new (yamlLib().LineCounter)());
   let docCache: ReturnType<typeof parseDocument> | null = null;
-  const docOf = () => (docCache ??= parseDocument(text, { lineCounter: counter, prettyErrors: false }));
+  const docOf = () => (docCache ??= yamlLib().parseDocument(text, { lineCounter: counterOf(), prettyErrors: false }));
   const problems: PlanProblem[] = [];
   if (!quick?.success) {
     for (const e of docOf().errors) problems.push({ line: e.linePos?.[0]?.line ?? 1, path: "", message: `YAML: ${e.message.split("\n")[0]}` });
@@ -107,7 +114,7 @@ export function checkPlan(file: string): CheckResult {
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const path = issue.path as (string | number)[];
-      problems.push({ line: lineOf(docOf(), counter, path), path: path.join("."), message: issue.message });
+      problems.push({ line: lineOf(docOf(), counterOf(), path), path: path.join("."), message: issue.message });
     }
     return { plan: null, problems };
   }
@@ -117,7 +124,7 @@ export function checkPlan(file: string): CheckResult {
   p.tracks.forEach((track, ti) => {
     track.experiments.forEach((ex, ei) => {
       const at = (...rest: (string | number)[]) => ["tracks", ti, "experiments", ei, ...rest];
-      const report = (path: (string | number)[], message: string) => problems.push({ line: lineOf(docOf(), counter, path), path: path.join("."), message });
+      const report = (path: (string | number)[], message: string) => problems.push({ line: lineOf(docOf(), counterOf(), path), path: path.join("."), message });
       const key = `${track.id}.${ex.id}`;
       if (seen.has(key)) report(at("id"), `duplicate experiment ${key}`);
       seen.add(key);
@@ -126,7 +133,7 @@ export function checkPlan(file: string): CheckResult {
     });
   });
   if (problems.length > 0) return { plan: null, problems };
-  return { plan: { name: p.name, file, currentGpu: p.current_gpu ?? null, cycleMonths: p.cycle_months ?? 3, experiments }, problems };
+  return { plan: { name: p.name, file, currentGpu: p.current_gpu ?? null, cycleMonths: p.cycle_months ?? 3, goal: p.goal ?? null, experiments }, problems };
 }
 
 function resolveExperiment(
@@ -137,7 +144,7 @@ function resolveExperiment(
   report: (path: (string | number)[], message: string) => void,
   at: (...rest: (string | number)[]) => (string | number)[],
 ): PlanExperiment | null {
-  const base = { key, track: track.id, trackName: track.name, id: ex.id, title: ex.title ?? ex.id, stretch: track.stretch ?? false };
+  const base = { key, track: track.id, trackName: track.name, id: ex.id, title: ex.title ?? ex.id, stretch: track.stretch ?? false, impact: ex.impact ?? null };
   if (ex.cpu) {
     return { ...base, cpuOnly: true, cpuHours: ex.cpu_hours ?? 0.1, model: null, modelName: null, runs: [], parallel: false, data: { tokens: 0, epochs: 0, prompts: 0 }, sweep: null, run: null };
   }

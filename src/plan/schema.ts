@@ -49,6 +49,8 @@ export const experimentSchema = z
     cpu: z.boolean().optional(),
     cpu_hours: z.number().min(0).max(1e5).optional(),
     note: z.string().optional(),
+    /** what doing it would teach or change (the decision document's impact column for stretch work) */
+    impact: z.string().optional(),
     run: runSchema.optional(),
   })
   .strict();
@@ -68,6 +70,8 @@ export const planSchema = z
     name: z.string().min(1),
     current_gpu: z.string().optional(),
     cycle_months: z.number().positive().max(120).optional(),
+    /** what the lab is for, in one sentence (the decision's qualitative rationale) */
+    goal: z.string().optional(),
     tracks: z.array(trackSchema).min(1),
   })
   .strict();

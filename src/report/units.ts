@@ -2,8 +2,14 @@
 export const EST = "ᵉ"; // estimated by the fitlab planner
 export const CAT = "ᶜ"; // read from a dated catalog
 
+/** 1234567 -> "1,234,567" without Intl (toLocaleString loads ICU data on first use: ~80 ms of start-up). */
+export function thousands(n: number): string {
+  const [int, frac] = String(Math.abs(n)).split(".");
+  return `${n < 0 ? "-" : ""}${int!.replace(/\B(?=(\d{3})+(?!\d))/g, ",")}${frac !== undefined ? `.${frac}` : ""}`;
+}
+
 export const gib = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`;
-export const usd = (x: number) => (Math.abs(x) < 10 && x !== 0 ? `$${x.toFixed(2)}` : `$${Math.round(x).toLocaleString("en-US")}`);
+export const usd = (x: number) => (Math.abs(x) < 10 && x !== 0 ? `$${x.toFixed(2)}` : `$${thousands(Math.round(x))}`);
 export const pct = (x: number) => `${(x * 100).toFixed(x < 0.1 ? 1 : 0)}%`;
 
 export function hours(seconds: number): string {
