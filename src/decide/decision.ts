@@ -56,8 +56,8 @@ export interface TrackVerdict {
   readonly fit: readonly string[];
   readonly tight: readonly string[];
   readonly not_here: readonly string[];
-  /** GPU hours of one pass through the track on the current card (experiments that fit) */
-  readonly gpu_hours_per_pass: number;
+  /** GPU seconds of one pass through the track on the current card (experiments that fit) */
+  readonly gpu_seconds_per_pass: number;
 }
 
 export interface Unlock {
@@ -159,6 +159,8 @@ export interface Decision {
     readonly qualitative: readonly string[];
   };
   readonly triggers: readonly Trigger[];
+  /** inputs scanned without any change of the recommendation, in words */
+  readonly stable_under: readonly string[];
   readonly sensitivity: readonly { readonly factor: string; readonly value: number; readonly choice: string; readonly stay_cost_usd: number; readonly best_buy_cost_usd: number | null }[];
   readonly summary: readonly { readonly q: string; readonly a: string }[];
 }
@@ -225,7 +227,7 @@ export function decide(input: DecisionInput): Decision {
       fit,
       tight,
       not_here: notHere,
-      gpu_hours_per_pass: Math.round(gpuRows.filter((r) => here(r).fits).reduce((s, r) => s + here(r).seconds / 3600, 0) * 10) / 10,
+      gpu_seconds_per_pass: gpuRows.filter((r) => here(r).fits).reduce((s, r) => s + here(r).seconds, 0),
     };
   });
 
@@ -244,7 +246,8 @@ export function decide(input: DecisionInput): Decision {
     });
 
   // --- triggers: where the same chooser would choose differently ----------------------------------------------
-  const triggers: Trigger[] = computeTriggers({ rows, options, knobs }, current.name);
+  const scan = computeTriggers({ rows, options, knobs }, current.name);
+  const triggers: Trigger[] = scan.triggers;
   // always-on access: not a cost threshold but a need; the figure shows what renting around the clock would cost
   const coreGpuRows = rows.filter((r) => !r.experiment.stretch && !r.experiment.cpuOnly);
   const allCoreCloud = options
@@ -262,7 +265,7 @@ export function decide(input: DecisionInput): Decision {
     passed: false,
     becomes: bestBuy?.choice ?? null,
     knob: null,
-    note: allCoreCloud ? `renting the cheapest cloud card that runs the core plan (${short(allCoreCloud.o.name)}) around the clock costs ${usd(allCoreCloud.o.cloud!.usdPerHour * HOURS_PER_MONTH)}/month` : null,
+    note: allCoreCloud ? `renting the cheapest cloud card that runs the core plan, a ${allCoreCloud.o.gpu.name} at ${allCoreCloud.o.cloud!.provider}, around the clock costs ${usd(allCoreCloud.o.cloud!.usdPerHour * HOURS_PER_MONTH)}/month` : null,
   });
 
   // --- sensitivity ---------------------------------------------------------------------------------------
@@ -327,15 +330,20 @@ export function decide(input: DecisionInput): Decision {
   if (stale.length || undated.length) qualitative.push(`Before buying, re-price: ${stale.length} of ${priced.length} prices here are more than ${book.staleAfterMonths} months old${dates[0] ? ` (oldest ${dates[0]})` : ""}${undated.length ? `, ${undated.length} undated` : ""}; \`--prices FILE\` replaces them.`);
 
   const choice = best.kind === "current" ? "stay, and burst to the cloud" : best.choice;
-  const burstLabels = [...new Set(stay.bursts.map((b) => `${short(b.option)}${b.gpus > 1 ? ` ×${b.gpus}` : ""}`))];
+  const burstGroups = new Map<string, string[]>();
+  for (const b of stay.bursts) {
+    const label = `${short(b.option)}${b.gpus > 1 ? ` ×${b.gpus}` : ""}`;
+    burstGroups.set(label, [...(burstGroups.get(label) ?? []), b.experiment]);
+  }
+  const burstLabels = [...burstGroups.entries()].map(([label, keys]) => `${label} for ${list(keys)}`);
   const computed = triggers.filter((t) => t.kind === "computed");
   const trigWords = (t: Trigger) =>
     t.unit === "USD/month" ? `cloud spend on bursts passes ${usd(t.threshold!)}/month` : t.unit === "GPU-hours/month" ? `core work passes ${Math.round(t.threshold!)} GPU-hours a month` : t.unit === "USD" ? `the ${t.what.replace(/^price of the /, "").replace(/, (above|below) which.*$/, "")} costs ${t.direction === "below" ? "less" : "more"} than ${usd(t.threshold!)}` : `cloud rates reach ${t.threshold!.toFixed(1)}× today's`;
   const summary = [
     { q: `Can the ${current.name} do the lab?`, a: coreTracks.map((t) => `Track ${t.id} (${t.name}): ${t.verdict}${t.verdict !== "no" ? `, ${t.fit.length} of ${t.gpu_experiments} GPU experiments fit` : ""}${t.tight.length ? ` (${list(t.tight.map((k) => k.split(".")[1]!))} tight)` : ""}`).join("; ") + "." },
-    { q: "What can it not do?", a: infeasible.length ? infeasible.map((i) => `${i.experiment} (needs ${gib(i.needs_bytes)}${i.gpus > 1 ? ` per GPU × ${i.gpus} GPUs` : ""})`).join("; ") : "Nothing in this plan." },
+    { q: "What can it not do?", a: infeasible.length ? `${infeasible.map((i) => `${i.experiment} (needs ${gib(i.needs_bytes)}${i.gpus > 1 ? ` per GPU × ${i.gpus} GPUs` : ""})`).join("; ")}.` : "Nothing in this plan." },
     { q: "Should I buy a different card?", a: best.kind === "current" ? `Not now: ${bestBuy ? `the cheapest upgrade (${bestBuy.choice.replace(/^buy /, "")}) costs ${usd(bestBuy.horizon_cost_usd - stay.horizon_cost_usd)} more than staying over ${horizon} months.` : `no purchase candidate is an upgrade on the ${current.name}.`}` : `Yes: ${best.choice}.` },
-    { q: "Where do I burst?", a: burstLabels.length ? burstLabels.join("; ") : "Nowhere: everything runs locally." },
+    { q: "Where do I burst?", a: burstLabels.length ? `${burstLabels.join("; ")}.` : "Nowhere: everything runs locally." },
     { q: "When should I reconsider?", a: [...computed.filter((t) => t.direction === (best.kind === "current" ? "above" : "below") || t.unit === "USD").map((t) => `when ${trigWords(t)}`), "if you need a GPU always on", `after the first pass through the lab (${plan.cycleMonths} months)`].join("; ") + "." },
   ];
 
@@ -410,6 +418,7 @@ export function decide(input: DecisionInput): Decision {
     infeasible,
     recommendation: { choice, option: best.option, best_upgrade: bestBuy?.option ?? null, rationale, qualitative },
     triggers,
+    stable_under: scan.stable,
     sensitivity,
     summary,
   };

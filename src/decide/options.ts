@@ -51,7 +51,8 @@ export function detectGpu(catalog: GpuCatalog): Gpu | null {
   }
 }
 
-function cheapestOnDemand(gpu: Gpu, catalog: GpuCatalog, book: PriceBook): CloudOffer | null {
+/** The cloud offer the decision rents for a card: its cheapest on-demand rate (catalog plus price-file offers). */
+export function cheapestOnDemand(gpu: Gpu, catalog: GpuCatalog, book: PriceBook): CloudOffer | null {
   const offers: CloudOffer[] = [
     ...gpu.cloud.filter((c) => c.kind === "on-demand"),
     ...book.cloud.filter((c) => catalog.tryFind(c.gpu)?.name === gpu.name).map((c) => ({ provider: c.provider, usdPerHour: c.usdPerHour, kind: c.kind, date: c.date, source: c.source })),

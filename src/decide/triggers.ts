@@ -91,11 +91,15 @@ export function firstChange(choiceAt: (f: number) => string, direction: "up" | "
 
 const stayOf = (r: { all: StrategyResult[] }) => r.all.find((s) => s.kind === "current")!;
 
-export function computeTriggers(ctx: TriggerContext, currentGpu: string): Trigger[] {
+/** The computed triggers, and in words the inputs scanned without any change of choice ("cloud rates up to
+ *  1000x today's"), so that a document can say the recommendation is stable rather than stay silent. */
+export function computeTriggers(ctx: TriggerContext, currentGpu: string): { triggers: Trigger[]; stable: string[] } {
   const today = chooseStrategy(ctx.rows, ctx.options, ctx.knobs);
   const out: Trigger[] = [];
+  const stable: string[] = [];
   const name = (s: StrategyResult) => (s.kind === "current" ? "staying" : s.choice.replace(/^buy /, "buying the "));
-  const add = (id: string, knob: KnobName, option: string | null, limit: number, value: (f: number) => number, describe: (dir: "above" | "below", becomes: string) => { what: string; unit: string; note?: string | null }) => {
+  const add = (id: string, knob: KnobName, option: string | null, limit: number, value: (f: number) => number, describe: (dir: "above" | "below", becomes: string) => { what: string; unit: string; note?: string | null }, range: string) => {
+    const before = out.length;
     for (const direction of ["up", "down"] as const) {
       const hit = firstChange((f) => choiceAt(ctx, knob, f, option), direction, limit);
       if (!hit) continue;
@@ -104,6 +108,7 @@ export function computeTriggers(ctx: TriggerContext, currentGpu: string): Trigge
       const d = describe(dir, name(after));
       out.push({ id: `${id}-${dir}`, kind: "computed", what: d.what, direction: dir, threshold: value(hit.at), unit: d.unit, now: value(1), passed: false, becomes: after.choice, knob: { name: knob, option, factor: hit.at }, note: d.note ?? null });
     }
+    if (out.length === before) stable.push(range);
   };
   const stay = stayOf(today);
   const capacityHours = HOURS_PER_MONTH * MAX_LOCAL_UTILIZATION;
@@ -113,20 +118,21 @@ export function computeTriggers(ctx: TriggerContext, currentGpu: string): Trigge
       what: `core work on the ${currentGpu}, ${dir} which ${becomes} is cheaper`,
       unit: "GPU-hours/month",
       note: null,
-    }));
+    }), "core work from 1/1000 to 1000 times the plan's");
     const w = out.find((t) => t.id === "work-above");
     if (w && w.threshold! > capacityHours) out[out.indexOf(w)] = { ...w, note: `more than the ${Math.round(capacityHours)} h a month one card can run (${Math.round(MAX_LOCAL_UTILIZATION * 100)}% busy): the excess is rented, so the threshold is reached only with overflow to the cloud` };
   }
   // stretch work rented as bursts: dollars a month of cloud spend
-  if (stay.bursts.some((b) => !b.experiment.endsWith("(overflow)"))) {
+  const stretchKeys = new Set(ctx.rows.filter((r) => r.experiment.stretch).map((r) => r.experiment.key));
+  if (stay.bursts.some((b) => stretchKeys.has(b.experiment) && b.cost_usd > 0)) {
     add("burst-spend", "stretch", null, 1000, (f) => stayOf(chooseAt(ctx, "stretch", f)).cloud_usd_per_month, (dir, becomes) => ({
       what: `monthly cloud spend on bursts (the stretch work rented while staying), ${dir} which ${becomes} is cheaper`,
       unit: "USD/month",
-    }));
+    }), "stretch work rented from 1/1000 to 1000 times the plan's");
   }
   // cloud rates
   if (today.all.some((s) => s.cloud_usd_per_month > 0)) {
-    add("cloud-price", "cloud-price", null, 1000, (f) => f, (dir, becomes) => ({ what: `cloud rates, ${dir} which ${becomes} is cheaper`, unit: "x today's cloud rates" }));
+    add("cloud-price", "cloud-price", null, 1000, (f) => f, (dir, becomes) => ({ what: `cloud rates, ${dir} which ${becomes} is cheaper`, unit: "x today's cloud rates" }), "cloud rates from 1/1000 to 1000 times today's");
   }
   // the price of the best upgrade (or of the card being bought)
   const priced = today.best.kind === "buy" ? today.best : today.bestBuy;
@@ -137,8 +143,8 @@ export function computeTriggers(ctx: TriggerContext, currentGpu: string): Trigge
       add("purchase-price", "purchase-price", opt.name, 100, (f) => base * f, (dir, becomes) => ({
         what: `price of the ${opt.gpu.name}${opt.condition === "used" ? " (used)" : ""}, ${dir} which ${becomes} is cheaper`,
         unit: "USD",
-      }));
+      }), `the ${opt.gpu.name}${opt.condition === "used" ? " (used)" : ""} at any price from 1% to 100 times today's`);
     }
   }
-  return out;
+  return { triggers: out, stable };
 }

@@ -160,7 +160,7 @@ export function sustainedMatmul(gpu: Gpu): Sustained {
   const m = ms.find((x) => x.labels.some((l) => keys.has(gpuKey(l))));
   let out: Sustained;
   if (m) {
-    out = { flopsPerS: m.flopsPerS, basis: "measured", detail: `${(m.flopsPerS / 1e12).toFixed(1)} TFLOPS measured (${m.sources.length} report${m.sources.length > 1 ? "s" : ""}, data/sustained.yaml)`, warnings: [] };
+    out = { flopsPerS: m.flopsPerS, basis: "measured", detail: `${(m.flopsPerS / 1e12).toFixed(1)} TFLOPS measured: ${m.sources.length > 1 ? `median of ${m.sources.length} published reports` : "1 published report"} in data/sustained.yaml`, warnings: [] };
   } else {
     fitted ??= fitRule(ms);
     const cc = gpu.computeCapability;

@@ -44,7 +44,7 @@ function triggerValue(t: Trigger, v: number): string {
     case "USD":
       return usd(v);
     case "GPU-hours/month":
-      return `${thousands(Math.round(v))} GPU-hours/month (${pct(v / 730)} of the month)`;
+      return `${thousands(Math.round(v))} GPU-hours/month, ${pct(v / 730)} of the month`;
     case "x today's cloud rates":
       return `${v.toFixed(v < 10 ? 2 : 1)}× today's cloud rates`;
     default:
@@ -80,7 +80,7 @@ export function renderMarkdown(d: Decision): string {
   push(
     mdTable(
       ["track", "verdict", "GPU experiments that fit", "tight", `GPU time per pass on the ${cc.name}`],
-      d.tracks.map((t) => [`${t.id}: ${t.name}${t.stretch ? " (stretch)" : ""}`, t.verdict, `${t.fit.length} of ${t.gpu_experiments}`, t.tight.length ? t.tight.map((k) => k.split(".")[1]!).join(", ") : "-", t.gpu_hours_per_pass ? `${hours(t.gpu_hours_per_pass * 3600)}${EST}` : "-"]),
+      d.tracks.map((t) => [`${t.id}: ${t.name}${t.stretch ? " (stretch)" : ""}`, t.verdict, `${t.fit.length} of ${t.gpu_experiments}`, t.tight.length ? t.tight.map((k) => k.split(".")[1]!).join(", ") : "-", t.gpu_seconds_per_pass ? `${hours(t.gpu_seconds_per_pass)}${EST}` : "-"]),
     ),
     "",
     `Verdicts: **fits** (the estimate's whole band fits the usable memory), **tight** (the expected peak fits, the top of the band does not: it may run out of memory), **no**.`,
@@ -188,6 +188,7 @@ export function renderMarkdown(d: Decision): string {
     }
     push(`- ${t.what[0]!.toUpperCase()}${t.what.slice(1)}: **${triggerValue(t, t.threshold!)}**${EST} (now ${triggerValue(t, t.now!)}).${t.note ? ` ${t.note[0]!.toUpperCase()}${t.note.slice(1)}.` : ""}`);
   }
+  if (d.stable_under.length) push(`- Nothing within these ranges changes the recommendation: ${d.stable_under.join("; ")}.`);
   push("");
 
   push("## Sensitivity", "", "How the recommendation moves when one input changes (the others as above):", "");

@@ -1,67 +1,184 @@
-// The decision on the built-in plan: feasibility, the recommendation, triggers, and the document itself.
+// The decision on the built-in plan: verdicts, minimal changes, upgrades only, idle power, triggers, the seed's
+// content, and the document itself.
 import { describe, expect, it } from "vitest";
 import { decide, type Decision } from "../../src/decide/decision.js";
 import { loadPriceBook } from "../../src/decide/options.js";
+import { CHANGES } from "../../src/fit/search.js";
+import { SUPERSEDED_BY } from "../../src/fit/minimal.js";
 import { loadGpuCatalog } from "../../src/hardware/catalog.js";
+import { estimateMemory, fitsIn } from "../../src/memory/estimate.js";
 import { loadPlan } from "../../src/plan/load.js";
 import { renderHtml } from "../../src/report/html.js";
 import { renderMarkdown } from "../../src/report/markdown.js";
 
 const catalog = loadGpuCatalog();
 const plan = loadPlan();
-const run = (gpu: string, extra = {}): Decision => decide({ plan, catalog, current: catalog.find(gpu), currentSource: "plan", book: loadPriceBook(), ...extra });
-const cell = (d: Decision, key: string) => d.experiments.find((e) => e.key === key)!.options[0]!;
+const AS_OF = "2026-11-30";
+const run = (gpu: string, extra = {}): Decision => decide({ plan, catalog, current: catalog.find(gpu), currentSource: "plan", book: loadPriceBook(), asOf: AS_OF, ...extra });
+const cell = (d: Decision, key: string, option = 0) => d.experiments.find((e) => e.key === key)!.options[option]!;
+const optionIndex = (d: Decision, name: string) => d.options.findIndex((o) => o.name === name);
+const GIB = 2 ** 30;
 
 describe("fitlab decide on the default plan", () => {
   const d = run("GeForce RTX 5060 Ti 16GB");
+
   it("basic QLoRA of Qwen2.5-7B fits the 16 GB card; full fine-tuning of a 7B model in bf16 does not", () => {
-    expect(cell(d, "A.qlora-basic").fits).toBe(true);
+    expect(cell(d, "A.qlora-basic").verdict).toBe("fits");
     expect(cell(d, "A.qlora-basic").changes).toEqual([]);
-    expect(cell(d, "S.full-ft-7b").fits).toBe(false);
+    expect(cell(d, "S.full-ft-7b").verdict).toBe("no");
     expect(cell(d, "S.full-ft-7b").bottleneck).toBe("memory capacity");
     expect(d.infeasible.map((i) => i.experiment)).toContain("S.full-ft-7b");
   });
-  it("every core experiment runs on the current card", () => {
-    for (const e of d.experiments.filter((x) => !x.stretch)) expect(e.options[0]!.fits).toBe(true);
+
+  it("every experiment x option has a verdict, and tight means the band crosses the usable memory", () => {
+    for (const e of d.experiments) for (const c of e.options) expect(["fits", "tight", "no"]).toContain(c.verdict);
+    const usable = d.current_card.usable_bytes;
+    const f = cell(d, "A.forgetting-eval");
+    // the issue's example: 15.1 GiB expected, the band reaches past the 15.52 GiB usable
+    expect(f.verdict).toBe("tight");
+    expect(f.peak_bytes).toBeLessThanOrEqual(usable);
+    expect(f.high_bytes).toBeGreaterThan(usable);
+    for (const e of d.experiments.filter((x) => !x.cpu_only)) {
+      const c = e.options[0]!;
+      if (c.verdict === "fits") expect(c.high_bytes).toBeLessThanOrEqual(usable);
+    }
   });
+
+  it("every core track runs on the current card; the verdict per track says so", () => {
+    for (const t of d.tracks.filter((x) => !x.stretch)) expect(t.verdict).toBe("yes");
+    expect(d.tracks.find((t) => t.id === "S")!.verdict).toBe("partly");
+    expect(d.tracks.find((t) => t.id === "A")!.tight).toContain("A.forgetting-eval");
+  });
+
+  it("an experiment unlocked only with changes says which, as a minimal list, and marks where it departs from its title", () => {
+    const full = d.infeasible.find((i) => i.experiment === "S.full-ft-7b")!;
+    const on5090 = full.unlocked_by.find((u) => u.option === "buy: GeForce RTX 5090 (new)")!;
+    expect(on5090.changes.length).toBeGreaterThan(0);
+    // the title says AdamW: a paged 8-bit optimizer is a departure, and it is named
+    expect(on5090.departs_from_plan.join(" ")).toMatch(/optimizer: adamw -> paged-adamw8bit/);
+    // no superseded step survives next to the step that supersedes it
+    for (const [weak, strong] of Object.entries(SUPERSEDED_BY)) expect(on5090.changes.includes(weak) && on5090.changes.includes(strong)).toBe(false);
+    // minimal: dropping any one change makes it no longer fit the 5090
+    const ex = plan.experiments.find((e) => e.key === "S.full-ft-7b")!;
+    const gpu = catalog.find("GeForce RTX 5090");
+    for (const drop of on5090.changes) {
+      let w = ex.runs[0]!.workload;
+      for (const id of on5090.changes.filter((c) => c !== drop)) w = CHANGES.find((c) => c.id === id)!.apply(w) ?? w;
+      expect(fitsIn(estimateMemory(ex.model!, w, gpu), gpu.usableBytes), `fits without ${drop}`).toBe(false);
+    }
+  });
+
+  it("multi-GPU needs are per GPU x count, and rented as an instance of that many GPUs", () => {
+    const m = d.infeasible.find((i) => i.experiment === "S.multi-gpu")!;
+    expect(m.gpus).toBe(4);
+    expect(m.cheapest_cloud!.gpus).toBe(4);
+    const e = d.experiments.find((x) => x.key === "S.multi-gpu")!;
+    expect(e.options[0]!.bottleneck).toBe("gpu count");
+    const rented = e.options.filter((o) => o.kind === "cloud" && o.fits);
+    expect(rented.length).toBeGreaterThan(0);
+    for (const c of rented) expect(c.gpus).toBe(4);
+    expect(renderMarkdown(d)).toMatch(/25\.9 GiBᵉ per GPU × 4 GPUs/);
+    expect(renderMarkdown(d)).toMatch(/RTX 4090 \(RunPod\) ×4/);
+  });
+
+  it("recommends staying, with the cost line by line: idle draw is its own stated line", () => {
+    expect(d.recommendation.choice).toBe("stay, and burst to the cloud");
+    const stay = d.strategies.find((s) => s.kind === "current")!;
+    const b = stay.breakdown;
+    expect(b.depreciation_usd + b.job_electricity_usd + b.idle_electricity_usd + b.cloud_usd).toBeCloseTo(stay.horizon_cost_usd, -1);
+    expect(b.idle_watts).toBe(15); // the card's own idle draw, not a whole desktop
+    expect(d.assumptions.idle_assumption).toMatch(/card's own idle draw/);
+    expect(d.recommendation.rationale.join(" ")).toMatch(/idle draw \(15 W assumed/);
+    // charging a 45 W desktop kept on for the GPU adds exactly 30 W over the idle hours
+    const desk = run("GeForce RTX 5060 Ti 16GB", { idleWatts: 45 });
+    const s2 = desk.strategies.find((s) => s.kind === "current")!;
+    const idleHours = 24 * 730 - stay.local_hours_per_month * 24;
+    expect(s2.breakdown.idle_electricity_usd - b.idle_electricity_usd).toBeCloseTo((30 * idleHours * 0.25) / 1000, -1);
+  });
+
+  it("the best purchase is an upgrade: never less memory or throughput than the current card", () => {
+    for (const gpu of ["GeForce RTX 5060 Ti 16GB", "GeForce RTX 4090", "NVIDIA A100 80GB SXM4", "NVIDIA T4"]) {
+      const x = run(gpu);
+      const cur = x.options[0]!;
+      const best = x.recommendation.best_upgrade ? x.options.find((o) => o.name === x.recommendation.best_upgrade)! : null;
+      if (best) {
+        expect(best.usable_bytes).toBeGreaterThanOrEqual(cur.usable_bytes);
+        expect(best.sustained_flops_per_s).toBeGreaterThanOrEqual(cur.sustained_flops_per_s);
+      }
+      for (const o of x.options.filter((y) => y.kind === "buy" && !y.upgrade)) expect(o.not_upgrade).toMatch(/less memory|slower|less bandwidth/);
+    }
+    // with an RTX 4090 in the machine, a used RTX 3090 is not an upgrade and never the best purchase
+    const r4090 = run("GeForce RTX 4090");
+    expect(r4090.recommendation.best_upgrade).not.toBe("buy: GeForce RTX 3090 (used)");
+    expect(r4090.options.find((o) => o.name === "buy: GeForce RTX 3090 (used)")!.upgrade).toBe(false);
+    expect(run("NVIDIA A100 80GB SXM4").recommendation.best_upgrade).toBeNull();
+  });
+
+  it("marks an option dominated by another that gives as much for no more money", () => {
+    const o4090 = d.options.find((o) => o.name === "buy: GeForce RTX 4090 (new)")!;
+    expect(o4090.dominated_by).toBe("buy: GeForce RTX 5090 (new)");
+    expect(d.options.find((o) => o.name === "buy: GeForce RTX 5090 (new)")!.dominated_by).toBeNull();
+    expect(d.options.find((o) => o.gpu === "NVIDIA H100 80GB PCIe" && o.kind === "cloud")!.dominated_by).toMatch(/H100 80GB SXM5/);
+  });
+
+  it("triggers are never passed while the choice stays, are stated with units, and include always-on access", () => {
+    const computed = d.triggers.filter((t) => t.kind === "computed");
+    expect(computed.length).toBeGreaterThanOrEqual(3);
+    for (const t of computed) {
+      expect(t.passed).toBe(false);
+      expect(t.unit).toMatch(/GPU-hours\/month|USD\/month|USD|today's cloud rates/);
+      expect(t.direction === "above" ? t.now! < t.threshold! : t.now! > t.threshold!).toBe(true);
+    }
+    const work = computed.find((t) => t.id === "work-above")!;
+    expect(work.note).toMatch(/584 h a month/); // beyond what one card can run: said, not hidden
+    expect(d.triggers.find((t) => t.id === "always-on")!.kind).toBe("qualitative");
+    // the issue's case: 36 months at 30% busy still stays, and nothing it lists as a trigger is passed
+    const busy = run("GeForce RTX 5060 Ti 16GB", { horizonMonths: 36, utilization: 0.3 });
+    expect(busy.recommendation.choice).toBe("stay, and burst to the cloud");
+    for (const t of busy.triggers.filter((x) => x.kind === "computed")) expect(t.direction === "above" ? t.now! < t.threshold! : t.now! > t.threshold!).toBe(true);
+  });
+
+  it("turns to buying when the work is many times the plan", () => {
+    const heavy = run("GeForce RTX 5060 Ti 16GB", { utilization: 1 }).sensitivity.filter((s) => s.factor.startsWith("amount of core work"));
+    expect(heavy.some((s) => s.choice.startsWith("buy"))).toBe(true);
+  });
+
+  it("carries the seed's content: the card's architecture, impact of stretch work, the qualitative rationale", () => {
+    expect(d.current_card.sm).toBe("sm_120");
+    expect(d.current_card.family).toMatch(/Blackwell/);
+    expect(d.current_card.min_cuda).toBe("12.8");
+    for (const e of d.experiments.filter((x) => x.stretch)) expect(e.impact).toMatch(/^(high|medium|low)/);
+    expect(d.recommendation.qualitative.join(" ")).toMatch(/What the lab is for/);
+    expect(d.recommendation.qualitative.join(" ")).toMatch(/Reassess after the first pass through the lab \(3 months\)/);
+  });
+
+  it("says which prices are stale on the day it is written", () => {
+    expect(d.prices.stale.length).toBeGreaterThan(0);
+    expect(d.prices.stale.map((s) => s.option)).toContain("buy: GeForce RTX 3090 (used)");
+    // the same file read in August 2026: the May 2026 street prices are fresh, the February one is not
+    const june = run("GeForce RTX 5060 Ti 16GB", { asOf: "2026-08-20" });
+    expect(june.prices.stale.map((s) => s.option)).not.toContain("buy: GeForce RTX 3090 (used)");
+    expect(june.prices.stale.map((s) => s.option)).toContain("buy: GeForce RTX 4090 (new)");
+  });
+
   it("with an A100 80GB as the current card, full fine-tuning of a 7B model is feasible and its settings are named", () => {
     const a = run("NVIDIA A100 80GB SXM4");
     const c = cell(a, "S.full-ft-7b");
     expect(c.fits).toBe(true);
     expect(c.settings).toMatchObject({ kind: "full", computeDtype: "bf16", optimizer: expect.any(String), batch: expect.any(Number), gradCkpt: expect.any(String) });
     expect(c.peak_bytes).toBeLessThanOrEqual(catalog.find("NVIDIA A100 80GB SXM4").usableBytes);
+    expect(optionIndex(a, "current: NVIDIA A100 80GB SXM4")).toBe(0);
   });
-  it("the multi-GPU experiment can only be rented, with its GPU count", () => {
-    const e = d.experiments.find((x) => x.key === "S.multi-gpu")!;
-    expect(e.options[0]!.bottleneck).toBe("gpu count");
-    const cloud = e.options.filter((o) => o.kind === "cloud" && o.fits);
-    expect(cloud.length).toBeGreaterThan(0);
-    expect(cloud[0]!.settings.gpus).toBe(4);
-  });
-  it("recommends staying and bursting at the plan's light use, with a rationale drawn from the numbers", () => {
-    expect(d.recommendation.choice).toBe("stay, and burst to the cloud");
-    expect(d.recommendation.rationale.join(" ")).toMatch(/\$\d/);
-  });
-  it("computes the cloud-spend trigger with the break-even formula, not a typed number", () => {
-    const t = d.triggers.find((x) => x.unit === "USD/month")!;
-    expect(t.threshold).toBeGreaterThan(0);
-    // a dearer electricity price makes owning dearer, so the spend at which buying pays rises
-    const dear = run("GeForce RTX 5060 Ti 16GB", { electricityUsdPerKwh: 0.6 }).triggers.find((x) => x.unit === "USD/month")!;
-    expect(dear.threshold).toBeGreaterThan(t.threshold);
-  });
-  it("turns to buying when the work is many times the plan", () => {
-    const busy = run("GeForce RTX 5060 Ti 16GB", { utilization: 1 });
-    const heavy = busy.sensitivity.filter((s) => s.factor.startsWith("amount of work"));
-    expect(heavy.some((s) => s.choice.startsWith("buy"))).toBe(true);
-  });
+
   it("the JSON has the documented shape", () => {
     const j = JSON.parse(JSON.stringify(d));
     expect(typeof j.current_gpu).toBe("string");
     expect(j.experiments[0]).toMatchObject({ track: "A", name: "qlora-basic" });
-    expect(j.experiments[0].options[0]).toEqual(expect.objectContaining({ option: expect.any(String), fits: true, settings: expect.any(Object), peak_bytes: expect.any(Number), seconds: expect.any(Number), bottleneck: expect.any(String), cost_usd: expect.any(Number) }));
+    expect(j.experiments[0].options[0]).toEqual(expect.objectContaining({ option: expect.any(String), verdict: "fits", fits: true, changes: [], settings: expect.any(Object), peak_bytes: expect.any(Number), high_bytes: expect.any(Number), seconds: expect.any(Number), bottleneck: expect.any(String), cost_usd: expect.any(Number) }));
     for (const o of j.options) expect(["current", "buy", "cloud"]).toContain(o.kind);
-    expect(j.recommendation).toEqual(expect.objectContaining({ choice: expect.any(String), rationale: expect.any(Array) }));
-    expect(j.triggers[0]).toEqual(expect.objectContaining({ what: expect.any(String), threshold: expect.any(Number) }));
+    expect(j.recommendation).toEqual(expect.objectContaining({ choice: expect.any(String), rationale: expect.any(Array), qualitative: expect.any(Array) }));
+    expect(j.triggers[0]).toEqual(expect.objectContaining({ what: expect.any(String), threshold: expect.any(Number), unit: expect.any(String), knob: expect.any(Object) }));
+    expect(j.infeasible[0].unlocked_by[0]).toEqual(expect.objectContaining({ option: expect.any(String), verdict: expect.any(String), changes: expect.any(Array) }));
   });
 });
 
@@ -72,9 +189,12 @@ describe("the decision document", () => {
   });
   it("has every section, and marks figures estimated or catalog", () => {
     const md = renderMarkdown(d);
-    for (const h of ["## Current setup", "## Track A", "## Track B", "## Track C", "## Not feasible on the current card", "## Research directions", "## Upgrade options", "## Recommendation", "## When to reconsider", "## Sensitivity", "## Summary"]) expect(md).toContain(h);
+    for (const h of ["## Current setup", "## Verdict per track", "## Track A", "## Track B", "## Track C", "## Not feasible on the current card", "## Research directions", "## Upgrade options", "## Recommendation", "## When to reconsider", "## Sensitivity", "## Summary"]) expect(md).toContain(h);
     expect(md).toMatch(/GiBᵉ/);
     expect(md).toMatch(/\$[\d,]+ᶜ/);
+    expect(md).toMatch(/\*\*sm_120\*\*/);
+    expect(md).toMatch(/\| tight \| 15\.1 GiBᵉ \(band to 16\.\d\)/);
+    expect(md).toMatch(/⚠ optimizer paged-adamw8bit, not adamw as planned/);
   });
   it("HTML carries the two charts", async () => {
     const html = renderHtml(d);
