@@ -34,6 +34,7 @@ describe("fitlab decide (CLI)", () => {
     ["an unknown GPU", ["decide", "--gpu", "Voodoo 5"], /unknown GPU "Voodoo 5"/],
     ["an absurd electricity price", ["decide", "--electricity", "-1"], /--electricity must be between 0 and 5/],
     ["an absurd horizon", ["decide", "--horizon-months", "9999"], /--horizon-months must be between 1 and 240/],
+    ["a negative idle power", ["decide", "--idle-watts", "-3"], /--idle-watts must be between 0 and 2000/],
     ["a bad format", ["decide", "--format", "pdf"], /--format must be md, json or html/],
     ["a broken plan", ["decide", "--plan", BROKEN], /has 4 problems; line 12/],
   ];
@@ -49,6 +50,23 @@ describe("fitlab decide (CLI)", () => {
     const r = run("decide", "--prices", f);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/buy.0.price_usd/);
+  });
+});
+
+describe("one price per card across `fitlab gpus` and `fitlab decide`", () => {
+  it("the street price and the cloud rate decide uses are the ones gpus lists", () => {
+    const gpus = JSON.parse(run("gpus", "--json").out) as { name: string; streetPrices: { condition: string; price_usd: number; date: string | null }[]; sustainedFlopsPerS: number }[];
+    const d = JSON.parse(run("decide", "--format", "json").out);
+    for (const o of d.options.filter((x: { kind: string }) => x.kind === "buy")) {
+      const g = gpus.find((x) => x.name === o.gpu)!;
+      const p = g.streetPrices.find((x) => x.condition === o.condition)!;
+      expect(p.price_usd).toBe(o.price_usd);
+      expect(p.date).toBe(o.price_date);
+      expect(g.sustainedFlopsPerS).toBe(o.sustained_flops_per_s);
+    }
+    const text = run("gpus").out;
+    expect(text).toMatch(/GeForce RTX 4090 .*\$2,500 new \(2026-02, stale\)/);
+    expect(text).toMatch(/GeForce RTX 4090 .*\$1,599/); // the launch MSRP is still there, in its own column
   });
 });
 
