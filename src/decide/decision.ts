@@ -310,13 +310,14 @@ export function decide(input: DecisionInput): Decision {
     const idx = options.indexOf(opt);
     const withChanges = unlocks.map((k) => {
       const c = rows.find((r) => r.experiment.key === k)!.cells[idx]!;
-      return c.changes.length ? `${k} (only with ${c.changes.join(", ")}${c.departs_from_plan.length ? `; ${c.departs_from_plan.join(", ")}` : ""})` : k;
+      const departs = c.departs_from_plan.map((d) => d.replace(/^(\w+): (\S+) -> (\S+)$/, "runs $1 $3, not $2 as its title says"));
+      return c.changes.length ? `${k} (only with ${c.changes.join(", ")}${departs.length ? `; ${departs.join(", ")}` : ""})` : k;
     });
     rationale.push(`The cheapest upgrade, ${bestBuy.choice.replace(/^buy /, "a ")}, costs ${usd(bestBuy.capex_usd)} (about ${usd(bestBuy.resale_usd)} back at resale) and ${usd(bestBuy.horizon_cost_usd)} in all over ${horizon} months, against ${usd(stay.horizon_cost_usd)} for staying${unlocks.length ? `; it would run ${list(withChanges)} locally` : ""}.`);
   } else {
     rationale.push(`No purchase candidate is an upgrade on the ${current.name} (at least its memory, sustained throughput and bandwidth).`);
   }
-  if (notUpgrades.length) rationale.push(`Not counted as upgrades: ${notUpgrades.map((o) => `${short(o.name)} (${o.notUpgrade})`).join("; ")}.`);
+  if (notUpgrades.length) rationale.push(`Not counted as upgrades: ${notUpgrades.map((o) => `the ${short(o.name)}, ${o.notUpgrade}`).join("; ")}.`);
   if (stay.impossible.length) rationale.push(`Nothing in the catalog runs ${list(stay.impossible)} as planned.`);
   if (best.kind === "current") rationale.push(`So: keep the ${current.name} for the core tracks and rent cloud GPUs by the hour for the rest.`);
   else rationale.push(`So: buy ${best.choice.replace(/^buy /, "")}; it is ${usd(stay.horizon_cost_usd - best.horizon_cost_usd)} cheaper than staying over ${horizon} months.`);

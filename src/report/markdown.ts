@@ -135,7 +135,7 @@ export function renderMarkdown(d: Decision): string {
     "",
   );
 
-  push("## Upgrade options", "");
+  push("## Purchase options", "");
   const stay = d.strategies.find((s) => s.kind === "current")!;
   push(
     mdTable(
@@ -151,7 +151,7 @@ export function renderMarkdown(d: Decision): string {
           s.kind === "current" ? "owned" : `${usd(s.capex_usd)}${CAT}${o.price_range_usd ? ` (${usd(o.price_range_usd[0])}–${usd(o.price_range_usd[1])})` : ""}, ${o.price_date ?? "undated"}${o.price_freshness === "stale" ? " ⚠ stale" : ""}`,
           upgrade,
           `${s.runs_locally.length} experiments${unlocked.length ? ` (+${unlocked.join(", ")})` : ""}`,
-          s.kind === "current" ? "-" : `core plan ${coreSpeed.toFixed(1)}× ${coreSpeed >= 1 ? "faster" : "slower"}${EST}`,
+          s.kind === "current" ? "-" : coreSpeed >= 1 ? `core plan ${coreSpeed.toFixed(1)}× faster${EST}` : `core plan ${(1 / coreSpeed).toFixed(1)}× slower${EST}`,
           downside,
           `${usd(s.horizon_cost_usd)}${EST}`,
         ];

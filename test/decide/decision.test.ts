@@ -189,7 +189,7 @@ describe("the decision document", () => {
   });
   it("has every section, and marks figures estimated or catalog", () => {
     const md = renderMarkdown(d);
-    for (const h of ["## Current setup", "## Verdict per track", "## Track A", "## Track B", "## Track C", "## Not feasible on the current card", "## Research directions", "## Upgrade options", "## Recommendation", "## When to reconsider", "## Sensitivity", "## Summary"]) expect(md).toContain(h);
+    for (const h of ["## Current setup", "## Verdict per track", "## Track A", "## Track B", "## Track C", "## Not feasible on the current card", "## Research directions", "## Purchase options", "## Recommendation", "## When to reconsider", "## Sensitivity", "## Summary"]) expect(md).toContain(h);
     expect(md).toMatch(/GiBᵉ/);
     expect(md).toMatch(/\$[\d,]+ᶜ/);
     expect(md).toMatch(/\*\*sm_120\*\*/);
