@@ -38,6 +38,8 @@ const gpuEntrySchema = z.strictObject({
   aliases: z.array(label),
   arch: z.string().min(1),
   compute_capability: z.string().regex(/^\d+\.\d+$/, 'expected "major.minor", e.g. "8.9"'),
+  /** streaming multiprocessors (datasheet / whitepaper); optional for user entries */
+  sm_count: z.number().int().positive().optional(),
   mem_type: z.string(),
   vram_gib_nominal: z.number().positive(),
   usable_gib: z.number().positive(),
@@ -119,6 +121,7 @@ function resolve(e: GpuEntry): Gpu {
     aliases: Object.freeze([...e.aliases]),
     arch: e.arch,
     computeCapability: e.compute_capability,
+    smCount: e.sm_count ?? null,
     memType: e.mem_type,
     vramBytesNominal: Math.round(e.vram_gib_nominal * GIB),
     usableBytes: Math.round(e.usable_gib * GIB),

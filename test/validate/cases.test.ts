@@ -33,7 +33,7 @@ describe("validation against cases-public.csv (trust high + medium)", () => {
     expect(report.summary.throughput.median_abs_pct_error!).toBeLessThanOrEqual(25);
   });
   it("fits/OOM agreement >= 90%", () => {
-    const f = report.summary.fit_agreement;
+    const f = report.summary.fit;
     expect(f.n).toBeGreaterThan(40);
     expect(f.agree / f.n).toBeGreaterThanOrEqual(0.9);
   });
