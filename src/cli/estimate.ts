@@ -2,7 +2,7 @@
 import { Command } from "commander";
 import { loadGpuCatalog } from "../hardware/catalog.js";
 import { estimate, type Estimate } from "../planner.js";
-import { resolveModel } from "../spec/catalog.js";
+import { ensureModel, resolveModel } from "../spec/catalog.js";
 import { resolveWorkload } from "../workload/resolve.js";
 import { count, duration, gib, table } from "./format.js";
 import { addWorkloadOptions, intArg, workloadInputFromFlags, type WorkloadFlags } from "./options.js";
@@ -32,10 +32,12 @@ export function estimateCommand(): Command {
   addWorkloadOptions(cmd)
     .option("--dataset-tokens <n>", "training tokens x epochs, for the total run time")
     .option("--json", "print the estimate object")
-    .action((o: WorkloadFlags & { model: string; gpu: string; gpuFile?: string; json?: boolean; datasetTokens?: string }) => {
+    .action(async (o: WorkloadFlags & { model: string; gpu: string; gpuFile?: string; json?: boolean; datasetTokens?: string }) => {
+      const fetched = await ensureModel(o.model);
+      if (fetched) process.stderr.write(`fitlab: ${fetched}\n`);
       const spec = resolveModel(o.model);
       const gpu = loadGpuCatalog(o.gpuFile).find(o.gpu);
-      const workload = resolveWorkload(workloadInputFromFlags(o));
+      const workload = resolveWorkload(workloadInputFromFlags(o), spec);
       const datasetTokens = intArg("--dataset-tokens", o.datasetTokens, 1, 1e15);
       const e = estimate(spec, workload, gpu, datasetTokens !== undefined ? { datasetTokens } : {});
       print(o.json ? e : renderEstimate(e), o.json);

@@ -2,6 +2,7 @@
 // (with --cv source) leave-one-source-out.
 import { Command } from "commander";
 import { FitlabInputError } from "../errors.js";
+import { ensureModel } from "../spec/catalog.js";
 import { readCases } from "../validate/cases.js";
 import { crossValidate, type CrossValidation } from "../validate/cv.js";
 import { validateCases, type CaseResult, type ValidationReport, type ValidationSummary } from "../validate/score.js";
@@ -56,7 +57,7 @@ export function validateCommand(): Command {
     .option("--trust <levels>", "comma-separated trust levels to keep (high, medium, low)")
     .option("--cv <unit>", "cross-validate: 'source' refits the calibrated numbers without each source's rows and scores those rows")
     .option("--json", "print the validation object (with --cv: a `cv` summary with the same fields as `summary`)")
-    .action((file: string, o: { trust?: string; json?: boolean; cv?: string }) => {
+    .action(async (file: string, o: { trust?: string; json?: boolean; cv?: string }) => {
       if (o.cv !== undefined && o.cv !== "source") throw new FitlabInputError(`--cv takes "source" (leave one source out), got "${o.cv}"`);
       const { cases, rejected } = readCases(file);
       let selected = cases;
@@ -67,6 +68,16 @@ export function validateCommand(): Command {
         selected = cases.filter((c) => levels.includes(c.trust));
       }
       for (const r of rejected) process.stderr.write(`fitlab: skipped ${r.id} (line ${r.line}): ${r.reason}\n`);
+      // models by hub id are fetched once (config.json + safetensors headers) before scoring
+      for (const m of [...new Set(selected.map((c) => c.model))]) {
+        try {
+          const note = await ensureModel(m);
+          if (note) process.stderr.write(`fitlab: ${note}\n`);
+        } catch (e) {
+          if (!(e instanceof FitlabInputError)) throw e;
+          process.stderr.write(`fitlab: ${e.message}\n`);
+        }
+      }
       const report = validateCases(selected, rejected);
       const cv = o.cv ? crossValidate(selected, rejected) : undefined;
       if (o.json) {

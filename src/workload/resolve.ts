@@ -122,6 +122,7 @@ export function resolveWorkload(input: WorkloadInput, model?: StoredFormat): Wor
     throw new FitlabInputError(`${model!.name} is stored as ${stored}: it loads in that format, not ${quant} (drop --quant or pass ${stored})`);
   }
   if (i.sharding !== undefined && i.parallel !== undefined && i.sharding !== i.parallel) throw new FitlabInputError(`sharding ${i.sharding} and parallel ${i.parallel} disagree: they are the same setting`);
+  if (quant.startsWith("gguf-") && !inference) throw new FitlabInputError(`${model?.name ?? "a GGUF model"} is a llama.cpp file (${quant}): use --workload inference_decode or inference_prefill`);
   if (kind === "qlora" && quant === "none") throw new FitlabInputError("qlora needs a quantized base (--quant bnb-nf4-dq, bnb-nf4, bnb-int8, gptq-int4, awq-int4 or torchao-nf4)");
   if (kind === "full" && quant !== "none") throw new FitlabInputError(`full fine-tuning cannot train a ${quant} base: use qlora, or --quant none`);
   if (kind === "lora" && quant !== "none") throw new FitlabInputError(`lora means an unquantized base; with ${quant} use --workload qlora`);
