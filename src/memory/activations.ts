@@ -23,7 +23,7 @@ export function layerSavedBytesPerToken(ctx: MemoryContext, seqLen: number): num
   let bytes = 0;
   // RMSNorm upcasts to fp32 and keeps the fp32 input for pow/mul backward (LlamaRMSNorm.forward);
   // its weight gradient (full training) also needs the normalised input in the stream dtype.
-  const norms = spec.modelType === "gemma2" ? 4 : 2;
+  const norms = spec.modelType === "gemma2" || spec.modelType === "gemma3_text" ? 4 : 2;
   bytes += norms * (4 * h + (ctx.fullTraining ? ctx.streamBytes * h : 0));
   // q/k/v read the same normalised input: kept once when any of them has a weight gradient or an adapter
   if (savesInput(ctx, "q_proj") || savesInput(ctx, "k_proj") || savesInput(ctx, "v_proj")) bytes += a * h;

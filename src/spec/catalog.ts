@@ -25,6 +25,9 @@ const indexSchema = z.object({
       file: z.string(),
       aliases: z.array(z.string()).optional(),
       official_params: z.number().int().nullable(),
+      /** the published figure when only a rounded one exists ("0.6B", "3209M"), at its stated precision */
+      official_params_stated: z.string().regex(/^\d+(\.\d+)?[MB]$/).optional(),
+      official_non_embedding_stated: z.string().regex(/^\d+(\.\d+)?[MB]$/).optional(),
       params_source: z.string(),
       config_source: z.string(),
       date: z.string(),

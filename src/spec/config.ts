@@ -50,8 +50,11 @@ function layoutFor(modelType: string, arch: string): Layout {
     case "qwen3_moe":
       return { ...base, extraNormPerLayer: (d) => 2 * d };
     case "gemma2":
-    case "gemma3_text":
       return { ...base, normsPerLayer: 4 }; // input, post-attn, pre-ffw, post-ffw RMSNorm (modeling_gemma2.py)
+    case "gemma3_text":
+    case "gemma3":
+      // Gemma-2's four norms plus q_norm/k_norm of head_dim (modeling_gemma3.py Gemma3Attention)
+      return { ...base, normsPerLayer: 4, extraNormPerLayer: (d) => 2 * d };
     case "bloom":
       // BLOOM: LayerNorm (weight+bias) ×2 per layer, final LN, embedding LN; all linears biased; 4h GELU MLP
       return { qkvBias: true, denseBias: true, gated: false, normsPerLayer: 4, extraNormPerLayer: () => 0, finalNorm: 2, embedNorm: 2 };
@@ -110,6 +113,10 @@ export function specFromConfig(raw: unknown, name: string): ModelSpec {
       }
     } else if (modelType === "gemma2") {
       slidingLayers = Math.floor(layers / 2);
+    } else if (modelType === "gemma3_text" && num(cfg, ["sliding_window_pattern", "_sliding_window_pattern"]) !== undefined && !Array.isArray(cfg.layer_types)) {
+      // every sliding_window_pattern-th layer is global, the others slide (modeling_gemma3.py)
+      const pattern = num(cfg, ["sliding_window_pattern", "_sliding_window_pattern"])!;
+      slidingLayers = layers - Math.floor(layers / pattern);
     } else if (Array.isArray(cfg.layer_types)) {
       slidingLayers = (cfg.layer_types as unknown[]).filter((t) => t === "sliding_attention").length;
     } else {
