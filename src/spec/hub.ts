@@ -94,9 +94,12 @@ async function fetchHeader(base: string, file: string): Promise<SafetensorsSumma
 
 function reasonOf(e: unknown): string {
   if (e instanceof HttpStatus) return e.status === 401 || e.status === 403 ? `HTTP ${e.status}: gated or private, set HF_TOKEN` : e.status === 404 ? "HTTP 404: no such model" : e.message;
-  const err = e as { name?: string; cause?: { code?: string }; message?: string };
+  const err = e as { name?: string; message?: string; cause?: unknown };
   if (err.name === "TimeoutError") return "timed out";
-  return err.cause?.code ?? err.message?.split("\n")[0] ?? String(e);
+  // undici wraps the socket error: cause.code, or cause.errors[].code for several addresses
+  const cause = err.cause as { code?: string; message?: string; errors?: { code?: string }[] } | undefined;
+  const code = cause?.code ?? cause?.errors?.find((x) => x.code)?.code ?? cause?.message;
+  return code ? `unreachable: ${code}` : (err.message?.split("\n")[0] ?? String(e));
 }
 
 /** Fetch a hub model's config.json and safetensors headers into the cache, unless cached. Returns the entry
