@@ -27,6 +27,7 @@ export interface EngineProfile {
   readonly fullPrecision: Precision;
   readonly fsdpPrecision: Precision;
   readonly gradCkptDefault: Readonly<Partial<Record<WorkloadKind, GradCkpt>>>;
+  readonly lossDefault: LossImpl;
   readonly prefillLogits: "last" | "all";
   readonly kvPreallocFraction: number | null;
   readonly kvPreallocContext: boolean;
@@ -52,6 +53,7 @@ const profileSchema = z
     full_precision: z.enum(["pure", "mixed"]).optional(),
     fsdp_precision: z.enum(["pure", "mixed"]).optional(),
     grad_ckpt_default: z.record(z.string(), z.enum(["none", "full", "selective", "offload"])).optional(),
+    loss_default: z.enum(["standard", "chunked", "fused-linear-ce"]).optional(),
     prefill_logits: z.enum(["last", "all"]).optional(),
     kv_prealloc_fraction: frac.optional(),
     kv_prealloc_context: z.boolean().optional(),
@@ -95,6 +97,7 @@ function resolve(id: string, raw: Record<string, RawProfile>): EngineProfile {
     fullPrecision: p.full_precision ?? "pure",
     fsdpPrecision: p.fsdp_precision ?? "mixed",
     gradCkptDefault: Object.freeze({ ...(p.grad_ckpt_default ?? {}) }) as Partial<Record<WorkloadKind, GradCkpt>>,
+    lossDefault: p.loss_default ?? "standard",
     prefillLogits: p.prefill_logits ?? "last",
     kvPreallocFraction: p.kv_prealloc_fraction ?? null,
     kvPreallocContext: p.kv_prealloc_context ?? false,

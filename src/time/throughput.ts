@@ -57,7 +57,11 @@ function trainingTime(ctx: MemoryContext, gpu: Gpu): TimeEstimate {
   const micro = Math.max(compute, stream) + paramFetch;
   // offloaded optimizer: gradients go down and updated parameters come back once per optimizer step
   const offloadStep = plan.offloadOptimizer ? (t.params * (t.gradBytes + t.paramBytes)) / plan.optimizer / PCIE_BYTES_PER_S : 0;
-  const stepSeconds = micro * workload.gradAccum + offloadStep;
+  // the AdamW step itself is memory-bound: it reads each parameter, gradient and both moments and writes back
+  // the parameter and moments (torch/optim/adamw.py; fp32 master weights read and written too)
+  const adamBytes = t.params * (2 * t.paramBytes + t.gradBytes + 4 * t.momentBytes + 2 * t.masterBytes);
+  const optimizerStep = plan.offloadOptimizer || workload.optimizer === "none" || workload.optimizer === "sgd" ? 0 : adamBytes / plan.optimizer / (gpu.memBandwidthBytesPerS * calibrated(engine, "decode_bw_efficiency"));
+  const stepSeconds = micro * workload.gradAccum + offloadStep + optimizerStep;
   const gpus = plan.dataParallel > 1 ? plan.dataParallel * PARALLEL_SCALING : 1;
   return {
     tokensPerS: (tokensPerMicro * workload.gradAccum * gpus) / stepSeconds,
@@ -94,30 +98,22 @@ export function decodeWeightBytes(ctx: MemoryContext, batch: number): number {
   return stored * (read / p.total);
 }
 
-/** Seconds the attention of one decode step spends on the KV cache, and the cache copies around it. */
-export function decodeKvSeconds(ctx: MemoryContext, gpu: Gpu, ctxLen: number, bwBytesPerS: number): number {
-  const { workload, engine, spec } = ctx;
+/** Seconds the attention of one decode step spends on the KV cache, and the cache copies around it.
+ *  transformers' attention paths read the cache once per query head: flash_attention_2 with q_len = 1 runs
+ *  one program per (sequence, query head) and does not share a GQA group's keys (flash_attn_varlen_func), and
+ *  sdpa/eager first expand the KV heads with repeat_kv (modeling_llama.py). So a step moves n_rep x the cache,
+ *  at the achieved bandwidth of those decode-attention kernels (calibrated: decode_attn_bw_efficiency).
+ *  DynamicCache appends with torch.cat, reading and writing the layer's cache once more (cache_utils.py).
+ *  Serving kernels (vLLM/SGLang paged attention, llama.cpp) read each KV head once for its whole group. */
+export function decodeKvSeconds(ctx: MemoryContext, gpu: Gpu, ctxLen: number): number {
+  const { engine, spec } = ctx;
   const kv = kvCacheBytes(ctx, ctxLen);
   if (kv === 0) return 0;
-  // serving kernels (vLLM/SGLang paged attention, llama.cpp) split the cache over all SMs and read each KV
-  // head once for its whole query group (flash_attn_with_kvcache num_splits; seqlenq_ngroups_swapped)
-  if (engine.kernels !== "hf" && engine.kernels !== "unsloth" && engine.kernels !== "torchtune") return kv / bwBytesPerS;
+  const attnBw = gpu.memBandwidthBytesPerS * calibrated(engine, "decode_attn_bw_efficiency");
+  if (engine.kernels === "vllm" || engine.kernels === "sglang" || engine.kernels === "llama.cpp") return kv / attnBw;
   const nRep = spec.numHeads / spec.numKvHeads;
-  // transformers' DynamicCache appends with torch.cat: the layer's cache is read and written once per step
-  // (cache_utils.py DynamicCache.update)
-  const cat = 2 * kv;
-  if (workload.attn === "flash2") {
-    // flash_attention_2 with an attention mask unpads K and V every layer (modeling_flash_attention_utils.py
-    // _upad_input: index_first_axis gathers a copy), then flash_attn_varlen_func runs one thread block per
-    // (sequence, query head) without splitting the keys: each query head re-reads its KV head, and fewer
-    // blocks than SMs leave the rest of the memory system idle
-    const blocks = workload.batch * spec.numHeads;
-    const occupancy = gpu.smCount ? Math.min(1, blocks / gpu.smCount) : 1;
-    return (cat + 2 * kv) / bwBytesPerS + (kv * nRep) / (bwBytesPerS * occupancy);
-  }
-  // sdpa / eager: repeat_kv materialises the KV heads for every query head (modeling_llama.py repeat_kv),
-  // written once and read by the attention kernel
-  return (cat + kv + 2 * kv * nRep) / bwBytesPerS;
+  const catBw = gpu.memBandwidthBytesPerS * calibrated(engine, "decode_bw_efficiency");
+  return (kv * nRep) / attnBw + (2 * kv) / catBw;
 }
 
 function inferenceTime(ctx: MemoryContext, gpu: Gpu): TimeEstimate {
@@ -137,14 +133,17 @@ function inferenceTime(ctx: MemoryContext, gpu: Gpu): TimeEstimate {
   // runs the stages one after another for a single request
   const ways = tensorWays > 1 ? tensorWays * PARALLEL_SCALING : 1;
   const weightS = decodeWeightBytes(ctx, batch) / (bw * quantBw) / ways;
-  const kvS = decodeKvSeconds(ctx, gpu, avgCtx, bw) / ways;
+  const kvS = decodeKvSeconds(ctx, gpu, avgCtx) / ways;
   const computeS = (forwardFlopsPerToken(spec, avgCtx) * batch) / achievedFlops(gpu, calibrated(engine, "prefill_efficiency")) / ways;
   const gpuS = Math.max(weightS + kvS, computeS);
-  const hostS = spec.numLayers * (calibrated(engine, "decode_host_ms_per_layer") / 1000);
-  // the host enqueues kernels ahead of the GPU unless the step synchronises inside every layer: the
-  // flash_attention_2 unpad path reads max_seqlen_in_batch with .item() per layer (_get_unpad_data)
-  const syncsPerLayer = engine.kernels === "hf" && workload.attn === "flash2";
-  const stepS = engine.hostOverlapsGpu && !syncsPerLayer ? Math.max(gpuS, hostS) : gpuS + hostS;
+  // transformers' MoE blocks loop over the experts the batch hit, launching each expert's matmuls from
+  // Python (modeling_qwen3_moe.py / modeling_mixtral.py: for expert_idx in expert_hit): about half a dense
+  // layer's launches per expert hit
+  const expertsHit = spec.numExperts > 1 && engine.kernels === "hf" ? spec.numExperts * activeExpertFraction(spec, batch) : 0;
+  const hostS = spec.numLayers * (1 + 0.5 * expertsHit) * (calibrated(engine, "decode_host_ms_per_layer") / 1000);
+  // CUDA launches are asynchronous: the host enqueues the next kernels while the GPU runs the previous ones,
+  // so a step costs the longer of the two (generate() synchronises once per token, on the stopping check)
+  const stepS = engine.hostOverlapsGpu ? Math.max(gpuS, hostS) : gpuS + hostS;
   const decodeS = stepS * workload.newTokens;
   const total = pre + decodeS;
   const bottleneck: Bottleneck = hostS > gpuS ? "host-overhead" : computeS > weightS + kvS ? "compute" : "memory-bandwidth";

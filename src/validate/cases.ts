@@ -21,7 +21,7 @@ export type Outcome = "fits" | "oom" | "max-fit";
 /** A setting the row's source does not state: the planner scores the default and shows the spread over
  *  these alternatives. */
 export interface UnknownSetting {
-  readonly setting: "attn" | "loss" | "parallel" | "versions";
+  readonly setting: "attn" | "loss" | "parallel" | "versions" | "longest batch";
   readonly alternatives: readonly Partial<WorkloadInput>[];
 }
 
@@ -106,6 +106,8 @@ function rowToCase(r: Record<string, string>): MeasuredCase {
   } else if ((SHARDINGS as readonly string[]).includes(parallelRaw)) parallel = parallelRaw as Sharding;
   else throw new Error(`unknown parallel "${parallelRaw}"; use ${SHARDINGS.filter((x) => x !== "none").join(", ")} or unknown`);
   if (r.attn_impl === "unknown" || (!inference && !r.attn_impl)) unknowns.push({ setting: "attn", alternatives: [{ attn: "sdpa" }, { attn: "eager" }] });
+  // unpacked data: the longest batch of the run is unknown, between a quarter of the cap and the cap
+  if (!inference && packed === false && seq !== undefined && seq > 512) unknowns.push({ setting: "longest batch", alternatives: [{ seq }, { seq: Math.max(256, Math.round(seq / 4)) }] });
   if (!r.framework_version) unknowns.push({ setting: "versions", alternatives: VERSION_ERAS.map((e) => ({ engineVersion: e.versions })) });
   const rank = number(r.lora_rank ?? "", "lora_rank");
   const input: WorkloadInput = {

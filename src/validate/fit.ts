@@ -41,10 +41,13 @@ function rowsFor(param: CalibratedParam, kernels: KernelFamily | null, cases: re
       case "quant_train_penalty":
         return training && p.workload.quant !== "none";
       case "prefill_efficiency":
-        return k === "inference_prefill" || (k === "inference_decode" && p.workload.promptTokens >= 4096);
+        // prefill rows only: in decode rows it trades off against the decode terms
+        return k === "inference_prefill";
       case "decode_bw_efficiency":
       case "decode_host_ms_per_layer":
         return k === "inference_decode";
+      case "decode_attn_bw_efficiency":
+        return k === "inference_decode" && p.workload.promptTokens + p.workload.newTokens >= 8192;
       case "quant_decode_bw_factor":
         return k === "inference_decode" && p.workload.quant !== "none";
       default:

@@ -175,7 +175,7 @@ export function resolveWorkload(input: WorkloadInput, model?: StoredFormat): Wor
     optimizerInBackward: i.optimizerInBackward ?? false,
     gradCkpt: training ? gradCkpt : "none",
     attn,
-    loss: i.loss ?? "standard",
+    loss: i.loss ?? profile.lossDefault,
     compile: i.compile ?? false,
     engine,
     engineVersion: i.engineVersion ?? "",
