@@ -116,7 +116,7 @@ export function resolveModel(nameOrPath: string): ModelSpec {
     else spec = specFromConfig(readJson(nameOrPath), path.basename(path.dirname(path.resolve(nameOrPath))) || nameOrPath);
   } else if (!pathLike && isHubId(nameOrPath)) {
     const hub = fromHubCache(nameOrPath);
-    if (!hub) throw new FitlabInputError(`model "${nameOrPath}" is not built in and not fetched yet: \`fitlab models ${nameOrPath}\` fetches its config.json from the hub into ${hubCacheDir(nameOrPath)}`);
+    if (!hub) throw new FitlabInputError(`unknown model "${nameOrPath}": not built in and not fetched yet (\`fitlab models ${nameOrPath}\` fetches its config.json from the hub into ${hubCacheDir(nameOrPath)})`);
     spec = hub;
   } else if (pathLike) {
     throw new FitlabInputError(`model file or folder ${nameOrPath} does not exist`);

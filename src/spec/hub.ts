@@ -114,7 +114,7 @@ export async function fetchHubModel(id: string): Promise<{ entry: HubEntry; fetc
     const res = await get(`${base}/config.json`);
     config = JSON.parse(await res.text()) as unknown;
   } catch (e) {
-    throw new FitlabInputError(`cannot fetch config.json of "${id}" from ${endpoint} (${reasonOf(e)}); it is not a built-in model either (see \`fitlab models\`)`);
+    throw new FitlabInputError(`unknown model "${id}": not built in, and its config.json could not be fetched from ${endpoint} (${reasonOf(e)})`);
   }
   // safetensors headers: sharded (model.safetensors.index.json) or one file; none is fine (config only)
   let stored: HubStored | null = null;

@@ -1,10 +1,11 @@
 // Leave-one-source-out cross-validation: for each source (publication) of the cases, the calibrated numbers
-// are refitted on the other sources' rows only, and that source's rows are scored with them. The band is
-// nested the same way: its half-width for a source is the 80th percentile of the other sources' errors.
+// are refitted on the other sources' rows only, and that source's rows are scored with them. The band is the
+// shipped one (data/calibration.yaml: the 80th percentile of these cross-validated errors), so its coverage of
+// the cross-validated cases is what `summary.memory.band_coverage` of the cv summary reports.
 import { currentCalibration, withCalibration, type Calibration } from "../engines/calibration.js";
 import type { MeasuredCase, RejectedRow } from "./cases.js";
 import { fitCalibration } from "./fit.js";
-import { notExpressed, prepareCase, round, scorePrepared, summarize, type CaseResult, type PreparedCase, type ValidationSummary } from "./score.js";
+import { notExpressed, prepareCase, scorePrepared, summarize, type CaseResult, type PreparedCase, type ValidationSummary } from "./score.js";
 
 /** Band target: the share of cross-validated cases the band must hold. */
 export const BAND_COVERAGE_TARGET = 0.8;
@@ -53,17 +54,6 @@ export function crossValidate(cases: readonly MeasuredCase[], rejected: readonly
     withCalibration(cal, () => {
       for (const p of held) byId.set(p.c.id, scorePrepared(p));
     });
-  }
-  // nested band: each source's band comes from the other sources' cross-validated errors
-  for (const source of sources) {
-    const others = [...byId.values()].filter((r) => r.source !== source && r.abs_pct_error !== null).map((r) => r.abs_pct_error!);
-    const band = bandFor(others);
-    for (const r of byId.values()) {
-      if (r.source !== source || r.band === null) continue;
-      // outside the calibrated range the estimate widens its band: keep that factor
-      const widened = r.band > currentCalibration().bandMemory + 1e-9;
-      byId.set(r.id, { ...r, band: round(widened ? Math.max(0.25, 2 * band) : band, 3) });
-    }
   }
   const results = [...cases.map((c) => byId.get(c.id)).filter((r): r is CaseResult => r !== undefined), ...failed];
   for (const r of rejected) results.push(notExpressed(r, `line ${r.line}: ${r.reason}`));

@@ -1,8 +1,10 @@
 // Fit the calibrated numbers (src/engines/calibration.ts) to measured cases: coordinate descent over each
 // parameter's range, minimising the summed absolute log error of the rows that parameter moves (memory rows
 // at a counter the allocator margin reaches for the allocator numbers; throughput rows of the parameter's
-// kernel family for the efficiencies). A parameter with no such row keeps its prior. Deterministic.
-import { CALIBRATED_PARAMS, PRIOR_CALIBRATION, withCalibration, type Calibration, type CalibratedParam } from "../engines/calibration.js";
+// kernel family for the efficiencies), plus one row's worth of distance from the prior, so that a parameter
+// few rows can pin down (or that trades off against another) stays near its mechanism value. A parameter with
+// no such row keeps its prior. Deterministic.
+import { CALIBRATED_PARAMS, PRIOR_CALIBRATION, currentCalibration, withCalibration, type Calibration, type CalibratedParam } from "../engines/calibration.js";
 import { engineProfile, type KernelFamily } from "../engines/profile.js";
 import type { PreparedCase } from "./score.js";
 import { predictMemoryGib, predictTokensPerS } from "./score.js";
@@ -56,9 +58,17 @@ function rowsFor(param: CalibratedParam, kernels: KernelFamily | null, cases: re
   });
 }
 
-function loss(slot: Slot, cal: Calibration): number {
+/** Weight of the pull toward the prior, in rows. */
+const PRIOR_WEIGHT = 1;
+
+function priorOf(slot: Slot): number {
+  return slot.param.prior;
+}
+
+function loss(slot: Slot, cal: Calibration, v: number): number {
   return withCalibration(cal, () => {
-    let sum = 0;
+    const prior = priorOf(slot);
+    let sum = PRIOR_WEIGHT * Math.abs(Math.log((v + 0.01) / (prior + 0.01)));
     for (const p of slot.rows) {
       if (MEMORY_PARAMS.has(slot.param.key)) sum += Math.abs(Math.log(predictMemoryGib(p).gib / p.c.peakGib!));
       else {
@@ -88,14 +98,16 @@ export function fitCalibration(cases: readonly PreparedCase[], source = "fitted"
       if (rows.length > 0) slots.push({ param, kernels: k, rows });
     }
   }
-  let cal: Calibration = { ...PRIOR_CALIBRATION, source };
+  // the band and the covered range are not refitted per fold: they describe the shipped calibration
+  const shipped = currentCalibration();
+  let cal: Calibration = { ...PRIOR_CALIBRATION, bandMemory: shipped.bandMemory, covered: shipped.covered, source };
   for (let pass = 0; pass < PASSES; pass++) {
     for (const slot of slots) {
       const { min, max } = slot.param;
       let best = { v: NaN, l: Infinity };
       for (let i = 0; i <= GRID; i++) {
         const v = round4(min + ((max - min) * i) / GRID);
-        const l = loss(slot, setValue(cal, slot, v));
+        const l = loss(slot, setValue(cal, slot, v), v);
         if (l < best.l - 1e-12) best = { v, l };
       }
       cal = setValue(cal, slot, best.v);

@@ -79,11 +79,11 @@ describe("models by hub id", () => {
   });
   it("an unknown id or an unreachable hub is one line naming the id, exit 2", async () => {
     const missing = await cli(["estimate", "--model", "tiny-org/nope"], { HF_ENDPOINT: hub.endpoint, FITLAB_HOME: home });
-    expectOneLineError(missing, /cannot fetch config\.json of "tiny-org\/nope" from http:\/\/127\.0\.0\.1:\d+ \(HTTP 404: no such model\)/);
+    expectOneLineError(missing, /unknown model "tiny-org\/nope": not built in, and its config\.json could not be fetched from http:\/\/127\.0\.0\.1:\d+ \(HTTP 404: no such model\)/);
     // a port nobody listens on: start a server, note its port, close it
     const gone = await startHubStandin({});
     const endpoint = gone.endpoint;
     await gone.close();
-    expectOneLineError(runCli(["models", "someone/offline-model"], { HF_ENDPOINT: endpoint, FITLAB_HOME: home }), /cannot fetch config\.json of "someone\/offline-model" from http:\/\/127\.0\.0\.1:\d+ \(unreachable: ECONNREFUSED\)/);
+    expectOneLineError(runCli(["models", "someone/offline-model"], { HF_ENDPOINT: endpoint, FITLAB_HOME: home }), /unknown model "someone\/offline-model": .*could not be fetched from http:\/\/127\.0\.0\.1:\d+ \(unreachable: ECONNREFUSED\)/);
   });
 });
