@@ -18,6 +18,7 @@ export function renderEstimate(e: Estimate): string {
     "",
     table(["component (at the peak)", "memory"], rows),
     "",
+    ...(e.peak.gpus > 1 ? [`${e.peak.gpus} GPUs (${w.sharding}${w.kind === "full" ? `, ${w.precision} precision` : ""}): figures are per GPU; all GPUs together ${gib(e.peak.total_device_bytes)}${e.peak.offloaded_host_bytes > 0 ? `; ${gib(e.peak.offloaded_host_bytes)} offloaded to CPU memory` : ""}`] : []),
     `peak (${e.peak.phase}): allocated ${gib(e.peak.allocated_bytes)} · reserved ${gib(e.peak.reserved_bytes)} · device ${gib(e.peak.device_bytes)}  [band ${gib(e.peak.low_bytes)} – ${gib(e.peak.high_bytes)}]`,
     `${e.fits ? "fits" : "does NOT fit"} on ${e.gpu} (${gib(e.gpu_usable_bytes)} usable; ${e.headroom_bytes >= 0 ? `${gib(e.headroom_bytes)} to spare` : `short by ${gib(-e.headroom_bytes)}`})`,
     `speed: ${count(Math.round(e.tokens_per_s))} tokens/s · step ${duration(e.step_seconds)}${e.total_seconds !== null ? ` · total ${duration(e.total_seconds)}` : ""} · bound by ${e.bottleneck}`,

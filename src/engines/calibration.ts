@@ -19,9 +19,11 @@ export interface CalibratedParam {
 }
 
 export const CALIBRATED_PARAMS: readonly CalibratedParam[] = [
+  // priors: the low end of the "+0.1 to 3 GiB" that shared/data/CASES.md documents for reserved minus allocated,
+  // and a tenth of the transient buffers for block rounding/splitting; nothing for variable-length piles
   { key: "reserved_fixed_gib", scope: "global", prior: 0.25, min: 0, max: 1.5, why: "PyTorch caching allocator: blocks kept beyond live tensors (c10/cuda/CUDACachingAllocator.cpp rounds and caches segments)" },
   { key: "reserved_transient_fraction", scope: "global", prior: 0.1, min: 0, max: 0.6, why: "caching allocator: block splitting and rounding on the transient (activation, logits) buffers" },
-  { key: "reserved_unpacked_fraction", scope: "global", prior: 0.15, min: 0, max: 1.5, why: "caching allocator: with variable-length batches the logits buffers change size every step, cached blocks of earlier sizes pile up" },
+  { key: "reserved_unpacked_fraction", scope: "global", prior: 0, min: 0, max: 1.5, why: "caching allocator: with variable-length batches the logits buffers change size every step, cached blocks of earlier sizes pile up" },
   { key: "train_efficiency", scope: "kernels", prior: 0.45, min: 0.1, max: 0.9, why: "achieved / peak dense BF16 FLOP/s of a training step (model FLOPs incl. recompute) for the kernel family" },
   { key: "quant_train_penalty", scope: "global", prior: 1.15, min: 1, max: 2, why: "4-bit bases dequantize every weight on every matmul, forward and backward (bitsandbytes dequantize_4bit + GEMM)" },
   { key: "prefill_efficiency", scope: "kernels", prior: 0.55, min: 0.1, max: 0.9, why: "achieved / peak dense BF16 FLOP/s of a prefill forward pass" },

@@ -103,7 +103,8 @@ export function modelStates(ctx: MemoryContext): ModelStates {
   // optimizer state
   const offloadedOpt = plan.offloadOptimizer ? opt.stateBytes + opt.stepTempBytes : 0;
   const optimizerState = plan.offloadOptimizer ? 0 : shard(opt.stateBytes, plan.optimizer);
-  const optimizerStep = plan.offloadOptimizer ? 0 : shard(opt.stepTempBytes, plan.optimizer);
+  // DeepSpeed steps its partitions with FusedAdam (multi_tensor_apply, in place): no foreach temporary
+  const optimizerStep = plan.offloadOptimizer || zero ? 0 : shard(opt.stepTempBytes, plan.optimizer);
 
   // gathered parameters
   let gathered = 0;

@@ -1,7 +1,8 @@
 // Fit the calibrated numbers (src/engines/calibration.ts) to measured cases: coordinate descent over each
 // parameter's range, minimising the summed absolute log error of the rows that parameter moves (memory rows
 // at a counter the allocator margin reaches for the allocator numbers; throughput rows of the parameter's
-// kernel family for the efficiencies), plus one row's worth of distance from the prior, so that a parameter
+// kernel family for the efficiencies), plus up to one row's worth of distance from the prior (the whole range
+// away costs as much as one row's absolute log error of 1), so that a parameter
 // few rows can pin down (or that trades off against another) stays near its mechanism value. A parameter with
 // no such row keeps its prior. Deterministic.
 import { CALIBRATED_PARAMS, PRIOR_CALIBRATION, currentCalibration, withCalibration, type Calibration, type CalibratedParam } from "../engines/calibration.js";
@@ -68,7 +69,8 @@ function priorOf(slot: Slot): number {
 function loss(slot: Slot, cal: Calibration, v: number): number {
   return withCalibration(cal, () => {
     const prior = priorOf(slot);
-    let sum = PRIOR_WEIGHT * Math.abs(Math.log((v + 0.01) / (prior + 0.01)));
+    // one row's worth across the parameter's whole range
+    let sum = (PRIOR_WEIGHT * Math.abs(v - prior)) / (slot.param.max - slot.param.min);
     for (const p of slot.rows) {
       if (MEMORY_PARAMS.has(slot.param.key)) sum += Math.abs(Math.log(predictMemoryGib(p).gib / p.c.peakGib!));
       else {
