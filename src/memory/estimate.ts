@@ -66,15 +66,30 @@ export function fitsIn(est: MemoryEstimate, capacityBytes: number): boolean {
 
 interface Phase {
   readonly name: MemoryEstimate["peakPhase"];
-  readonly parts: Partial<Record<keyof MemoryComponents, number>>;
+  readonly parts: Parts;
+}
+
+type Parts = Omit<MemoryComponents, "cuda_context" | "allocator_margin">;
+
+/** Every phase's terms as one object shape (fixed keys, fixed order), so summing stays monomorphic and fast. */
+function full(p: Partial<Parts>): Parts {
+  return {
+    weights: p.weights ?? 0,
+    quant_state: p.quant_state ?? 0,
+    adapters: p.adapters ?? 0,
+    gradients: p.gradients ?? 0,
+    optimizer_state: p.optimizer_state ?? 0,
+    optimizer_step: p.optimizer_step ?? 0,
+    gathered_params: p.gathered_params ?? 0,
+    activations: p.activations ?? 0,
+    logits_and_loss: p.logits_and_loss ?? 0,
+    kv_cache: p.kv_cache ?? 0,
+  };
 }
 
 /** Sum of the live-tensor terms of a phase (context and margin are added after the peak is chosen). */
-function sum(p: Phase["parts"]): number {
-  return (
-    (p.weights ?? 0) + (p.quant_state ?? 0) + (p.adapters ?? 0) + (p.gradients ?? 0) + (p.optimizer_state ?? 0) +
-    (p.optimizer_step ?? 0) + (p.gathered_params ?? 0) + (p.activations ?? 0) + (p.logits_and_loss ?? 0) + (p.kv_cache ?? 0)
-  );
+function sum(p: Parts): number {
+  return p.weights + p.quant_state + p.adapters + p.gradients + p.optimizer_state + p.optimizer_step + p.gathered_params + p.activations + p.logits_and_loss + p.kv_cache;
 }
 
 function trainingPhases(ctx: MemoryContext): { phases: Phase[]; paged: number; host: number } {
@@ -85,15 +100,30 @@ function trainingPhases(ctx: MemoryContext): { phases: Phase[]; paged: number; h
   // layers spread over GPUs (device_map): each GPU holds its layers' activations; the loss sits on the last
   const stage = (b: number) => (plan.layerSplit ? Math.round(b / plan.gpus) : b);
   const logits = trainingLogitsBytes(ctx);
-  const states = { weights: ms.weights, quant_state: ms.quantState, adapters: ms.adapters, optimizer_state: ms.optimizerState, kv_cache: 0 };
   const recomputeGrads = workload.optimizerInBackward ? ms.gradientsAtStep : Math.max(ms.gradientsPersistent, Math.round(ms.gradientsAtStep / 2));
+  // literal objects of one shape (see full()): estimates run by the hundred thousand in fit search
+  const phase = (name: Phase["name"], gradients: number, gathered: number, activations: number, logitsAndLoss: number, optimizerStep: number): Phase => ({
+    name,
+    parts: {
+      weights: ms.weights,
+      quant_state: ms.quantState,
+      adapters: ms.adapters,
+      gradients,
+      optimizer_state: ms.optimizerState,
+      optimizer_step: optimizerStep,
+      gathered_params: gathered,
+      activations,
+      logits_and_loss: logitsAndLoss,
+      kv_cache: 0,
+    },
+  });
   return {
     paged: ms.paged,
     host: ms.hostBytes,
     phases: [
-      { name: "forward-backward", parts: { ...states, gradients: ms.gradientsPersistent, gathered_params: ms.gathered, activations: stage(act.atLossBytes), logits_and_loss: logits } },
-      { name: "recompute", parts: { ...states, gradients: recomputeGrads, gathered_params: ms.gathered, activations: stage(act.recomputeBytes) } },
-      { name: "optimizer-step", parts: { ...states, gradients: ms.gradientsAtStep, optimizer_step: ms.optimizerStep } },
+      phase("forward-backward", ms.gradientsPersistent, ms.gathered, stage(act.atLossBytes), logits, 0),
+      phase("recompute", recomputeGrads, ms.gathered, stage(act.recomputeBytes), 0, 0),
+      phase("optimizer-step", ms.gradientsAtStep, 0, 0, 0, ms.optimizerStep),
     ],
   };
 }
@@ -118,7 +148,7 @@ function inferencePhases(ctx: MemoryContext, gpu: Gpu | undefined, warnings: str
     const kv = kvShare(kvCacheBytes(ctx, context));
     const need = weights + quant + kv + act(inferenceTransientBytes(ctx, Math.min(prompt, 8192) * workload.batch, context, workload.batch));
     const pre = gpu ? Math.max(need, Math.round(engine.kvPreallocFraction * gpu.usableBytes)) : need;
-    return [{ name: "preallocated", parts: { weights, quant_state: quant, kv_cache: pre - weights - quant } }];
+    return [{ name: "preallocated", parts: full({ weights, quant_state: quant, kv_cache: pre - weights - quant }) }];
   }
   // llama.cpp allocates the KV cache for the whole context and a compute buffer sized for n_ubatch=512
   const ubatch = engine.kvPreallocContext ? Math.min(prompt, 512) : prompt;
@@ -127,13 +157,13 @@ function inferencePhases(ctx: MemoryContext, gpu: Gpu | undefined, warnings: str
   const phases: Phase[] = [
     {
       name: workload.kind === "inference_decode" ? "prefill" : "forward",
-      parts: {
+      parts: full({
         weights,
         quant_state: quant,
         kv_cache: workload.kind === "inference_decode" || engine.kvPreallocContext ? kvPrefill : kvShare(kvCacheBytes(ctx, prompt)),
         activations: act(inferenceTransientBytes(ctx, prefillTokens, Math.max(prompt, 1), workload.batch)),
         logits_and_loss: inferenceLogitsBytes(ctx, Math.max(ubatch, 1), keepAll),
-      },
+      }),
     },
   ];
   if (workload.kind === "inference_decode") {
@@ -143,13 +173,13 @@ function inferencePhases(ctx: MemoryContext, gpu: Gpu | undefined, warnings: str
     const catCopy = engine.kvPreallocContext ? 0 : legacyTupleKvCache(parseVersions(workload.engineVersion)) ? kv : Math.round(kv / spec.numLayers);
     phases.push({
       name: "decode",
-      parts: {
+      parts: full({
         weights,
         quant_state: quant,
         kv_cache: kv + catCopy,
         activations: act(inferenceTransientBytes(ctx, workload.batch, context, workload.batch)),
         logits_and_loss: inferenceLogitsBytes(ctx, 1, false),
-      },
+      }),
     });
   }
   return phases;
@@ -168,19 +198,19 @@ function extractionPhases(ctx: MemoryContext): Phase[] {
     const oneMap = spec.numHeads * s * s * b * ctx.actBytes;
     const kept = workload.attentionCapture === "all-layers" ? spec.numLayers * oneMap : oneMap;
     const eagerTransient = spec.numHeads * s * s * b * 4; // fp32 softmax of the current layer
-    return [{ name: "forward", parts: { weights, quant_state: quant, activations: kept + eagerTransient + 2 * s * b * spec.hiddenSize * ctx.actBytes } }];
+    return [{ name: "forward", parts: full({ weights, quant_state: quant, activations: kept + eagerTransient + 2 * s * b * spec.hiddenSize * ctx.actBytes }) }];
   }
   if (workload.kind === "hidden_extract") {
     // output_hidden_states=True keeps embeddings + every layer's output: (L+1) x b x s x h
     const kept = (spec.numLayers + 1) * s * b * spec.hiddenSize * ctx.actBytes;
-    return [{ name: "forward", parts: { weights, quant_state: quant, activations: kept + transient } }];
+    return [{ name: "forward", parts: full({ weights, quant_state: quant, activations: kept + transient }) }];
   }
   // linear probe on cached features: features (fp32) + head + Adam state + a batch of logits
   const width = workload.probe?.features || spec.hiddenSize;
   const samples = workload.probe?.samples ?? 0;
   const classes = workload.probe?.classes ?? 2;
   const head = (width + 1) * classes * 4;
-  return [{ name: "forward", parts: { activations: samples * width * 4, adapters: head, optimizer_state: 2 * head, gradients: head } }];
+  return [{ name: "forward", parts: full({ activations: samples * width * 4, adapters: head, optimizer_state: 2 * head, gradients: head }) }];
 }
 
 export function estimateMemory(spec: ModelSpec, workload: Workload, gpu?: Gpu): MemoryEstimate {

@@ -23,7 +23,19 @@ export interface Trainable {
   readonly smallTensorParams: number;
 }
 
+const memo = new WeakMap<MemoryContext, Trainable>();
+
+/** Computed once per context (several terms read it). */
 export function trainable(ctx: MemoryContext): Trainable {
+  let t = memo.get(ctx);
+  if (!t) {
+    t = compute(ctx);
+    memo.set(ctx, t);
+  }
+  return t;
+}
+
+function compute(ctx: MemoryContext): Trainable {
   const { spec, workload } = ctx;
   if (!ctx.training) {
     if (workload.kind === "probe" && workload.probe) {
