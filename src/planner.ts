@@ -20,6 +20,13 @@ export interface Estimate {
     readonly high_bytes: number;
     readonly minimum_device_bytes: number;
     readonly phase: MemoryEstimate["peakPhase"];
+    /** GPUs the run spans: the byte figures above are per GPU; total_device_bytes sums them */
+    readonly gpus: number;
+    readonly total_device_bytes: number;
+    /** bytes the strategy keeps in CPU memory (ZeRO / FSDP offload) */
+    readonly offloaded_host_bytes: number;
+    /** half-width of the band as a fraction */
+    readonly band: number;
   };
   readonly components: MemoryComponents;
   readonly paged_host_bytes: number;
@@ -62,6 +69,10 @@ export function estimate(spec: ModelSpec, workload: Workload, gpu: Gpu, opts: Es
       high_bytes: mem.highBytes,
       minimum_device_bytes: mem.minimumDeviceBytes,
       phase: mem.peakPhase,
+      gpus: mem.gpus,
+      total_device_bytes: mem.totalDeviceBytes,
+      offloaded_host_bytes: mem.offloadedHostBytes,
+      band: mem.band,
     },
     components: mem.components,
     paged_host_bytes: mem.pagedHostBytes,

@@ -2,7 +2,7 @@
 import { Command } from "commander";
 import { loadGpuCatalog } from "../hardware/catalog.js";
 import { estimate, type Estimate } from "../planner.js";
-import { resolveModel } from "../spec/catalog.js";
+import { ensureModel, resolveModel } from "../spec/catalog.js";
 import { resolveWorkload } from "../workload/resolve.js";
 import { count, duration, gib, table } from "./format.js";
 import { addWorkloadOptions, intArg, workloadInputFromFlags, type WorkloadFlags } from "./options.js";
@@ -18,6 +18,7 @@ export function renderEstimate(e: Estimate): string {
     "",
     table(["component (at the peak)", "memory"], rows),
     "",
+    ...(e.peak.gpus > 1 ? [`${e.peak.gpus} GPUs (${w.sharding}${w.kind === "full" ? `, ${w.precision} precision` : ""}): figures are per GPU; all GPUs together ${gib(e.peak.total_device_bytes)}${e.peak.offloaded_host_bytes > 0 ? `; ${gib(e.peak.offloaded_host_bytes)} offloaded to CPU memory` : ""}`] : []),
     `peak (${e.peak.phase}): allocated ${gib(e.peak.allocated_bytes)} · reserved ${gib(e.peak.reserved_bytes)} · device ${gib(e.peak.device_bytes)}  [band ${gib(e.peak.low_bytes)} – ${gib(e.peak.high_bytes)}]`,
     `${e.fits ? "fits" : "does NOT fit"} on ${e.gpu} (${gib(e.gpu_usable_bytes)} usable; ${e.headroom_bytes >= 0 ? `${gib(e.headroom_bytes)} to spare` : `short by ${gib(-e.headroom_bytes)}`})`,
     `speed: ${count(Math.round(e.tokens_per_s))} tokens/s · step ${duration(e.step_seconds)}${e.total_seconds !== null ? ` · total ${duration(e.total_seconds)}` : ""} · bound by ${e.bottleneck}`,
@@ -32,10 +33,12 @@ export function estimateCommand(): Command {
   addWorkloadOptions(cmd)
     .option("--dataset-tokens <n>", "training tokens x epochs, for the total run time")
     .option("--json", "print the estimate object")
-    .action((o: WorkloadFlags & { model: string; gpu: string; gpuFile?: string; json?: boolean; datasetTokens?: string }) => {
+    .action(async (o: WorkloadFlags & { model: string; gpu: string; gpuFile?: string; json?: boolean; datasetTokens?: string }) => {
+      const fetched = await ensureModel(o.model);
+      if (fetched) process.stderr.write(`fitlab: ${fetched}\n`);
       const spec = resolveModel(o.model);
       const gpu = loadGpuCatalog(o.gpuFile).find(o.gpu);
-      const workload = resolveWorkload(workloadInputFromFlags(o));
+      const workload = resolveWorkload(workloadInputFromFlags(o), spec);
       const datasetTokens = intArg("--dataset-tokens", o.datasetTokens, 1, 1e15);
       const e = estimate(spec, workload, gpu, datasetTokens !== undefined ? { datasetTokens } : {});
       print(o.json ? e : renderEstimate(e), o.json);

@@ -2,7 +2,7 @@
 import { Command } from "commander";
 import { findFit, maxBatch, maxSequence } from "../fit/search.js";
 import { loadGpuCatalog } from "../hardware/catalog.js";
-import { resolveModel } from "../spec/catalog.js";
+import { ensureModel, resolveModel } from "../spec/catalog.js";
 import { resolveWorkload } from "../workload/resolve.js";
 import { count, gib } from "./format.js";
 import { addWorkloadOptions, workloadInputFromFlags, type WorkloadFlags } from "./options.js";
@@ -12,10 +12,12 @@ export function fitCommand(): Command {
   const cmd = new Command("fit").description("find the cheapest change that makes an experiment fit a GPU, and the longest sequence / largest batch that fits");
   addWorkloadOptions(cmd)
     .option("--json", "print the result object")
-    .action((o: WorkloadFlags & { model: string; gpu: string; gpuFile?: string; json?: boolean }) => {
+    .action(async (o: WorkloadFlags & { model: string; gpu: string; gpuFile?: string; json?: boolean }) => {
+      const fetched = await ensureModel(o.model);
+      if (fetched) process.stderr.write(`fitlab: ${fetched}\n`);
       const spec = resolveModel(o.model);
       const gpu = loadGpuCatalog(o.gpuFile).find(o.gpu);
-      const workload = resolveWorkload(workloadInputFromFlags(o));
+      const workload = resolveWorkload(workloadInputFromFlags(o), spec);
       const r = findFit(spec, workload, gpu);
       const target = r.cheapest?.workload ?? workload;
       const training = ["full", "lora", "qlora"].includes(target.kind);

@@ -25,8 +25,8 @@ export function numArg(name: string, value: string | undefined, min: number, max
 
 export function addWorkloadOptions(cmd: Command): Command {
   return cmd
-    .option("--model <name|path>", "built-in model name, config.json, or local model folder", DEFAULT_MODEL)
-    .option("--workload <kind>", `one of ${WORKLOAD_KINDS.join(", ")}`, "qlora")
+    .option("--model <name|path>", "built-in model name, hub id (fetched once), config.json, local model folder or .gguf file", DEFAULT_MODEL)
+    .option("--workload <kind>", `one of ${WORKLOAD_KINDS.join(", ")} (default qlora; inference_decode for a .gguf model)`)
     .option("--gpu <name>", "GPU name from `fitlab gpus`", DEFAULT_GPU)
     .option("--gpu-file <yaml>", "extra or overriding GPUs (same schema as data/gpus.yaml)")
     .option("--seq <tokens>", "tokens per sequence (inference: prompt + generated)")
@@ -37,7 +37,7 @@ export function addWorkloadOptions(cmd: Command): Command {
     .option("--alpha <a>", "LoRA alpha")
     .option("--targets <list>", "LoRA targets: qv, qkv, qkvo, all-linear, or q_proj+v_proj...")
     .option("--dropout <p>", "LoRA dropout")
-    .option("--quant <q>", "none, bnb-nf4, bnb-nf4-dq, bnb-int8, gptq-int4, awq-int4, torchao-nf4, gguf-<TYPE>")
+    .option("--quant <q>", "none, bnb-nf4, bnb-nf4-dq, bnb-fp4, bnb-int8, gptq-int4, gptq-int8, awq-int4, fp8, torchao-nf4, gguf-<TYPE> (default: the model's stored format)")
     .option("--dtype <d>", "bf16, fp16 or fp32")
     .option("--optimizer <o>", "adamw, adamw-fused, adamw8bit, paged-adamw8bit, paged-adamw32bit, adafactor, sgd")
     .option("--optimizer-in-backward", "fuse the optimizer step into backward (torchtune optimizer_in_bwd)")
@@ -47,8 +47,12 @@ export function addWorkloadOptions(cmd: Command): Command {
     .option("--compile", "torch.compile")
     .option("--engine <profile>", "engine profile: hf-peft, hf-trl, unsloth, torchtune, ms-swift, llama.cpp, vllm, ...")
     .option("--engine-version <text>", 'library versions, e.g. "transformers 4.48.1; bitsandbytes 0.45"')
-    .option("--gpus <n>", "number of GPUs")
-    .option("--sharding <s>", "none, ddp or fsdp")
+    .option("--gpus <n>", "number of GPUs (memory figures are per GPU)")
+    .option("--parallel <p>", "split over the GPUs: ddp, fsdp, fsdp-hybrid, zero1, zero2, zero2-offload, zero3, zero3-offload (training); tp, pp, device-map (inference)")
+    .option("--sharding <s>", "the same as --parallel")
+    .option("--gpus-per-node <n>", "GPUs per node (the shard group of fsdp-hybrid)")
+    .option("--precision <p>", "full fine-tuning: pure (bf16 states) or mixed (fp32 master weights)")
+    .option("--offload <o>", "none, optimizer or optimizer+params (CPU offload)")
     .option("--prompt <tokens>", "inference: prompt tokens")
     .option("--new-tokens <n>", "inference: generated tokens")
     .option("--capture <mode>", "attention extraction: all-layers or per-layer")
@@ -61,7 +65,8 @@ export type WorkloadFlags = Record<string, string | boolean | undefined>;
 
 export function workloadInputFromFlags(o: WorkloadFlags): WorkloadInput {
   const s = (k: string) => (typeof o[k] === "string" ? (o[k] as string) : undefined);
-  const kind = s("workload") ?? "qlora";
+  const model = s("model") ?? "";
+  const kind = s("workload") ?? (model.toLowerCase().endsWith(".gguf") ? "inference_decode" : "qlora");
   if (!(WORKLOAD_KINDS as readonly string[]).includes(kind)) throw new FitlabInputError(`unknown workload "${kind}"; use ${WORKLOAD_KINDS.join(", ")}`);
   const input: WorkloadInput = { kind: kind as WorkloadKind };
   const set = <K extends keyof WorkloadInput>(k: K, v: WorkloadInput[K] | undefined) => {
@@ -84,6 +89,10 @@ export function workloadInputFromFlags(o: WorkloadFlags): WorkloadInput {
   set("engineVersion", s("engineVersion"));
   set("nGpus", intArg("--gpus", s("gpus"), 1, 4096));
   set("sharding", s("sharding") as WorkloadInput["sharding"]);
+  set("parallel", s("parallel") as WorkloadInput["parallel"]);
+  set("gpusPerNode", intArg("--gpus-per-node", s("gpusPerNode"), 1, 4096));
+  set("precision", s("precision") as WorkloadInput["precision"]);
+  set("offload", s("offload") as WorkloadInput["offload"]);
   set("promptTokens", intArg("--prompt", s("prompt"), 0, 10_000_000));
   set("newTokens", intArg("--new-tokens", s("newTokens"), 0, 10_000_000));
   set("attentionCapture", s("capture") as WorkloadInput["attentionCapture"]);

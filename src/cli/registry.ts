@@ -13,9 +13,9 @@ export interface LazyCommand {
 export const COMMANDS: readonly LazyCommand[] = [
   { name: "estimate", description: "predict peak VRAM (component by component) and run time of one experiment on one GPU", load: async () => (await import("./estimate.js")).estimateCommand() },
   { name: "fit", description: "find the cheapest change that makes an experiment fit a GPU, and the longest sequence / largest batch that fits", load: async () => (await import("./fit.js")).fitCommand() },
-  { name: "validate", description: "score the planner against measured cases (columns of shared/data/cases-public.csv)", load: async () => (await import("./validate.js")).validateCommand() },
+  { name: "validate", description: "score the planner against measured cases (columns of shared/data/cases-public.csv); --cv source adds leave-one-source-out scores", load: async () => (await import("./validate.js")).validateCommand() },
   { name: "gpus", description: "list the GPU catalog (specs, prices, cloud offers, with sources and dates)", load: async () => (await import("./gpus.js")).gpusCommand() },
-  { name: "models", description: "list built-in models, or show one model's parameter counts (name, config.json, model folder or .gguf file)", load: async () => (await import("./models.js")).modelsCommand() },
+  { name: "models", description: "list built-in models, or show one model's parameter counts (name, hub id, config.json, model folder or .gguf file)", load: async () => (await import("./models.js")).modelsCommand() },
   { name: "decide", description: "write the hardware decision document for a lab plan: feasibility, costs, recommendation, triggers", load: async () => (await import("./decide.js")).decideCommand() },
   { name: "plan", description: "work with lab plans", load: async () => (await import("./plan.js")).planCommand() },
   { name: "burst", description: "write a SkyPilot task YAML that runs one plan experiment on the cheapest cloud GPU that fits it", load: async () => (await import("./burst.js")).burstCommand() },

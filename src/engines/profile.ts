@@ -1,57 +1,65 @@
 // Engine profiles (data/engines.yaml) resolved into one read-only type. Loaded once and cached.
+// Profiles hold mechanisms only; the calibrated numbers are read through calibration.ts.
 import fs from "node:fs";
 import { parseYamlCached } from "../data/yaml-cache.js";
 import { z } from "zod";
 import { FitlabInputError } from "../errors.js";
-import type { LossImpl } from "../workload/types.js";
+import { rankBySimilarity } from "../data/match.js";
+import type { GradCkpt, LossImpl, Precision, WorkloadKind } from "../workload/types.js";
+
+export const KERNEL_FAMILIES = ["hf", "unsloth", "torchtune", "vllm", "sglang", "llama.cpp"] as const;
+export type KernelFamily = (typeof KERNEL_FAMILIES)[number];
 
 export interface EngineProfile {
   readonly id: string;
   readonly description: string;
   readonly source: string;
+  readonly kernels: KernelFamily;
   readonly kbitUpcastFp32: boolean;
   readonly adapterBytes: number;
+  /** peak bytes per logit at the loss for the current release; "unknown" reads as standard */
   readonly lossBytesPerLogit: Readonly<Record<LossImpl, number>>;
+  /** chunked loss without torch.compile: extra bytes per logit autograd keeps for every chunk */
+  readonly chunkedEagerExtraBytes: number;
+  /** the loss is the model's own forward(labels=...) (version and remote-code rules apply) */
+  readonly modelLoss: boolean;
   readonly optimizerForeachTemp: boolean;
-  readonly reservedFixedBytes: number;
-  readonly reservedFraction: number;
-  readonly unpackedFraction: number;
-  readonly cudaContextBytes: number;
+  readonly fullPrecision: Precision;
+  readonly fsdpPrecision: Precision;
+  readonly gradCkptDefault: Readonly<Partial<Record<WorkloadKind, GradCkpt>>>;
+  readonly lossDefault: LossImpl;
   readonly prefillLogits: "last" | "all";
   readonly kvPreallocFraction: number | null;
   readonly kvPreallocContext: boolean;
-  readonly trainEfficiency: number;
-  readonly quantTrainPenalty: number;
-  readonly prefillEfficiency: number;
-  readonly decodeBwEfficiency: number;
-  readonly decodeLayerOverheadS: number;
-  readonly decodeKvSecondsPerByte: number;
+  readonly cachingAllocator: boolean;
+  /** CUDA context + cuBLAS workspace outside the allocator (nvidia-smi minus reserved), GiB */
+  readonly cudaContextGib: number;
+  readonly hostOverlapsGpu: boolean;
 }
 
-const GIB = 2 ** 30;
 const frac = z.number().min(0).max(1);
 const profileSchema = z
   .object({
     extends: z.string().optional(),
     description: z.string(),
     source: z.string().optional(),
+    kernels: z.enum(KERNEL_FAMILIES).optional(),
     kbit_upcast_fp32: z.boolean().optional(),
     adapter_bytes: z.number().positive().optional(),
-    loss_bytes_per_logit: z.object({ standard: z.number(), chunked: z.number(), "fused-linear-ce": z.number(), unknown: z.number() }).optional(),
+    loss_bytes_per_logit: z.object({ standard: z.number(), chunked: z.number(), "fused-linear-ce": z.number() }).optional(),
+    model_loss: z.boolean().optional(),
+    chunked_eager_extra_bytes: z.number().min(0).optional(),
     optimizer_foreach_temp: z.boolean().optional(),
-    reserved_fixed_gib: z.number().min(0).optional(),
-    reserved_fraction: z.number().min(0).optional(),
-    unpacked_fraction: z.number().min(0).optional(),
-    cuda_context_gib: z.number().min(0).optional(),
+    full_precision: z.enum(["pure", "mixed"]).optional(),
+    fsdp_precision: z.enum(["pure", "mixed"]).optional(),
+    grad_ckpt_default: z.record(z.string(), z.enum(["none", "full", "selective", "offload"])).optional(),
+    loss_default: z.enum(["standard", "chunked", "fused-linear-ce"]).optional(),
     prefill_logits: z.enum(["last", "all"]).optional(),
     kv_prealloc_fraction: frac.optional(),
     kv_prealloc_context: z.boolean().optional(),
-    train_efficiency: frac.optional(),
-    quant_train_penalty: z.number().min(1).optional(),
-    prefill_efficiency: frac.optional(),
-    decode_bw_efficiency: frac.optional(),
-    decode_layer_overhead_ms: z.number().min(0).optional(),
-    decode_kv_ms_per_gib: z.number().min(0).optional(),
+    caching_allocator: z.boolean().optional(),
+    cuda_context_gib: z.number().min(0).optional(),
+    host_overlaps_gpu: z.boolean().optional(),
   })
   .strict();
 const fileSchema = z.object({ profiles: z.record(z.string(), profileSchema) });
@@ -74,27 +82,28 @@ function resolve(id: string, raw: Record<string, RawProfile>): EngineProfile {
     if (v === undefined) throw new FitlabInputError(`engine profile "${id}" lacks ${field}`);
     return v;
   };
+  const loss = req(p.loss_bytes_per_logit, "loss_bytes_per_logit");
   return Object.freeze({
     id,
     description: p.description,
     source: p.source ?? "",
+    kernels: req(p.kernels, "kernels"),
     kbitUpcastFp32: req(p.kbit_upcast_fp32, "kbit_upcast_fp32"),
     adapterBytes: req(p.adapter_bytes, "adapter_bytes"),
-    lossBytesPerLogit: Object.freeze({ ...req(p.loss_bytes_per_logit, "loss_bytes_per_logit") }),
+    lossBytesPerLogit: Object.freeze({ ...loss, unknown: loss.standard }),
+    modelLoss: p.model_loss ?? true,
+    chunkedEagerExtraBytes: p.chunked_eager_extra_bytes ?? 0,
     optimizerForeachTemp: req(p.optimizer_foreach_temp, "optimizer_foreach_temp"),
-    reservedFixedBytes: Math.round(req(p.reserved_fixed_gib, "reserved_fixed_gib") * GIB),
-    reservedFraction: req(p.reserved_fraction, "reserved_fraction"),
-    unpackedFraction: req(p.unpacked_fraction, "unpacked_fraction"),
-    cudaContextBytes: Math.round(req(p.cuda_context_gib, "cuda_context_gib") * GIB),
+    fullPrecision: p.full_precision ?? "pure",
+    fsdpPrecision: p.fsdp_precision ?? "mixed",
+    gradCkptDefault: Object.freeze({ ...(p.grad_ckpt_default ?? {}) }) as Partial<Record<WorkloadKind, GradCkpt>>,
+    lossDefault: p.loss_default ?? "standard",
     prefillLogits: p.prefill_logits ?? "last",
     kvPreallocFraction: p.kv_prealloc_fraction ?? null,
     kvPreallocContext: p.kv_prealloc_context ?? false,
-    trainEfficiency: req(p.train_efficiency, "train_efficiency"),
-    quantTrainPenalty: p.quant_train_penalty ?? 1,
-    prefillEfficiency: req(p.prefill_efficiency, "prefill_efficiency"),
-    decodeBwEfficiency: req(p.decode_bw_efficiency, "decode_bw_efficiency"),
-    decodeLayerOverheadS: req(p.decode_layer_overhead_ms, "decode_layer_overhead_ms") / 1000,
-    decodeKvSecondsPerByte: req(p.decode_kv_ms_per_gib, "decode_kv_ms_per_gib") / 1000 / GIB,
+    cachingAllocator: p.caching_allocator ?? true,
+    cudaContextGib: req(p.cuda_context_gib, "cuda_context_gib"),
+    hostOverlapsGpu: p.host_overlaps_gpu ?? true,
   });
 }
 
@@ -119,8 +128,34 @@ export function engineProfiles(): ReadonlyMap<string, EngineProfile> {
   return cache;
 }
 
+/** Names people write for the same stacks (framework columns, tool names). */
+export const ENGINE_ALIASES: Readonly<Record<string, string>> = {
+  transformers: "hf-peft",
+  hf: "hf-peft",
+  peft: "hf-peft",
+  trl: "hf-trl",
+  "hf-trainer": "hf-peft",
+  deepspeed: "hf-peft",
+  accelerate: "hf-peft",
+  ollama: "llama.cpp",
+  "llama-cpp": "llama.cpp",
+  llamacpp: "llama.cpp",
+  "llama-bench": "llama.cpp",
+  "hf-transformers": "hf-generate",
+  "transformers-generate": "hf-generate",
+  swift: "ms-swift",
+  llamafactory: "llama-factory",
+};
+
+/** The profile id for a name: exact, or a known alias; undefined otherwise. */
+export function engineId(name: string): string | undefined {
+  const n = name.trim().toLowerCase();
+  if (engineProfiles().has(n)) return n;
+  return ENGINE_ALIASES[n];
+}
+
 export function engineProfile(id: string): EngineProfile {
-  const p = engineProfiles().get(id);
-  if (!p) throw new FitlabInputError(`unknown engine "${id}"; known: ${[...engineProfiles().keys()].join(", ")}`);
+  const p = engineProfiles().get(engineId(id) ?? id);
+  if (!p) throw new FitlabInputError(`unknown engine "${id}"; closest: ${rankBySimilarity(id, [...engineProfiles().keys()]).slice(0, 3).join(", ")}`);
   return p;
 }

@@ -44,3 +44,26 @@ export function int8DoubleCopy(versions: Versions, computeCapability: string | n
   const major = computeCapability ? Number(computeCapability.split(".")[0]) : 8;
   return old && major < 8;
 }
+
+/** transformers before 4.46 upcast the logits inside the model's forward (LlamaForCausalLM.forward:
+ *  `logits = logits.float()`) and the loss made a shifted fp32 copy; 4.46 moved the upcast into
+ *  loss_utils.ForCausalLMLoss, keeping the bf16 logits in the output. Without a transformers version, the
+ *  release era of companion libraries decides: torch < 2.5 and ms-swift < 3 shipped with transformers < 4.46;
+ *  a newer transformers-era companion (ms-swift >= 3, torch >= 2.5) implies the new loss. Returns null when
+ *  the string says nothing either way (the planner then shows both). */
+export function legacyFp32Logits(versions: Versions): boolean | null {
+  const tf = versions.get("transformers");
+  if (tf) return versionBelow(tf, [4, 46]);
+  const swift = versions.get("ms-swift") ?? versions.get("swift");
+  if (swift) return versionBelow(swift, [3]);
+  const torch = versions.get("torch");
+  if (torch) return versionBelow(torch, [2, 5]);
+  return null;
+}
+
+/** Version strings standing for each side of every version rule, for showing the spread when a run does
+ *  not say its versions: today's releases, and the 2023 generation (transformers 4.35, bitsandbytes 0.41). */
+export const VERSION_ERAS: readonly { readonly label: string; readonly versions: string }[] = [
+  { label: "current releases", versions: "transformers 4.57; bitsandbytes 0.48; torch 2.8" },
+  { label: "2023 releases (transformers 4.35, bitsandbytes 0.41)", versions: "transformers 4.35; bitsandbytes 0.41" },
+];

@@ -5,6 +5,7 @@ import { parseYamlCached, yamlLib } from "../data/yaml-cache.js";
 import { z } from "zod";
 import { FitlabInputError } from "../errors.js";
 import type { Gpu } from "./gpu.js";
+import { matchName, missMessage } from "../data/match.js";
 
 // src/hardware/ (vitest) and dist/hardware/ (compiled) are both two levels below the repo root.
 const BUILTIN_URL = new URL("../../data/gpus.yaml", import.meta.url);
@@ -37,6 +38,8 @@ const gpuEntrySchema = z.strictObject({
   aliases: z.array(label),
   arch: z.string().min(1),
   compute_capability: z.string().regex(/^\d+\.\d+$/, 'expected "major.minor", e.g. "8.9"'),
+  /** streaming multiprocessors (datasheet / whitepaper); optional for user entries */
+  sm_count: z.number().int().positive().optional(),
   mem_type: z.string(),
   vram_gib_nominal: z.number().positive(),
   usable_gib: z.number().positive(),
@@ -67,7 +70,8 @@ const userFileSchema = z.strictObject({ meta: metaSchema.optional(), gpus: z.arr
 
 export interface GpuCatalog {
   all(): readonly Gpu[];
-  /** Case- and punctuation-insensitive match on name or alias; throws FitlabInputError if unknown. */
+  /** The one matching rule, case- and punctuation-insensitive: exact name or alias, then a unique prefix;
+   *  otherwise FitlabInputError naming the closest (or the ambiguous) GPUs, ranked by similarity. */
   find(name: string): Gpu;
   tryFind(name: string): Gpu | undefined;
 }
@@ -118,6 +122,7 @@ function resolve(e: GpuEntry): Gpu {
     aliases: Object.freeze([...e.aliases]),
     arch: e.arch,
     computeCapability: e.compute_capability,
+    smCount: e.sm_count ?? null,
     memType: e.mem_type,
     vramBytesNominal: Math.round(e.vram_gib_nominal * GIB),
     usableBytes: Math.round(e.usable_gib * GIB),
@@ -142,26 +147,6 @@ function resolve(e: GpuEntry): Gpu {
   });
 }
 
-function levenshtein(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const sub = (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      cur.push(Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, sub));
-    }
-    prev = cur;
-  }
-  return prev[b.length] ?? 0;
-}
-
-/** Distance of a query key to a name key; containment ("a100" in "a10080gb") ranks ahead of a 1-edit typo. */
-function score(q: string, k: string): number {
-  const [short, long] = q.length <= k.length ? [q, k] : [k, q];
-  if (short.length >= 2 && long.includes(short)) return 0.5 + (long.length - short.length) / 100;
-  return levenshtein(q, k);
-}
-
 /** Build the lookup index; `onConflict` reports a key that would name two different GPUs. */
 function buildCatalog(gpus: readonly Gpu[], onConflict: (msg: string) => never): GpuCatalog {
   const index = new Map<string, Gpu>();
@@ -175,21 +160,24 @@ function buildCatalog(gpus: readonly Gpu[], onConflict: (msg: string) => never):
     }
   }
   const frozen = Object.freeze([...gpus]);
-  const tryFind = (name: string): Gpu | undefined => index.get(gpuKey(name));
+  const labelled = frozen.map((g) => ({ value: g, labels: [g.name, ...g.aliases] }));
+  // the one matching rule (src/data/match.ts): exact name or alias, then a unique prefix
+  const lookup = (name: string) => {
+    const exact = index.get(gpuKey(name));
+    return exact ? ({ kind: "hit", value: exact, via: "exact" } as const) : matchName(name, labelled, gpuKey);
+  };
+  const tryFind = (name: string): Gpu | undefined => {
+    const r = lookup(name);
+    return r.kind === "hit" ? r.value : undefined;
+  };
   return {
     all: () => frozen,
     tryFind,
     find(name: string): Gpu {
-      const hit = tryFind(name);
-      if (hit) return hit;
-      const q = gpuKey(name);
-      if (q === "") throw new FitlabInputError(`GPU name "${name}" is empty`);
-      const ranked = frozen
-        .map((g, i) => ({ g, i, d: Math.min(...[g.name, ...g.aliases].map((l) => score(q, gpuKey(l)))) }))
-        .sort((a, b) => a.d - b.d || a.i - b.i)
-        .slice(0, 3)
-        .map((r) => r.g.name);
-      throw new FitlabInputError(`unknown GPU "${name}"; closest: ${ranked.join(", ")}`);
+      if (gpuKey(name) === "") throw new FitlabInputError(`GPU name "${name}" is empty`);
+      const r = lookup(name);
+      if (r.kind === "hit") return r.value;
+      throw new FitlabInputError(missMessage("GPU", name, r, (g) => g.name, 3));
     },
   };
 }

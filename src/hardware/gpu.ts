@@ -31,6 +31,9 @@ export interface Gpu {
   readonly arch: string;
   /** "major.minor", e.g. "8.9" for sm_89. */
   readonly computeCapability: string;
+  /** streaming multiprocessors, or null when unknown (kernels that launch fewer blocks than SMs leave part
+   *  of the memory bandwidth idle) */
+  readonly smCount: number | null;
   readonly memType: string;
   /** Marketed size in bytes (GPU memory is binary: "24GB" = 24 GiB). */
   readonly vramBytesNominal: number;

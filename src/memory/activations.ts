@@ -16,13 +16,14 @@ export function layerSavedBytesPerToken(ctx: MemoryContext, seqLen: number): num
   const h = spec.hiddenSize;
   const qd = spec.numHeads * spec.headDim;
   const kvd = spec.numKvHeads * spec.headDim;
-  const I = spec.intermediateSize * spec.expertsPerToken;
+  // MoE: a token goes through its top-k routed experts and the shared experts (moe_intermediate_size wide)
+  const I = ctx.activeMlpWidth;
   const a = ctx.actBytes;
   const out = ctx.quantizedBase ? ctx.linearOutBytes : a;
   let bytes = 0;
   // RMSNorm upcasts to fp32 and keeps the fp32 input for pow/mul backward (LlamaRMSNorm.forward);
   // its weight gradient (full training) also needs the normalised input in the stream dtype.
-  const norms = spec.modelType === "gemma2" ? 4 : 2;
+  const norms = spec.modelType === "gemma2" || spec.modelType === "gemma3_text" ? 4 : 2;
   bytes += norms * (4 * h + (ctx.fullTraining ? ctx.streamBytes * h : 0));
   // q/k/v read the same normalised input: kept once when any of them has a weight gradient or an adapter
   if (savesInput(ctx, "q_proj") || savesInput(ctx, "k_proj") || savesInput(ctx, "v_proj")) bytes += a * h;
@@ -81,7 +82,7 @@ export function inferenceTransientBytes(ctx: MemoryContext, tokens: number, ctxL
   const { spec, workload } = ctx;
   const a = ctx.actBytes;
   const h = spec.hiddenSize;
-  const I = spec.intermediateSize * spec.expertsPerToken;
+  const I = ctx.activeMlpWidth;
   // SwiGLU: gate and up outputs, then silu(gate) and the product, with the input stream alive
   const mlp = tokens * ((spec.gatedMlp ? 3 : 2) * a * I + 2 * a * h);
   const qkv = tokens * a * (2 * spec.numHeads * spec.headDim + 2 * spec.numKvHeads * spec.headDim + 2 * h);

@@ -1,21 +1,27 @@
-// The low-high band around an estimate: +-8% inside the calibrated range (the median error on the
-// published cases, `fitlab validate`), +-25% outside it, with a warning that says why.
+// The low-high band around an estimate. Inside the range the published cases cover, its half-width is the
+// calibrated band of data/calibration.yaml: the error that holds at least 80 % of the cases when each source
+// is scored by constants fitted without it (`fitlab validate --cv source`). Outside that range it doubles
+// (at least ±25 %), with a warning that says why.
+import { currentCalibration } from "../engines/calibration.js";
 import type { MemoryContext } from "./context.js";
-
-const CALIBRATED_ENGINES = new Set(["hf-peft", "hf-legacy", "fitlab-worker", "hf-trl", "fms-acceleration", "torchtune", "ms-swift", "qwen-finetune", "unsloth", "hf-generate", "llama-factory", "llama.cpp", "vllm"]);
 
 export function calibrationSpread(ctx: MemoryContext, warnings: string[]): number {
   const { workload, spec } = ctx;
-  let spread = 0.08;
+  const cal = currentCalibration();
+  const inside = cal.bandMemory;
+  let spread = inside;
   const out = (why: string) => {
     warnings.push(`outside the calibrated range: ${why}`);
-    spread = 0.25;
+    spread = Math.max(0.25, 2 * inside);
   };
-  if (!CALIBRATED_ENGINES.has(workload.engine)) out(`engine ${workload.engine} has no measured cases`);
+  const cov = cal.covered;
+  if (cov) {
+    if (!cov.engines.includes(ctx.engine.id)) out(`engine ${ctx.engine.id} has no measured cases`);
+    if (workload.nGpus > 1 && !cov.parallel.includes(workload.sharding)) out(`${workload.sharding} on ${workload.nGpus} GPUs has no measured cases`);
+    if (spec.numExperts > 1 && !cov.moe) out("mixture-of-experts models have no measured cases");
+    if (ctx.peakSeqLen > cov.maxSeq) out(`sequence length ${ctx.peakSeqLen} is beyond the measured ${cov.maxSeq} tokens`);
+  }
   if (workload.kind === "attention_extract" || workload.kind === "hidden_extract" || workload.kind === "probe") out(`${workload.kind} has no published measurements (mechanism-only estimate)`);
-  if (ctx.peakSeqLen > 65536) out(`sequence length ${ctx.peakSeqLen} is beyond the measured 64K tokens`);
-  if (spec.numExperts > 1) out("mixture-of-experts models have no measured cases");
-  if (workload.nGpus > 1) out("multi-GPU sharding has no measured cases");
   if (workload.sharding === "none" && workload.nGpus > 1) warnings.push("several GPUs without sharding: each GPU holds a full replica");
   return spread;
 }

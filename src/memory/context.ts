@@ -9,8 +9,13 @@ export interface MemoryContext {
   readonly engine: EngineProfile;
   /** bytes of one activation element in the compute dtype */
   readonly actBytes: number;
-  /** bytes of a non-quantized weight element as stored on the GPU */
+  /** bytes of a non-quantized weight element as stored on the GPU (fp32 under torch AMP mixed precision) */
   readonly weightBytes: number;
+  /** DeepSpeed mixed precision: the fp32 master copy lives in the optimizer's partitions */
+  readonly masterInOptimizer: boolean;
+  /** MLP width a token passes through in one layer: the dense intermediate size, or top-k routed experts
+   *  plus the shared experts for MoE */
+  readonly activeMlpWidth: number;
   /** bytes of one residual-stream element: fp32 when PEFT upcasts the embeddings of a k-bit model */
   readonly streamBytes: number;
   /** bytes of the outputs of quantized linears (bitsandbytes casts them back to the input dtype) */
@@ -33,7 +38,7 @@ export interface MemoryContext {
 
 export const DTYPE_BYTES = { bf16: 2, fp16: 2, fp32: 4 } as const;
 
-const BNB_KBIT = new Set(["bnb-nf4", "bnb-nf4-dq", "bnb-int8"]);
+const BNB_KBIT = new Set(["bnb-nf4", "bnb-nf4-dq", "bnb-fp4", "bnb-int8"]);
 
 export function makeContext(spec: ModelSpec, workload: Workload, engine: EngineProfile, gpuComputeCapability: string | null = null): MemoryContext {
   const actBytes = DTYPE_BYTES[workload.computeDtype];
@@ -41,12 +46,16 @@ export function makeContext(spec: ModelSpec, workload: Workload, engine: EngineP
   const quantizedBase = workload.quant !== "none";
   const kbitUpcast = training && engine.kbitUpcastFp32 && BNB_KBIT.has(workload.quant);
   const seq = workload.kind.startsWith("inference") ? workload.promptTokens + workload.newTokens : workload.seqLen;
+  const fullMixed = workload.kind === "full" && workload.precision === "mixed";
+  const masterInOptimizer = fullMixed && workload.sharding.startsWith("zero");
   return {
     spec,
     workload,
     engine,
     actBytes,
-    weightBytes: actBytes,
+    weightBytes: fullMixed && !masterInOptimizer ? 4 : actBytes,
+    masterInOptimizer,
+    activeMlpWidth: spec.numExperts > 1 ? spec.expertIntermediateSize * spec.expertsPerToken + spec.sharedExpertIntermediateSize : spec.intermediateSize,
     streamBytes: kbitUpcast ? 4 : actBytes,
     linearOutBytes: kbitUpcast ? 4 : actBytes,
     training,

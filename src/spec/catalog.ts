@@ -1,13 +1,19 @@
 // Built-in model catalog (data/models/index.yaml + one real config.json per model) and model resolution:
-// a built-in name, a path to a config.json, or a local model folder (config.json + safetensors headers).
+// a built-in name (the one matching rule of src/data/match.ts: exact id or alias, then a unique prefix), a
+// path to a config.json, a local model folder (config.json + safetensors headers), a .gguf file, or any other
+// hub id (fetched once into the fitlab home by hub.ts, then read from there).
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseYamlCached } from "../data/yaml-cache.js";
+import { matchName, missMessage, type Labelled } from "../data/match.js";
 import { z } from "zod";
 import { FitlabInputError } from "../errors.js";
 import { specFromConfig } from "./config.js";
-import { readSafetensorsModel } from "./safetensors.js";
+import { readGgufHeader } from "./gguf.js";
+import { specFromGguf } from "./gguf-spec.js";
+import { fetchHubModel, hubCacheDir, isHubId, readHubCache } from "./hub.js";
+import { floatTensors, readSafetensorsModel } from "./safetensors.js";
 import type { ModelSpec } from "./types.js";
 
 const MODELS_DIR = fileURLToPath(new URL("../../data/models/", import.meta.url));
@@ -17,7 +23,11 @@ const indexSchema = z.object({
     z.object({
       id: z.string(),
       file: z.string(),
+      aliases: z.array(z.string()).optional(),
       official_params: z.number().int().nullable(),
+      /** the published figure when only a rounded one exists ("0.6B", "3209M"), at its stated precision */
+      official_params_stated: z.string().regex(/^\d+(\.\d+)?[MB]$/).optional(),
+      official_non_embedding_stated: z.string().regex(/^\d+(\.\d+)?[MB]$/).optional(),
       params_source: z.string(),
       config_source: z.string(),
       date: z.string(),
@@ -27,6 +37,7 @@ const indexSchema = z.object({
 export type CatalogEntry = z.infer<typeof indexSchema>["models"][number];
 
 let entries: readonly CatalogEntry[] | null = null;
+let labelled: readonly Labelled<CatalogEntry>[] | null = null;
 const specCache = new Map<string, ModelSpec>();
 
 export function catalogEntries(): readonly CatalogEntry[] {
@@ -34,12 +45,9 @@ export function catalogEntries(): readonly CatalogEntry[] {
   return entries;
 }
 
-const norm = (s: string) => s.toLowerCase().replace(/[^a-z0-9.]/g, "");
-
-function findEntry(name: string): CatalogEntry | undefined {
-  const n = norm(name);
-  const all = catalogEntries();
-  return all.find((e) => norm(e.id) === n) ?? all.find((e) => norm(e.id.split("/")[1] ?? "") === n);
+function catalogLabels(): readonly Labelled<CatalogEntry>[] {
+  labelled ??= catalogEntries().map((e) => ({ value: e, labels: [e.id, e.id.split("/")[1] ?? e.id, ...(e.aliases ?? [])] }));
+  return labelled;
 }
 
 function readJson(file: string): unknown {
@@ -56,33 +64,76 @@ function readJson(file: string): unknown {
   }
 }
 
-/** Resolve a model by built-in name/HF id, config.json path, or local folder. Cached per name. */
+function looksLikePath(s: string): boolean {
+  return s.startsWith(".") || s.startsWith("/") || s.startsWith("~") || s.endsWith(".json") || s.endsWith(".gguf") || s.includes(path.sep + path.sep) || fs.existsSync(s);
+}
+
+function fromFolder(dir: string): ModelSpec {
+  const cfg = path.join(dir, "config.json");
+  if (!fs.existsSync(cfg)) throw new FitlabInputError(`model folder ${dir} has no config.json`);
+  const base = specFromConfig(readJson(cfg), path.basename(path.resolve(dir)));
+  const hasWeights = fs.readdirSync(dir).some((f) => f.endsWith(".safetensors") || f === "model.safetensors.index.json");
+  if (!hasWeights) return base;
+  const st = readSafetensorsModel(dir);
+  const fl = floatTensors(st);
+  return { ...base, storedBytes: st.totalBytes, stored: { format: "safetensors", totalBytes: st.totalBytes, floatBytes: fl.bytes, floatParams: fl.params } };
+}
+
+function fromHubCache(id: string): ModelSpec | null {
+  const hit = readHubCache(id);
+  if (!hit) return null;
+  const base = specFromConfig(hit.config, id);
+  const st = hit.stored;
+  return st ? { ...base, storedBytes: st.totalBytes, stored: { format: "safetensors", totalBytes: st.totalBytes, floatBytes: st.floatBytes, floatParams: st.floatParams } } : base;
+}
+
+/** The built-in entry a name matches (the one rule), or a one-line refusal; null when it matches nothing. */
+export function findCatalogEntry(name: string): CatalogEntry | null {
+  const r = matchName(name, catalogLabels());
+  if (r.kind === "hit") return r.value;
+  if (r.kind === "ambiguous") throw new FitlabInputError(missMessage("model", name, r, (e) => e.id));
+  return null;
+}
+
+/** Resolve a model by built-in name/alias, config.json path, local folder, .gguf file, or a hub id already
+ *  fetched (see ensureModel). Cached per name. */
 export function resolveModel(nameOrPath: string): ModelSpec {
   const cached = specCache.get(nameOrPath);
   if (cached) return cached;
   let spec: ModelSpec;
-  const entry = findEntry(nameOrPath);
+  const pathLike = looksLikePath(nameOrPath);
+  const match = pathLike ? null : matchName(nameOrPath, catalogLabels());
+  // a full hub id that only prefixes several built-ins is a hub model when it was fetched
+  const hubFirst = match?.kind === "ambiguous" && isHubId(nameOrPath) && readHubCache(nameOrPath) !== null;
+  if (match?.kind === "ambiguous" && !hubFirst) throw new FitlabInputError(missMessage("model", nameOrPath, match, (e) => e.id));
+  const entry = match?.kind === "hit" ? match.value : null;
   if (entry) {
-    spec = { ...specFromConfig(readJson(path.join(MODELS_DIR, entry.file)), entry.id) };
-  } else if (fs.existsSync(nameOrPath)) {
+    spec = specFromConfig(readJson(path.join(MODELS_DIR, entry.file)), entry.id);
+  } else if (pathLike && fs.existsSync(nameOrPath)) {
     const stat = fs.statSync(nameOrPath);
-    if (stat.isDirectory()) {
-      const cfg = path.join(nameOrPath, "config.json");
-      if (!fs.existsSync(cfg)) throw new FitlabInputError(`model folder ${nameOrPath} has no config.json`);
-      const base = specFromConfig(readJson(cfg), path.basename(path.resolve(nameOrPath)));
-      const hasWeights = fs.readdirSync(nameOrPath).some((f) => f.endsWith(".safetensors") || f === "model.safetensors.index.json");
-      spec = hasWeights ? { ...base, storedBytes: readSafetensorsModel(nameOrPath).totalBytes } : base;
-    } else {
-      spec = specFromConfig(readJson(nameOrPath), path.basename(path.dirname(path.resolve(nameOrPath))) || nameOrPath);
-    }
+    if (stat.isDirectory()) spec = fromFolder(nameOrPath);
+    else if (nameOrPath.toLowerCase().endsWith(".gguf")) spec = specFromGguf(readGgufHeader(nameOrPath), path.basename(nameOrPath));
+    else spec = specFromConfig(readJson(nameOrPath), path.basename(path.dirname(path.resolve(nameOrPath))) || nameOrPath);
+  } else if (!pathLike && isHubId(nameOrPath)) {
+    const hub = fromHubCache(nameOrPath);
+    if (!hub) throw new FitlabInputError(`unknown model "${nameOrPath}": not built in and not fetched yet (\`fitlab models ${nameOrPath}\` fetches its config.json from the hub into ${hubCacheDir(nameOrPath)})`);
+    spec = hub;
+  } else if (pathLike) {
+    throw new FitlabInputError(`model file or folder ${nameOrPath} does not exist`);
   } else {
-    const close = catalogEntries()
-      .map((e) => e.id)
-      .filter((id) => norm(id).includes(norm(nameOrPath).slice(0, 6)))
-      .slice(0, 4);
-    throw new FitlabInputError(`unknown model "${nameOrPath}": not a built-in name, config.json or model folder${close.length ? `; closest: ${close.join(", ")}` : " (see `fitlab models`)"}`);
+    const r = matchName(nameOrPath, catalogLabels());
+    throw new FitlabInputError(`${missMessage("model", nameOrPath, r as Exclude<typeof r, { kind: "hit" }>, (e) => e.id)} (a built-in name, a config.json, a model folder, a .gguf file or a hub id owner/name)`);
   }
   const frozen = Object.freeze(spec);
   specCache.set(nameOrPath, frozen);
   return frozen;
+}
+
+/** Make a model resolvable: a hub id that is neither built in nor cached is fetched now. Returns the line to
+ *  print when something was fetched (the CLI writes it to stderr), else "". */
+export async function ensureModel(nameOrPath: string): Promise<string> {
+  if (looksLikePath(nameOrPath) || !isHubId(nameOrPath)) return "";
+  if (matchName(nameOrPath, catalogLabels()).kind === "hit") return "";
+  const r = await fetchHubModel(nameOrPath);
+  return r.fetched ? r.note : "";
 }

@@ -1,7 +1,7 @@
 // Normalise a Hugging Face config.json (any of the common causal-LM families) into a ModelSpec.
 // This is the only place that reads raw config keys; everything downstream reads ModelSpec.
 import { FitlabInputError } from "../errors.js";
-import type { LinearShape, ModelSpec, ParamCounts } from "./types.js";
+import type { LinearShape, ModelSpec, ParamCounts, PreQuantized, StoredQuant } from "./types.js";
 
 type Raw = Record<string, unknown>;
 
@@ -50,8 +50,11 @@ function layoutFor(modelType: string, arch: string): Layout {
     case "qwen3_moe":
       return { ...base, extraNormPerLayer: (d) => 2 * d };
     case "gemma2":
-    case "gemma3_text":
       return { ...base, normsPerLayer: 4 }; // input, post-attn, pre-ffw, post-ffw RMSNorm (modeling_gemma2.py)
+    case "gemma3_text":
+    case "gemma3":
+      // Gemma-2's four norms plus q_norm/k_norm of head_dim (modeling_gemma3.py Gemma3Attention)
+      return { ...base, normsPerLayer: 4, extraNormPerLayer: (d) => 2 * d };
     case "bloom":
       // BLOOM: LayerNorm (weight+bias) ×2 per layer, final LN, embedding LN; all linears biased; 4h GELU MLP
       return { qkvBias: true, denseBias: true, gated: false, normsPerLayer: 4, extraNormPerLayer: () => 0, finalNorm: 2, embedNorm: 2 };
@@ -87,8 +90,12 @@ export function specFromConfig(raw: unknown, name: string): ModelSpec {
   if (modelType === "qwen") inter = inter / 2;
   const numExperts = num(cfg, ["num_local_experts", "num_experts", "n_routed_experts"]) ?? 1;
   const expertsPerToken = numExperts > 1 ? (num(cfg, ["num_experts_per_tok", "moe_topk"]) ?? 2) : 1;
-  const expertInter = numExperts > 1 ? (num(cfg, ["moe_intermediate_size"]) ?? inter) : inter;
-  const sharedExpertInter = num(cfg, ["shared_expert_intermediate_size"]) ?? 0;
+  // routed expert width: moe_intermediate_size (Qwen2/3-MoE, DeepSeek); Mixtral's experts use intermediate_size
+  const expertInter = numExperts > 1 ? (num(cfg, ["moe_intermediate_size", "expert_intermediate_size"]) ?? inter) : inter;
+  // shared experts: Qwen2-MoE one shared MLP of shared_expert_intermediate_size; DeepSeek n_shared_experts of
+  // moe_intermediate_size each (modeling_deepseek.py DeepseekV2MoE: intermediate_size * n_shared_experts)
+  const nShared = numExperts > 1 ? (num(cfg, ["n_shared_experts", "num_shared_experts"]) ?? 0) : 0;
+  const sharedExpertInter = numExperts > 1 ? (num(cfg, ["shared_expert_intermediate_size"]) ?? nShared * expertInter) : 0;
   // transformers default for tie_word_embeddings is true in PretrainedConfig, but Llama/Mistral/Qwen-1 configs
   // without the key are untied in practice (their classes default it to false); Gemma/BLOOM default to tied.
   const tiedDefault = ["gemma", "gemma2", "gemma3_text", "bloom"].includes(modelType);
@@ -106,6 +113,10 @@ export function specFromConfig(raw: unknown, name: string): ModelSpec {
       }
     } else if (modelType === "gemma2") {
       slidingLayers = Math.floor(layers / 2);
+    } else if (modelType === "gemma3_text" && num(cfg, ["sliding_window_pattern", "_sliding_window_pattern"]) !== undefined && !Array.isArray(cfg.layer_types)) {
+      // every sliding_window_pattern-th layer is global, the others slide (modeling_gemma3.py)
+      const pattern = num(cfg, ["sliding_window_pattern", "_sliding_window_pattern"])!;
+      slidingLayers = layers - Math.floor(layers / pattern);
     } else if (Array.isArray(cfg.layer_types)) {
       slidingLayers = (cfg.layer_types as unknown[]).filter((t) => t === "sliding_attention").length;
     } else {
@@ -155,11 +166,7 @@ export function specFromConfig(raw: unknown, name: string): ModelSpec {
   const active = total - layers * (mlpTotal - mlpActive);
   const params: ParamCounts = { embeddings, attention, mlp, norms, lmHead, total, active };
 
-  const qc = (cfg.quantization_config ?? null) as Raw | null;
-  const preQuantized =
-    qc && typeof qc.quant_method === "string" && ["gptq", "awq"].includes(qc.quant_method)
-      ? { method: qc.quant_method, bits: typeof qc.bits === "number" ? qc.bits : 4, groupSize: typeof qc.group_size === "number" && qc.group_size > 0 ? qc.group_size : 128 }
-      : null;
+  const { preQuantized, storedQuant } = storedFormat((cfg.quantization_config ?? (raw as Raw).quantization_config ?? null) as Raw | null);
   const storedDtype = typeof cfg.torch_dtype === "string" ? cfg.torch_dtype : typeof cfg.dtype === "string" ? cfg.dtype : "bfloat16";
 
   return Object.freeze({
@@ -180,10 +187,66 @@ export function specFromConfig(raw: unknown, name: string): ModelSpec {
     slidingLayers,
     numExperts,
     expertsPerToken,
+    expertIntermediateSize: expertInter,
+    sharedExpertIntermediateSize: sharedExpertInter,
+    // Qwen-1 remote code: CrossEntropyLoss on the shifted 16-bit logits, no .float() (modeling_qwen.py QWenLMHeadModel.forward)
+    lossOn16BitLogits: modelType === "qwen",
     storedDtype,
     preQuantized,
+    storedQuant,
     linears: Object.freeze(linears.map((l) => Object.freeze(l))),
     params: Object.freeze(params),
     storedBytes: null,
+    stored: null,
   });
+}
+
+/** quantization_config -> the stored format. Methods: GPTQ (auto-gptq / gptqmodel), AWQ, bitsandbytes
+ *  serialized 4/8-bit, FP8 (block-wise weight_block_size or per-tensor), compressed-tensors (llm-compressor
+ *  config_groups: 8-bit float -> fp8, 8-bit int -> int8 like GPTQ-Int8, 4-bit int -> int4 like GPTQ-Int4). */
+export function storedFormat(qc: Raw | null): { preQuantized: PreQuantized | null; storedQuant: StoredQuant | null } {
+  if (!qc || typeof qc !== "object") return { preQuantized: null, storedQuant: null };
+  const method = typeof qc.quant_method === "string" ? qc.quant_method.toLowerCase() : qc.load_in_4bit === true || qc.load_in_8bit === true ? "bitsandbytes" : "";
+  if (!method) return { preQuantized: null, storedQuant: null };
+  const n = (k: string) => (typeof qc[k] === "number" ? (qc[k] as number) : undefined);
+  const pq = (bits: number, groupSize = 0, weightBlock: readonly [number, number] | null = null, descAct = false): PreQuantized => ({ method, bits, groupSize, weightBlock, descAct });
+  switch (method) {
+    case "gptq": {
+      const bits = n("bits") ?? 4;
+      const q: StoredQuant | null = bits === 4 ? "gptq-int4" : bits === 8 ? "gptq-int8" : null;
+      return { preQuantized: pq(bits, n("group_size") ?? 128, null, qc.desc_act === true), storedQuant: q };
+    }
+    case "awq": {
+      const bits = n("bits") ?? n("w_bit") ?? 4;
+      return { preQuantized: pq(bits, n("group_size") ?? n("q_group_size") ?? 128), storedQuant: bits === 4 ? "awq-int4" : null };
+    }
+    case "bitsandbytes":
+    case "bitsandbytes_4bit":
+    case "bitsandbytes_8bit": {
+      if (qc.load_in_8bit === true || qc._load_in_8bit === true || method.endsWith("8bit")) return { preQuantized: pq(8), storedQuant: "bnb-int8" };
+      const type = String(qc.bnb_4bit_quant_type ?? "nf4");
+      const dq = qc.bnb_4bit_use_double_quant === true;
+      return { preQuantized: pq(4, 64), storedQuant: type === "fp4" ? "bnb-fp4" : dq ? "bnb-nf4-dq" : "bnb-nf4" };
+    }
+    case "fp8": {
+      const b = qc.weight_block_size;
+      const block = Array.isArray(b) && b.length === 2 && b.every((x) => typeof x === "number") ? ([b[0], b[1]] as [number, number]) : null;
+      return { preQuantized: pq(8, 0, block), storedQuant: "fp8" };
+    }
+    case "compressed-tensors": {
+      const groups = (qc.config_groups ?? {}) as Record<string, Raw>;
+      const w = Object.values(groups).map((g) => (g?.weights ?? null) as Raw | null).find((x) => x !== null) ?? null;
+      if (!w) return { preQuantized: pq(0), storedQuant: null };
+      const bits = typeof w.num_bits === "number" ? w.num_bits : 8;
+      const float = w.type === "float";
+      const strategy = String(w.strategy ?? "tensor");
+      const group = strategy === "group" && typeof w.group_size === "number" ? w.group_size : strategy === "channel" ? -1 : 0;
+      const blk = Array.isArray(w.block_structure) && w.block_structure.length === 2 ? ([Number(w.block_structure[0]), Number(w.block_structure[1])] as [number, number]) : null;
+      const q: StoredQuant | null = bits === 8 ? (float ? "fp8" : "gptq-int8") : bits === 4 && !float ? "gptq-int4" : null;
+      return { preQuantized: pq(bits, group, blk), storedQuant: q };
+    }
+    default:
+      // mxfp4, hqq, eetq, ...: recorded, not modelled (weights then come from stored bytes when read)
+      return { preQuantized: pq(n("bits") ?? 0), storedQuant: null };
+  }
 }

@@ -17,6 +17,11 @@ export interface GgufSummary {
   arrayLengths: Record<string, number>;
   architecture: string | null;
   fileType: number | null;
+  /** tensor names in file order (e.g. "output.weight" is absent when the output head is tied) */
+  tensorNames: string[];
+  /** bytes and elements of floating-point tensors (F32, F16, BF16) */
+  floatBytes: number;
+  floatParams: number;
 }
 
 /** ggml type id -> [name, block size (elements), type size (bytes per block)], as in ggml's type_traits. */
@@ -283,6 +288,8 @@ export function readGgufHeader(path: string): GgufSummary {
     const dataSize = BigInt(r.size) - dataStart;
     let totalBytes = 0n;
     let totalParams = 0n;
+    let floatBytes = 0n;
+    let floatParams = 0n;
     const bytesByType: Record<string, number> = {};
     for (const t of infos) {
       if (t.offset + t.bytes > dataSize) {
@@ -292,6 +299,10 @@ export function readGgufHeader(path: string): GgufSummary {
       bytesByType[tname] = (bytesByType[tname] ?? 0) + Number(t.bytes);
       totalBytes += t.bytes;
       totalParams += t.elems;
+      if (tname === "F32" || tname === "F16" || tname === "BF16") {
+        floatBytes += t.bytes;
+        floatParams += t.elems;
+      }
     }
 
     const arch = metadata["general.architecture"];
@@ -306,6 +317,9 @@ export function readGgufHeader(path: string): GgufSummary {
       arrayLengths,
       architecture: typeof arch === "string" ? arch : null,
       fileType: typeof ft === "number" ? ft : null,
+      tensorNames: infos.map((t) => t.name),
+      floatBytes: Number(floatBytes),
+      floatParams: Number(floatParams),
     };
   } finally {
     fs.closeSync(fd);

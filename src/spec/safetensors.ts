@@ -160,6 +160,30 @@ function parseHeader(file: string, text: string, dataSize: number): ParsedFile {
   return { summary: s, names };
 }
 
+/** Summarise a header already fetched (e.g. by HTTP range requests): `text` is the JSON after the 8-byte
+ *  length, `dataSize` the bytes after the header (file size - 8 - header length). */
+export function summarizeSafetensorsHeader(name: string, text: string, dataSize: number): SafetensorsSummary {
+  return parseHeader(name, text, dataSize).summary;
+}
+
+/** Merge per-file summaries (shards) into one. */
+export function mergeSafetensorsSummaries(parts: readonly SafetensorsSummary[]): SafetensorsSummary {
+  const out = emptySummary();
+  for (const p of parts) merge(out, p);
+  return out;
+}
+
+/** Bytes and elements of the floating-point tensors (what a dtype cast on load resizes). */
+export function floatTensors(s: SafetensorsSummary): { bytes: number; params: number } {
+  let bytes = 0;
+  let params = 0;
+  for (const d of ["F32", "F16", "BF16", "F64"]) {
+    bytes += s.bytesByDtype[d] ?? 0;
+    params += s.paramsByDtype[d] ?? 0;
+  }
+  return { bytes, params };
+}
+
 /** Summarise one .safetensors file from its header alone. */
 export function readSafetensorsHeader(filePath: string): SafetensorsSummary {
   return readFileHeader(filePath).summary;

@@ -1,11 +1,16 @@
 // Run time: training step time and tokens/s from FLOPs over achieved FLOP/s (a compute roofline with a
-// weight-streaming floor); inference prefill (compute-bound) and decode (bandwidth-bound) rooflines.
+// weight-streaming floor); inference prefill (compute-bound) and decode (bytes read per generated token over
+// achieved bandwidth, next to the host's time to issue the step). The achieved fractions are the calibrated
+// numbers of data/calibration.yaml (per kernel family); everything else is a mechanism.
+import { calibrated } from "../engines/calibration.js";
 import { engineProfile } from "../engines/profile.js";
 import type { Gpu } from "../hardware/gpu.js";
 import { sustainedMatmul } from "../hardware/sustained.js";
 import { makeContext, type MemoryContext } from "../memory/context.js";
 import { kvCacheBytes } from "../memory/kv-cache.js";
+import { shardPlan } from "../memory/parallel.js";
 import { quantStateBytes } from "../memory/quant-state.js";
+import { trainable } from "../memory/trainable.js";
 import { weightsBytes } from "../memory/weights.js";
 import type { ModelSpec } from "../spec/types.js";
 import type { Workload } from "../workload/types.js";
@@ -14,7 +19,7 @@ import { forwardFlopsPerToken, trainingFlopsPerToken } from "./flops.js";
 export type Bottleneck = "compute" | "memory-bandwidth" | "host-overhead";
 
 export interface TimeEstimate {
-  /** training: tokens processed per second; decode: generated tokens per second incl. prefill;
+  /** training: tokens processed per second (all GPUs); decode: generated tokens per second incl. prefill;
    *  prefill/extraction: prompt tokens per second */
   readonly tokensPerS: number;
   /** one optimizer step (training: batch x seq x grad_accum tokens) or one whole request (inference) */
@@ -26,13 +31,12 @@ export interface TimeEstimate {
   readonly decodeTokensPerS: number;
 }
 
-/** Achieved fraction of bandwidth when the weights are stored in 4-bit block formats: the dequantising
- *  GEMV kernels do not stream at full bandwidth. Calibrated on llama.cpp Q4_K_M decode (cases M125) and
- *  GPTQ/exllama decode (M043, M093). */
-const QUANT_DECODE_BW_FACTOR = 0.65;
-
-/** Multi-GPU data parallel scaling efficiency (gradient all-reduce / FSDP gathers over PCIe/NVLink). */
-const MULTI_GPU_SCALING = 0.9;
+/** Data-parallel scaling: each step all-reduces (DDP) or all-gathers and reduce-scatters (ZeRO-3, FSDP)
+ *  over the interconnect, mostly overlapped with compute (PyTorch DDP paper, Li et al. 2020: ~90 % scaling
+ *  on 8 GPUs with NVLink). Tensor parallel all-reduces twice per layer. */
+const PARALLEL_SCALING = 0.9;
+/** Effective host<->GPU copy rate for offloaded state (PCIe 4.0 x16, ~25 GB/s achieved). */
+const PCIE_BYTES_PER_S = 25e9;
 
 /** Engine efficiency applied to what the card sustains (measured matmul FLOP/s, src/hardware/sustained.ts),
  *  not to its datasheet peak: power- and clock-limited cards (T4, L4, L40S) sustain far less than nominal. */
@@ -42,17 +46,28 @@ function achievedFlops(gpu: Gpu, efficiency: number): number {
 
 function trainingTime(ctx: MemoryContext, gpu: Gpu): TimeEstimate {
   const { workload, engine } = ctx;
+  const plan = shardPlan(workload);
   const flopsPerToken = trainingFlopsPerToken(ctx);
-  const quantPenalty = ctx.quantizedBase ? engine.quantTrainPenalty : 1;
+  const quantPenalty = ctx.quantizedBase ? calibrated(engine, "quant_train_penalty") : 1;
   const tokensPerMicro = ctx.peakTokens;
-  const compute = (flopsPerToken * tokensPerMicro * quantPenalty) / achievedFlops(gpu, engine.trainEfficiency);
+  const compute = (flopsPerToken * tokensPerMicro * quantPenalty) / achievedFlops(gpu, calibrated(engine, "train_efficiency"));
   // each micro-step streams the weights at least three times (forward, recompute, backward)
-  const stream = (3 * (weightsBytes(ctx) + quantStateBytes(ctx))) / (gpu.memBandwidthBytesPerS * engine.decodeBwEfficiency);
-  const micro = Math.max(compute, stream);
-  const gpus = workload.nGpus > 1 ? workload.nGpus * MULTI_GPU_SCALING : 1;
-  const stepSeconds = micro * workload.gradAccum;
+  const weightBytes = (weightsBytes(ctx) + quantStateBytes(ctx)) / (plan.layerSplit ? 1 : plan.params);
+  const stream = (3 * weightBytes) / (gpu.memBandwidthBytesPerS * calibrated(engine, "decode_bw_efficiency"));
+  // offloaded parameters are fetched over PCIe for forward and backward (DeepSpeed offload_param)
+  const t = trainable(ctx);
+  const paramFetch = plan.offloadParams ? (2 * t.params * t.paramBytes) / plan.params / PCIE_BYTES_PER_S : 0;
+  const micro = Math.max(compute, stream) + paramFetch;
+  // offloaded optimizer: gradients go down and updated parameters come back once per optimizer step
+  const offloadStep = plan.offloadOptimizer ? (t.params * (t.gradBytes + t.paramBytes)) / plan.optimizer / PCIE_BYTES_PER_S : 0;
+  // the AdamW step itself is memory-bound: it reads each parameter, gradient and both moments and writes back
+  // the parameter and moments (torch/optim/adamw.py; fp32 master weights read and written too)
+  const adamBytes = t.params * (2 * t.paramBytes + t.gradBytes + 4 * t.momentBytes + 2 * t.masterBytes);
+  const optimizerStep = plan.offloadOptimizer || workload.optimizer === "none" || workload.optimizer === "sgd" ? 0 : adamBytes / plan.optimizer / (gpu.memBandwidthBytesPerS * calibrated(engine, "decode_bw_efficiency"));
+  const stepSeconds = micro * workload.gradAccum + offloadStep + optimizerStep;
+  const gpus = plan.dataParallel > 1 ? plan.dataParallel * PARALLEL_SCALING : 1;
   return {
-    tokensPerS: (tokensPerMicro * gpus) / micro,
+    tokensPerS: (tokensPerMicro * workload.gradAccum * gpus) / stepSeconds,
     stepSeconds,
     flopsPerToken,
     bottleneck: compute >= stream ? "compute" : "memory-bandwidth",
@@ -61,33 +76,80 @@ function trainingTime(ctx: MemoryContext, gpu: Gpu): TimeEstimate {
   };
 }
 
-function prefillSeconds(ctx: MemoryContext, gpu: Gpu, tokens: number, ctxLen: number): number {
+function prefillSeconds(ctx: MemoryContext, gpu: Gpu, tokens: number, ctxLen: number, tensorWays: number): number {
   if (tokens <= 0) return 0;
   // causal prefill: the average token attends to half the prompt; forwardFlopsPerToken already halves
-  return (forwardFlopsPerToken(ctx.spec, ctxLen) * tokens) / achievedFlops(gpu, ctx.engine.prefillEfficiency);
+  const ways = tensorWays > 1 ? tensorWays * PARALLEL_SCALING : 1;
+  return (forwardFlopsPerToken(ctx.spec, ctxLen) * tokens) / (achievedFlops(gpu, calibrated(ctx.engine, "prefill_efficiency")) * ways);
+}
+
+/** Expected share of a layer's routed experts that `tokens` tokens touch, with top-k routing spread evenly:
+ *  1 - (1 - k/E)^tokens (each expert is missed by a token with probability 1 - k/E). */
+export function activeExpertFraction(spec: ModelSpec, tokens: number): number {
+  if (spec.numExperts <= 1) return 1;
+  return 1 - (1 - spec.expertsPerToken / spec.numExperts) ** Math.max(1, tokens);
+}
+
+/** Bytes of weights one decode step reads: every matmul weight the batch touches. The input embedding is a
+ *  row lookup (only read when tied to the output head); MoE layers read only the experts the batch routes to. */
+export function decodeWeightBytes(ctx: MemoryContext, batch: number): number {
+  const { spec } = ctx;
+  const stored = weightsBytes(ctx) + quantStateBytes(ctx);
+  const p = spec.params;
+  const routed = spec.numExperts > 1 ? spec.numLayers * spec.linears.filter((l) => l.copies > 1).reduce((s, l) => s + l.inFeatures * l.outFeatures * l.copies, 0) : 0;
+  const read = p.total - (spec.tiedEmbeddings ? 0 : p.embeddings) - routed + routed * activeExpertFraction(spec, batch);
+  return stored * (read / p.total);
+}
+
+/** Seconds the attention of one decode step spends on the KV cache, and the cache copies around it.
+ *  transformers' attention paths read the cache once per query head: flash_attention_2 with q_len = 1 runs
+ *  one program per (sequence, query head) and does not share a GQA group's keys (flash_attn_varlen_func), and
+ *  sdpa/eager first expand the KV heads with repeat_kv (modeling_llama.py). So a step moves n_rep x the cache,
+ *  at the achieved bandwidth of those decode-attention kernels (calibrated: decode_attn_bw_efficiency).
+ *  DynamicCache appends with torch.cat, reading and writing the layer's cache once more (cache_utils.py).
+ *  Serving kernels (vLLM/SGLang paged attention, llama.cpp) read each KV head once for its whole group. */
+export function decodeKvSeconds(ctx: MemoryContext, gpu: Gpu, ctxLen: number): number {
+  const { engine, spec } = ctx;
+  const kv = kvCacheBytes(ctx, ctxLen);
+  if (kv === 0) return 0;
+  const attnBw = gpu.memBandwidthBytesPerS * calibrated(engine, "decode_attn_bw_efficiency");
+  if (engine.kernels === "vllm" || engine.kernels === "sglang" || engine.kernels === "llama.cpp") return kv / attnBw;
+  const nRep = spec.numHeads / spec.numKvHeads;
+  const catBw = gpu.memBandwidthBytesPerS * calibrated(engine, "decode_bw_efficiency");
+  return (kv * nRep) / attnBw + (2 * kv) / catBw;
 }
 
 function inferenceTime(ctx: MemoryContext, gpu: Gpu): TimeEstimate {
   const { workload, engine, spec } = ctx;
+  const plan = shardPlan(workload);
+  const tensorWays = plan.tensorSplit ? plan.gpus : 1;
   const batch = workload.batch;
   const prompt = workload.kind === "inference_decode" ? workload.promptTokens : workload.seqLen;
-  const pre = prefillSeconds(ctx, gpu, prompt * batch, prompt);
+  const pre = prefillSeconds(ctx, gpu, prompt * batch, prompt, tensorWays);
   if (workload.kind !== "inference_decode") {
     return { tokensPerS: (prompt * batch) / Math.max(pre, 1e-9), stepSeconds: pre, flopsPerToken: forwardFlopsPerToken(spec, prompt), bottleneck: "compute", prefillSeconds: pre, decodeTokensPerS: 0 };
   }
-  const weights = weightsBytes(ctx) + quantStateBytes(ctx);
-  const bwFactor = ctx.quantizedBase && workload.quant !== "gguf-F16" && workload.quant !== "gguf-BF16" ? QUANT_DECODE_BW_FACTOR : 1;
-  const bw = gpu.memBandwidthBytesPerS * engine.decodeBwEfficiency * bwFactor;
+  const quantBw = ctx.quantizedBase && workload.quant !== "gguf-F16" && workload.quant !== "gguf-BF16" && workload.quant !== "gguf-F32" ? calibrated(engine, "quant_decode_bw_factor") : 1;
+  const bw = gpu.memBandwidthBytesPerS * calibrated(engine, "decode_bw_efficiency");
   const avgCtx = prompt + workload.newTokens / 2;
-  const kv = kvCacheBytes(ctx, avgCtx);
-  const memoryS = (weights + kv) / bw;
-  const computeS = (forwardFlopsPerToken(spec, avgCtx) * batch) / achievedFlops(gpu, engine.prefillEfficiency);
-  const hostS = spec.numLayers * engine.decodeLayerOverheadS;
-  const kvPenaltyS = kv * engine.decodeKvSecondsPerByte;
-  const stepS = Math.max(memoryS, computeS) + hostS + kvPenaltyS;
+  // tensor parallel: every GPU reads its share at the same time; layer placement (pipeline, device_map)
+  // runs the stages one after another for a single request
+  const ways = tensorWays > 1 ? tensorWays * PARALLEL_SCALING : 1;
+  const weightS = decodeWeightBytes(ctx, batch) / (bw * quantBw) / ways;
+  const kvS = decodeKvSeconds(ctx, gpu, avgCtx) / ways;
+  const computeS = (forwardFlopsPerToken(spec, avgCtx) * batch) / achievedFlops(gpu, calibrated(engine, "prefill_efficiency")) / ways;
+  const gpuS = Math.max(weightS + kvS, computeS);
+  // transformers' MoE blocks loop over the experts the batch hit, launching each expert's matmuls from
+  // Python (modeling_qwen3_moe.py / modeling_mixtral.py: for expert_idx in expert_hit): about half a dense
+  // layer's launches per expert hit
+  const expertsHit = spec.numExperts > 1 && engine.kernels === "hf" ? spec.numExperts * activeExpertFraction(spec, batch) : 0;
+  const hostS = spec.numLayers * (1 + 0.5 * expertsHit) * (calibrated(engine, "decode_host_ms_per_layer") / 1000);
+  // CUDA launches are asynchronous: the host enqueues the next kernels while the GPU runs the previous ones,
+  // so a step costs the longer of the two (generate() synchronises once per token, on the stopping check)
+  const stepS = engine.hostOverlapsGpu ? Math.max(gpuS, hostS) : gpuS + hostS;
   const decodeS = stepS * workload.newTokens;
   const total = pre + decodeS;
-  const bottleneck: Bottleneck = hostS > Math.max(memoryS, computeS) ? "host-overhead" : computeS > memoryS ? "compute" : "memory-bandwidth";
+  const bottleneck: Bottleneck = hostS > gpuS ? "host-overhead" : computeS > weightS + kvS ? "compute" : "memory-bandwidth";
   return {
     tokensPerS: (batch * workload.newTokens) / total,
     stepSeconds: total,
@@ -99,7 +161,7 @@ function inferenceTime(ctx: MemoryContext, gpu: Gpu): TimeEstimate {
 }
 
 export function estimateTime(spec: ModelSpec, workload: Workload, gpu: Gpu): TimeEstimate {
-  const ctx = makeContext(spec, workload, engineProfile(workload.engine));
+  const ctx = makeContext(spec, workload, engineProfile(workload.engine), gpu.computeCapability);
   if (ctx.training) return trainingTime(ctx, gpu);
   if (workload.kind === "probe") {
     // a linear head on cached features: trivially fast; bound by reading the features once per epoch

@@ -3,8 +3,10 @@
 import fs from "node:fs";
 import { parse } from "csv-parse/sync";
 import { FitlabInputError } from "../errors.js";
+import { VERSION_ERAS } from "../engines/versions.js";
+import { engineId } from "../engines/profile.js";
 import type { WorkloadInput } from "../workload/resolve.js";
-import type { WorkloadKind } from "../workload/types.js";
+import { SHARDINGS, type Sharding, type WorkloadKind } from "../workload/types.js";
 
 export const REQUIRED_COLUMNS = [
   "id", "model", "workload", "quant", "compute_dtype", "lora_rank", "lora_alpha", "lora_targets", "optimizer",
@@ -16,8 +18,17 @@ export const REQUIRED_COLUMNS = [
 export type Metric = "allocated" | "active" | "reserved" | "nvidia-smi" | "unknown";
 export type Outcome = "fits" | "oom" | "max-fit";
 
+/** A setting the row's source does not state: the planner scores the default and shows the spread over
+ *  these alternatives. */
+export interface UnknownSetting {
+  readonly setting: "attn" | "loss" | "parallel" | "versions" | "longest batch";
+  readonly alternatives: readonly Partial<WorkloadInput>[];
+}
+
 export interface MeasuredCase {
   readonly id: string;
+  /** the publication the row comes from (source_url): the unit of leave-one-source-out cross-validation */
+  readonly source: string;
   readonly model: string;
   readonly workloadInput: WorkloadInput;
   readonly gpu: string | null;
@@ -30,6 +41,8 @@ export interface MeasuredCase {
   readonly framework: string;
   /** settings the row leaves unknown that the model had to assume */
   readonly assumptions: readonly string[];
+  /** settings the source does not state, with their alternatives */
+  readonly unknowns: readonly UnknownSetting[];
 }
 
 export interface RejectedRow {
@@ -75,7 +88,27 @@ function rowToCase(r: Record<string, string>): MeasuredCase {
     seq = UNKNOWN_SEQ_DEFAULT;
     assumptions.push(`no sequence cap: longest batch assumed ${UNKNOWN_SEQ_DEFAULT} tokens`);
   }
-  const framework = r.framework || "other";
+  const given = r.framework || "other";
+  const known = engineId(given);
+  if (!known) assumptions.push(`framework "${given}" has no engine profile: treated as Hugging Face transformers + PEFT`);
+  const framework = known ?? "other";
+  const unknowns: UnknownSetting[] = [];
+  const nGpus = number(r.n_gpus ?? "", "n_gpus") ?? 1;
+  // parallel: empty for one GPU; a file without the column reads as one GPU where n_gpus is 1, else unknown
+  const parallelRaw = (r.parallel ?? "").trim();
+  let parallel: Sharding | undefined;
+  if (parallelRaw === "" && nGpus === 1) parallel = undefined;
+  else if (parallelRaw === "" || parallelRaw === "unknown") {
+    const alts: Sharding[] = inference ? ["tp", "device-map", "pp"] : kind === "full" ? ["zero3", "fsdp", "zero2", "ddp"] : ["ddp", "zero3", "fsdp"];
+    parallel = inference ? (framework === "vllm" || framework === "sglang" ? "tp" : "device-map") : kind === "full" ? "zero3" : "ddp";
+    unknowns.push({ setting: "parallel", alternatives: alts.map((p) => ({ sharding: p })) });
+    assumptions.push(`split over ${nGpus} GPUs not stated: ${parallel} assumed`);
+  } else if ((SHARDINGS as readonly string[]).includes(parallelRaw)) parallel = parallelRaw as Sharding;
+  else throw new Error(`unknown parallel "${parallelRaw}"; use ${SHARDINGS.filter((x) => x !== "none").join(", ")} or unknown`);
+  if (r.attn_impl === "unknown" || (!inference && !r.attn_impl)) unknowns.push({ setting: "attn", alternatives: [{ attn: "sdpa" }, { attn: "eager" }] });
+  // unpacked data: the longest batch of the run is unknown, between a quarter of the cap and the cap
+  if (!inference && packed === false && seq !== undefined && seq > 512) unknowns.push({ setting: "longest batch", alternatives: [{ seq }, { seq: Math.max(256, Math.round(seq / 4)) }] });
+  if (!r.framework_version) unknowns.push({ setting: "versions", alternatives: VERSION_ERAS.map((e) => ({ engineVersion: e.versions })) });
   const rank = number(r.lora_rank ?? "", "lora_rank");
   const input: WorkloadInput = {
     kind,
@@ -92,8 +125,9 @@ function rowToCase(r: Record<string, string>): MeasuredCase {
     compile: bool(r.torch_compile ?? "", "torch_compile"),
     engine: framework,
     engineVersion: r.framework_version ?? "",
-    nGpus: number(r.n_gpus ?? "", "n_gpus") ?? 1,
+    nGpus,
   };
+  if (parallel !== undefined) input.sharding = parallel;
   if (!r.compute_dtype) assumptions.push("compute dtype assumed bf16");
   if (kind === "lora" || kind === "qlora") {
     if (rank === undefined) assumptions.push("LoRA rank assumed 16");
@@ -120,6 +154,7 @@ function rowToCase(r: Record<string, string>): MeasuredCase {
   if (metric && !["allocated", "active", "reserved", "nvidia-smi", "unknown"].includes(metric)) throw new Error(`unknown metric "${metric}"`);
   return {
     id: r.id ?? "",
+    source: (r.source_url || "unknown source").trim(),
     model: r.model ?? "",
     workloadInput: input,
     gpu: r.gpu || null,
@@ -131,6 +166,7 @@ function rowToCase(r: Record<string, string>): MeasuredCase {
     trust: r.trust || "unknown",
     framework,
     assumptions,
+    unknowns,
   };
 }
 

@@ -2,7 +2,7 @@
 // Defaults follow what each stack does out of the box, and are named in one place.
 import { z } from "zod";
 import { FitlabInputError } from "../errors.js";
-import { engineProfiles } from "../engines/profile.js";
+import { engineProfile } from "../engines/profile.js";
 import { isGgufType } from "../memory/gguf-types.js";
 import {
   ATTN_IMPLS,
@@ -10,7 +10,9 @@ import {
   GRAD_CKPT,
   LORA_MODULES,
   LOSS_IMPLS,
+  OFFLOADS,
   OPTIMIZERS,
+  PRECISIONS,
   QUANTS,
   SHARDINGS,
   WORKLOAD_KINDS,
@@ -46,6 +48,11 @@ export const workloadInputSchema = z
     engineVersion: z.string().optional(),
     nGpus: posInt(4096).optional(),
     sharding: z.enum(SHARDINGS).optional(),
+    /** the case-file name of `sharding` */
+    parallel: z.enum(SHARDINGS).optional(),
+    gpusPerNode: posInt(4096).optional(),
+    precision: z.enum(PRECISIONS).optional(),
+    offload: z.enum(OFFLOADS).optional(),
     promptTokens: z.coerce.number().int().min(0).max(10_000_000).optional(),
     newTokens: z.coerce.number().int().min(0).max(10_000_000).optional(),
     attentionCapture: z.enum(["all-layers", "per-layer"]).optional(),
@@ -84,8 +91,16 @@ export function parseQuant(q: string): Quant {
 
 const TRAINING: readonly WorkloadKind[] = ["full", "lora", "qlora"];
 
-/** Fill defaults and check the combination. Throws FitlabInputError with one line on bad input. */
-export function resolveWorkload(input: WorkloadInput): Workload {
+/** What a model's files fix before any setting is read: a pre-quantized checkpoint runs in its stored format. */
+export interface StoredFormat {
+  readonly name: string;
+  /** the format the checkpoint is stored in (GPTQ, AWQ, FP8, bnb-serialized, GGUF), or null for plain weights */
+  readonly storedQuant: Quant | null;
+}
+
+/** Fill defaults and check the combination. Throws FitlabInputError with one line on bad input.
+ *  With `model`, a pre-quantized checkpoint sets the default quantization (and a contradicting one is refused). */
+export function resolveWorkload(input: WorkloadInput, model?: StoredFormat): Workload {
   const parsed = workloadInputSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -94,15 +109,24 @@ export function resolveWorkload(input: WorkloadInput): Workload {
     throw new FitlabInputError(`bad workload setting ${key || "(input)"}${got !== undefined ? ` = ${JSON.stringify(got)}` : ""}: ${issue.message.replace(/^Invalid input: /, "")}`);
   }
   const i = parsed.data;
-  const kind = i.kind;
+  let kind = i.kind;
+  // a pre-quantized base cannot be trained in full or as plain LoRA: LoRA on it is QLoRA
+  if (model?.storedQuant && kind === "lora" && i.quant === undefined) kind = "qlora";
   const training = TRAINING.includes(kind);
   const inference = kind === "inference_decode" || kind === "inference_prefill";
-  const quant = parseQuant(i.quant ?? (kind === "qlora" ? "bnb-nf4-dq" : "none"));
+  const stored = model?.storedQuant ?? null;
+  const quant = parseQuant(i.quant ?? stored ?? (kind === "qlora" ? "bnb-nf4-dq" : "none"));
+  // NF4 with or without double quantization is the same stored family (the loader's setting decides)
+  const sameFamily = stored !== null && stored.startsWith("bnb-nf4") && quant.startsWith("bnb-nf4");
+  if (stored !== null && quant !== stored && !sameFamily) {
+    throw new FitlabInputError(`${model!.name} is stored as ${stored}: it loads in that format, not ${quant} (drop --quant or pass ${stored})`);
+  }
+  if (i.sharding !== undefined && i.parallel !== undefined && i.sharding !== i.parallel) throw new FitlabInputError(`sharding ${i.sharding} and parallel ${i.parallel} disagree: they are the same setting`);
+  if (quant.startsWith("gguf-") && !inference) throw new FitlabInputError(`${model?.name ?? "a GGUF model"} is a llama.cpp file (${quant}): use --workload inference_decode or inference_prefill`);
   if (kind === "qlora" && quant === "none") throw new FitlabInputError("qlora needs a quantized base (--quant bnb-nf4-dq, bnb-nf4, bnb-int8, gptq-int4, awq-int4 or torchao-nf4)");
   if (kind === "full" && quant !== "none") throw new FitlabInputError(`full fine-tuning cannot train a ${quant} base: use qlora, or --quant none`);
   if (kind === "lora" && quant !== "none") throw new FitlabInputError(`lora means an unquantized base; with ${quant} use --workload qlora`);
-  const engine = i.engine ?? (quant.startsWith("gguf-") ? "llama.cpp" : inference ? "hf-generate" : "hf-peft");
-  if (!engineProfiles().has(engine)) throw new FitlabInputError(`unknown engine "${engine}"; known: ${[...engineProfiles().keys()].join(", ")}`);
+  const engine = i.engine !== undefined ? engineProfile(i.engine).id : quant.startsWith("gguf-") ? "llama.cpp" : inference ? "hf-generate" : "hf-peft";
   const newTokens = kind === "inference_decode" ? (i.newTokens ?? Math.min(256, Math.max(1, Math.floor((i.seq ?? 2048) / 2)))) : 0;
   const seq = i.seq ?? (i.promptTokens !== undefined ? i.promptTokens + newTokens : 2048);
   const promptTokens = kind === "inference_decode" ? (i.promptTokens ?? Math.max(0, seq - newTokens)) : inference ? seq : 0;
@@ -118,11 +142,24 @@ export function resolveWorkload(input: WorkloadInput): Workload {
   if (!lora && (i.rank !== undefined || i.targets !== undefined) && kind !== "full") {
     throw new FitlabInputError(`--rank/--targets apply to lora and qlora, not ${kind}`);
   }
-  // prepare_model_for_kbit_training turns gradient checkpointing on by default (peft utils/other.py)
-  const gradCkpt = i.gradCkpt ?? (kind === "qlora" && engine !== "torchtune" ? "full" : "none");
+  // each stack's own default (engines.yaml grad_ckpt_default), e.g. PEFT's prepare_model_for_kbit_training
+  // turns checkpointing on for k-bit bases, Unsloth offloads it, LLaMA-Factory turns it on for every method
+  const gradCkpt = i.gradCkpt ?? engineProfile(engine).gradCkptDefault[kind] ?? "none";
   const optimizer = i.optimizer ?? (training ? "adamw" : kind === "probe" ? "adamw" : "none");
   if (!training && kind !== "probe" && optimizer !== "none") throw new FitlabInputError(`${kind} has no optimizer (got ${optimizer})`);
   const nGpus = i.nGpus ?? 1;
+  const sharding = i.sharding ?? i.parallel ?? (nGpus === 1 ? "none" : training ? "ddp" : engine === "vllm" || engine === "sglang" ? "tp" : "device-map");
+  // training with tensor/pipeline parallelism (Megatron, torchtitan) is not modelled: say so rather than guess.
+  // device_map="auto" training (naive model parallelism: layers spread over the GPUs, one busy at a time) is.
+  if (training && (sharding === "tp" || sharding === "pp")) throw new FitlabInputError(`${sharding} for training is not modelled (use ddp, fsdp, fsdp-hybrid, zero1/2/3 or device-map)`);
+  if (!training && ["ddp", "fsdp", "fsdp-hybrid", "zero1", "zero2", "zero2-offload", "zero3", "zero3-offload"].includes(sharding) && nGpus > 1) {
+    throw new FitlabInputError(`${sharding} splits training state; for ${kind} on ${nGpus} GPUs use tp, pp or device-map`);
+  }
+  const offload = sharding === "zero3-offload" ? "optimizer+params" : sharding === "zero2-offload" ? "optimizer" : (i.offload ?? "none");
+  // DeepSpeed keeps fp32 master partitions for bf16/fp16 training (ZeRO paper §3: 2+2+12 bytes per parameter);
+  // FSDP and single-GPU defaults are the engine's (data/engines.yaml full_precision / fsdp_precision).
+  const profile = engineProfile(engine);
+  const precision = i.precision ?? (sharding.startsWith("zero") ? "mixed" : sharding.startsWith("fsdp") ? profile.fsdpPrecision : profile.fullPrecision);
   const attn = i.attn ?? (kind === "attention_extract" ? "eager" : "sdpa");
   if (kind === "attention_extract" && attn !== "eager") throw new FitlabInputError("attention extraction needs eager attention (output_attentions=True is not supported by sdpa/flash kernels)");
   return Object.freeze({
@@ -138,12 +175,15 @@ export function resolveWorkload(input: WorkloadInput): Workload {
     optimizerInBackward: i.optimizerInBackward ?? false,
     gradCkpt: training ? gradCkpt : "none",
     attn,
-    loss: i.loss ?? "standard",
+    loss: i.loss ?? profile.lossDefault,
     compile: i.compile ?? false,
     engine,
     engineVersion: i.engineVersion ?? "",
     nGpus,
-    sharding: i.sharding ?? (nGpus > 1 ? "ddp" : "none"),
+    sharding,
+    gpusPerNode: Math.min(nGpus, i.gpusPerNode ?? 8),
+    precision,
+    offload,
     promptTokens,
     newTokens,
     attentionCapture: i.attentionCapture ?? "all-layers",

@@ -13,7 +13,7 @@ export const WORKLOAD_KINDS = [
 ] as const;
 export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
 
-export const QUANTS = ["none", "bnb-nf4", "bnb-nf4-dq", "bnb-int8", "gptq-int4", "awq-int4", "torchao-nf4"] as const;
+export const QUANTS = ["none", "bnb-nf4", "bnb-nf4-dq", "bnb-fp4", "bnb-int8", "gptq-int4", "gptq-int8", "awq-int4", "fp8", "torchao-nf4"] as const;
 /** `gguf-<TYPE>` (llama.cpp type, e.g. gguf-Q4_K_M) is accepted as well. */
 export type Quant = (typeof QUANTS)[number] | `gguf-${string}`;
 
@@ -32,8 +32,23 @@ export type AttnImpl = (typeof ATTN_IMPLS)[number];
 export const LOSS_IMPLS = ["standard", "chunked", "fused-linear-ce", "unknown"] as const;
 export type LossImpl = (typeof LOSS_IMPLS)[number];
 
-export const SHARDINGS = ["none", "ddp", "fsdp"] as const;
+/** How the work is split over GPUs (the `parallel` column of CASES.md). Training: data parallel with a full
+ *  replica (ddp), ZeRO stages (DeepSpeed; zero2-offload / zero3-offload move the optimizer, and for stage 3
+ *  the parameters too, to CPU memory), FSDP full shard or hybrid shard (shard inside a node, replicate across
+ *  nodes). Inference: tensor parallel (tp), pipeline parallel (pp), and accelerate's device_map="auto" (layers
+ *  placed one after another across the GPUs). */
+export const SHARDINGS = ["none", "ddp", "fsdp", "fsdp-hybrid", "zero1", "zero2", "zero2-offload", "zero3", "zero3-offload", "tp", "pp", "device-map"] as const;
 export type Sharding = (typeof SHARDINGS)[number];
+
+/** Full fine-tuning precision: "pure" keeps parameters, gradients and optimizer states in the compute dtype
+ *  (torchtune, most single-GPU HF scripts that load in bf16); "mixed" keeps fp32 master weights (torch AMP on
+ *  fp32 parameters, DeepSpeed's fp32 optimizer partitions, FSDP MixedPrecision on fp32 shards). */
+export const PRECISIONS = ["pure", "mixed"] as const;
+export type Precision = (typeof PRECISIONS)[number];
+
+/** What lives in CPU memory instead of the GPU (DeepSpeed offload_optimizer / offload_param, FSDP CPUOffload). */
+export const OFFLOADS = ["none", "optimizer", "optimizer+params"] as const;
+export type Offload = (typeof OFFLOADS)[number];
 
 /** HF Llama module names that LoRA can target. */
 export const LORA_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj", "lm_head"] as const;
@@ -70,6 +85,11 @@ export interface Workload {
   readonly engineVersion: string;
   readonly nGpus: number;
   readonly sharding: Sharding;
+  /** GPUs per node: the shard group of fsdp-hybrid */
+  readonly gpusPerNode: number;
+  /** full fine-tuning: fp32 master weights or not */
+  readonly precision: Precision;
+  readonly offload: Offload;
   /** inference: prompt tokens and generated tokens per sequence */
   readonly promptTokens: number;
   readonly newTokens: number;

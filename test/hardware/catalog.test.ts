@@ -79,7 +79,7 @@ describe("built-in GPU catalog", () => {
       expect(g.usableBytes).toBe(Math.round(gib * GIB));
       expect(g.usableSource).toBe("torch-reported");
     }
-    const h100 = cat.find("h100");
+    const h100 = cat.find("h100 sxm");
     expect(h100.usableSource).toBe("derived");
     expect(h100.usableBytes).toBe(Math.round(80 * 0.97 * GIB));
   });
@@ -122,7 +122,10 @@ describe("built-in GPU catalog", () => {
     expect(cat.find("4090").name).toBe("GeForce RTX 4090");
     expect(cat.find("NVIDIA GeForce RTX 4090").name).toBe("GeForce RTX 4090");
     expect(cat.find("RTX-4090").name).toBe("GeForce RTX 4090");
-    expect(cat.find("h100").name).toBe("NVIDIA H100 80GB SXM5");
+    expect(cat.find("h100 sxm").name).toBe("NVIDIA H100 80GB SXM5");
+    expect(cat.find("4070").name).toBe("GeForce RTX 4070"); // exact alias before any prefix
+    expect(cat.find("4070 ti").name).toBe("GeForce RTX 4070 Ti");
+    expect(cat.find("rtx 5070 t").name).toBe("GeForce RTX 5070 Ti"); // unique prefix
     expect(cat.find("T4").name).toBe("NVIDIA T4");
     expect(cat.find("Tesla T4").name).toBe("NVIDIA T4");
     expect(cat.find("GeForce RTX 4080 (16GB)").name).toBe("GeForce RTX 4080 (16GB)");
@@ -130,11 +133,12 @@ describe("built-in GPU catalog", () => {
     expect(cat.tryFind("no such card")).toBeUndefined();
   });
 
-  it("suggests the closest names for an unknown GPU", () => {
-    const e = inputError(() => cat.find("rtx 4070"));
-    expect(e.message).toMatch(/^unknown GPU "rtx 4070"; closest: /);
-    expect(e.message).toContain("GeForce RTX 4090");
-    expect(e.message).toContain("GeForce RTX 4080 (16GB)");
+  it("suggests the closest names for an unknown GPU, ranked by similarity", () => {
+    const e = inputError(() => cat.find("rtx 4095"));
+    expect(e.message).toMatch(/^unknown GPU "rtx 4095"; closest: GeForce RTX 4090/);
+    expect(e.message).not.toContain("\n");
+    // one rule for every name: A100 and H100 are both ambiguous, never silently one of them
+    expect(inputError(() => cat.find("h100")).message).toMatch(/^GPU "h100" is ambiguous: it matches NVIDIA H100 80GB SXM5, NVIDIA H100 80GB PCIe/);
     expect(e.message).not.toContain("\n");
     const a = inputError(() => cat.find("a100")).message;
     expect(a).toContain("NVIDIA A100 80GB SXM4");
@@ -146,8 +150,8 @@ describe("built-in GPU catalog", () => {
 describe("user GPU file", () => {
   const newCard = `
 gpus:
-  - name: My RTX 3060 12GB
-    aliases: ["3060"]
+  - name: My RTX 3050 8GB
+    aliases: ["3050"]
     arch: Ampere GA106
     compute_capability: "8.6"
     mem_type: GDDR6
@@ -176,8 +180,8 @@ gpus:
   it("adds a card and overrides an existing one field by field", () => {
     const cat = loadGpuCatalog(userFile("ok.yaml", newCard));
     expect(cat.all().length).toBe(loadGpuCatalog().all().length + 1);
-    const mine = cat.find("3060");
-    expect(mine.name).toBe("My RTX 3060 12GB");
+    const mine = cat.find("3050");
+    expect(mine.name).toBe("My RTX 3050 8GB");
     expect(mine.usableBytes).toBe(Math.round(11.76 * GIB));
     const g = cat.find("GeForce RTX 4090");
     expect(g.usedPriceUsd).toEqual({ low: 1400, high: 1700, source: "local shop" });
@@ -186,7 +190,7 @@ gpus:
     expect(g.bf16DenseFlopsPerS).toBe(165.2e12);
     // the built-in catalog is not modified
     expect(loadGpuCatalog().find("4090").usedPriceUsd).toBeNull();
-    expect(loadGpuCatalog().tryFind("3060")).toBeUndefined();
+    expect(loadGpuCatalog().tryFind("3050")).toBeUndefined();
   });
 
   it("rejects bad YAML with the file name", () => {

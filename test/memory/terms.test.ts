@@ -2,6 +2,7 @@
 // (Mistral-7B-v0.1, QLoRA NF4 + double quant, r16 on q/k/v/o, bs 4 x 4096 packed, gradient
 // checkpointing, FlashAttention-2, standard HF loss, torch AdamW, A100 80GB): 19.25 GiB allocated.
 import { describe, expect, it } from "vitest";
+import { calibrated } from "../../src/engines/calibration.js";
 import { engineProfile } from "../../src/engines/profile.js";
 import { activationMemory } from "../../src/memory/activations.js";
 import { adapterBytes, loraParams } from "../../src/memory/adapters.js";
@@ -58,7 +59,9 @@ describe("memory terms, worked example M077", () => {
   });
   it("allocator margin: fixed part plus the engine's share of the transient bytes", () => {
     const e = engineProfile("fms-acceleration");
-    expect(allocatorMarginBytes(ctx, 10 * GIB, 0)).toBe(Math.round(e.reservedFixedBytes + e.reservedFraction * 10 * GIB));
+    const fixed = calibrated(e, "reserved_fixed_gib") * GIB;
+    expect(allocatorMarginBytes(ctx, 10 * GIB, 0)).toBe(Math.round(fixed + calibrated(e, "reserved_transient_fraction") * 10 * GIB));
+    expect(allocatorMarginBytes(ctx, 10 * GIB, 4 * GIB)).toBe(allocatorMarginBytes(ctx, 10 * GIB, 0)); // packed: no variable-length share
   });
   it("the sum is the measured 19.25 GiB allocated within 5%", () => {
     const est = estimateMemory(mistral, m077);

@@ -1,0 +1,119 @@
+// The calibrated numbers, and only those. Each parameter names the mechanism it stands for, its scope (one
+// value for every PyTorch stack, or one per kernel family) and a prior: the value used where no measured row
+// of its scope is available (e.g. while its only source is held out in cross-validation). The fitted values
+// live in data/calibration.yaml, written by `npm run calibrate` (src/validate/fit.ts) from the published cases;
+// `fitlab validate --cv source` refits them without the rows of the source it scores.
+import fs from "node:fs";
+import { z } from "zod";
+import { parseYamlCached } from "../data/yaml-cache.js";
+import type { EngineProfile, KernelFamily } from "./profile.js";
+
+export interface CalibratedParam {
+  readonly key: string;
+  /** "global": one value for every PyTorch-based stack; "kernels": one value per kernel family */
+  readonly scope: "global" | "kernels";
+  readonly prior: number;
+  readonly min: number;
+  readonly max: number;
+  readonly why: string;
+}
+
+export const CALIBRATED_PARAMS: readonly CalibratedParam[] = [
+  // priors: the low end of the "+0.1 to 3 GiB" that shared/data/CASES.md documents for reserved minus allocated,
+  // and a tenth of the transient buffers for block rounding/splitting; nothing for variable-length piles
+  { key: "reserved_fixed_gib", scope: "global", prior: 0.25, min: 0, max: 1.5, why: "PyTorch caching allocator: blocks kept beyond live tensors (c10/cuda/CUDACachingAllocator.cpp rounds and caches segments)" },
+  { key: "reserved_transient_fraction", scope: "global", prior: 0.1, min: 0, max: 0.6, why: "caching allocator: block splitting and rounding on the transient (activation, logits) buffers" },
+  { key: "reserved_unpacked_fraction", scope: "global", prior: 0, min: 0, max: 1.5, why: "caching allocator: with variable-length batches the logits buffers change size every step, cached blocks of earlier sizes pile up" },
+  { key: "train_efficiency", scope: "kernels", prior: 0.45, min: 0.1, max: 0.9, why: "achieved / peak dense BF16 FLOP/s of a training step (model FLOPs incl. recompute) for the kernel family" },
+  { key: "quant_train_penalty", scope: "global", prior: 1.15, min: 1, max: 2, why: "4-bit bases dequantize every weight on every matmul, forward and backward (bitsandbytes dequantize_4bit + GEMM)" },
+  { key: "prefill_efficiency", scope: "kernels", prior: 0.55, min: 0.1, max: 0.9, why: "achieved / peak dense BF16 FLOP/s of a prefill forward pass" },
+  { key: "decode_bw_efficiency", scope: "kernels", prior: 0.75, min: 0.3, max: 1, why: "achieved / peak memory bandwidth of the decode GEMV kernels reading the weights" },
+  { key: "decode_attn_bw_efficiency", scope: "kernels", prior: 0.3, min: 0.03, max: 1, why: "achieved / peak memory bandwidth of the decode attention kernels reading the KV cache (q_len = 1: few programs per layer)" },
+  { key: "quant_decode_bw_factor", scope: "global", prior: 0.65, min: 0.3, max: 1, why: "dequantizing 4-bit GEMV kernels (exllama, Marlin, llama.cpp k-quants) stream below full bandwidth" },
+  { key: "decode_host_ms_per_layer", scope: "kernels", prior: 0.6, min: 0, max: 2, why: "host time per decoder layer per generated token: Python dispatch and kernel launches (PyTorch eager: ~60 dispatched ops per decoder layer at ~10 us each), near zero under CUDA graphs" },
+];
+
+const PRIOR_BY_KERNELS: Readonly<Partial<Record<KernelFamily, Readonly<Record<string, number>>>>> = {
+  // CUDA graphs replay the whole decode step: no per-layer Python dispatch (vllm/worker/model_runner.py)
+  vllm: { decode_host_ms_per_layer: 0.02 },
+  sglang: { decode_host_ms_per_layer: 0.02 },
+  // ggml builds the graph once per token in C++ and launches its kernels back to back
+  "llama.cpp": { decode_host_ms_per_layer: 0.02 },
+};
+
+export interface Calibration {
+  readonly global: Readonly<Record<string, number>>;
+  readonly kernels: Readonly<Partial<Record<KernelFamily, Readonly<Record<string, number>>>>>;
+  /** half-width of the estimate band as a fraction (memory), holding >= 80 % of cross-validated cases */
+  readonly bandMemory: number;
+  /** where it came from (file, cases, date) */
+  readonly source: string;
+  /** what the fitted cases cover: outside it the band widens */
+  readonly covered: Coverage | null;
+}
+
+export interface Coverage {
+  readonly engines: readonly string[];
+  readonly parallel: readonly string[];
+  readonly moe: boolean;
+  readonly maxSeq: number;
+}
+
+const fileSchema = z.object({
+  source: z.string(),
+  global: z.record(z.string(), z.number()),
+  kernels: z.record(z.string(), z.record(z.string(), z.number())),
+  band: z.object({ memory: z.number().positive().max(1) }),
+  covered: z.object({ engines: z.array(z.string()), parallel: z.array(z.string()), moe: z.boolean(), max_seq: z.number().int().positive() }).optional(),
+});
+
+const FILE = new URL("../../data/calibration.yaml", import.meta.url);
+
+export const PRIOR_CALIBRATION: Calibration = Object.freeze({ global: {}, kernels: {}, bandMemory: 0.15, source: "priors only", covered: null });
+
+let loaded: Calibration | null = null;
+let active: Calibration | null = null;
+
+export function loadCalibration(path: string | URL = FILE): Calibration {
+  const parsed = fileSchema.parse(parseYamlCached(fs.readFileSync(path, "utf8")));
+  const c = parsed.covered;
+  return Object.freeze({
+    global: parsed.global,
+    kernels: parsed.kernels as Calibration["kernels"],
+    bandMemory: parsed.band.memory,
+    source: parsed.source,
+    covered: c ? { engines: c.engines, parallel: c.parallel, moe: c.moe, maxSeq: c.max_seq } : null,
+  });
+}
+
+/** The calibration in force: the shipped file, or the one a cross-validation fold set. */
+export function currentCalibration(): Calibration {
+  if (active) return active;
+  loaded ??= loadCalibration();
+  return loaded;
+}
+
+/** Run `fn` with `cal` in force (cross-validation folds, the fitter). Not re-entrant across awaits. */
+export function withCalibration<T>(cal: Calibration, fn: () => T): T {
+  const prev = active;
+  active = cal;
+  try {
+    return fn();
+  } finally {
+    active = prev;
+  }
+}
+
+const PARAM = new Map(CALIBRATED_PARAMS.map((p) => [p.key, p]));
+
+/** The value of a calibrated parameter for an engine: its kernel family's fit, else the global fit, else the prior. */
+export function calibrated(engine: EngineProfile, key: string): number {
+  const p = PARAM.get(key);
+  if (!p) throw new Error(`unknown calibrated parameter ${key}`);
+  const cal = currentCalibration();
+  if (p.scope === "kernels") {
+    const v = cal.kernels[engine.kernels]?.[key] ?? PRIOR_BY_KERNELS[engine.kernels]?.[key];
+    if (v !== undefined) return v;
+  }
+  return cal.global[key] ?? p.prior;
+}
