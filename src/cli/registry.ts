@@ -7,7 +7,8 @@ import { planCommand } from "./plan.js";
 import { demoCommand } from "./demo.js";
 import { runCommand } from "./run.js";
 import { runsCommand } from "./runs.js";
+import { uiCommand } from "./ui.js";
 
 export function extraCommands(): Command[] {
-  return [decideCommand(), planCommand(), burstCommand(), engineCommand(), doctorCommand(), runCommand(), runsCommand(), demoCommand()];
+  return [decideCommand(), planCommand(), burstCommand(), engineCommand(), doctorCommand(), runCommand(), runsCommand(), demoCommand(), uiCommand()];
 }
