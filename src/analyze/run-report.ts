@@ -15,12 +15,14 @@ export interface RunReport extends RunSummary {
   readonly findings: readonly Finding[];
   readonly checkpoints: readonly number[];
   readonly evals: readonly { readonly step: number; readonly eval_loss: number }[];
+  /** the stored forgetting curve, when one was measured */
+  readonly forgetting: ForgettingReport | null;
 }
 
 /** `fitlab runs show ID --json`. */
 export function runReport(r: RunRecord): RunReport {
   const a = analyzeLoss(readMetrics(r));
-  return { ...runSummary(r), findings: a.findings, checkpoints: checkpoints(r).map((c) => c.step), evals: a.evals };
+  return { ...runSummary(r), findings: a.findings, checkpoints: checkpoints(r).map((c) => c.step), evals: a.evals, forgetting: storedForgettingReport(r) };
 }
 
 export interface Comparison extends SweepComparison {

@@ -118,7 +118,7 @@ export function runsCommand(): Command {
         const rep = runReport(r);
         if (o.svg) writeOut(lossChartSvg([r]), o.svg);
         if (o.json) return print(rep, true);
-        print([describeRun(r), `  checkpoints: ${rep.checkpoints.join(", ") || "none"}`, "  findings:", ...rep.findings.map((f) => `    - ${f.message}`)].join("\n"), false);
+        print([describeRun(r), `  checkpoints: ${rep.checkpoints.join(", ") || "none"}`, "  findings:", ...rep.findings.map((f) => `    - ${f.message}`), ...(rep.forgetting ? ["  forgetting (stored):", ...rep.forgetting.findings.map((f) => `    - ${f}`)] : [])].join("\n"), false);
       }),
     );
   runs

@@ -28,6 +28,7 @@ export interface RunSummary {
 export interface RunReport extends RunSummary {
   findings: { kind: string; step: number | null; message: string }[];
   checkpoints: number[];
+  forgetting: ForgettingReport | null;
 }
 
 export interface RunSeries {

@@ -16,6 +16,12 @@ export interface SeriesSpec {
   scale?: string;
 }
 
+/** Axis numbers: small values (learning rates) in exponent form, others as uPlot writes them. */
+function yValues(_u: uPlot, vals: number[]): string[] {
+  const top = Math.max(...vals.map(Math.abs));
+  return vals.map((v) => (v === 0 ? "0" : top < 0.01 ? v.toExponential(1) : top >= 10000 ? v.toLocaleString("en-US") : String(+v.toPrecision(6))));
+}
+
 export function SeriesChart(props: { title: string; data: uPlot.AlignedData; series: SeriesSpec[]; height?: number; testid?: string; yLabel?: string; logY?: boolean; note?: string }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
@@ -30,7 +36,7 @@ export function SeriesChart(props: { title: string; data: uPlot.AlignedData; ser
       width: Math.max(300, el.clientWidth),
       height: props.height ?? 220,
       scales: { x: { time: false }, ...(props.logY ? { y: { distr: 3 } } : {}) },
-      axes: [{ label: "step" }, { label: props.yLabel ?? "", size: 60 }],
+      axes: [{ label: "step" }, { label: props.yLabel ?? "", size: 64, values: yValues }],
       series: [
         { label: "step" },
         ...props.series.map((s) => ({

@@ -6,7 +6,7 @@ import { PlotFigure, Plot, color } from "../charts/plot.tsx";
 import { align, SeriesChart, type SeriesSpec } from "../charts/series.tsx";
 import { gib, loss, num } from "../format.ts";
 import { href, type Route } from "../router.ts";
-import type { Comparison, ForgettingReport, RunSeries, RunSummary, SweepSummary } from "../types.ts";
+import type { Comparison, ForgettingReport, RunReport, RunSeries, RunSummary, SweepSummary } from "../types.ts";
 import { ForgettingCharts } from "../views/train.tsx";
 
 const GIB = 2 ** 30;
@@ -127,8 +127,8 @@ export function ComparePage({ route }: { route: Route }) {
         if (!live) return;
         document.body.dataset.seriesFetchMs = (performance.now() - t0).toFixed(1);
         setSeries(Object.fromEntries(runIds.map((id, i) => [id, got[i]!])));
-        const f = await Promise.all(runIds.map((id) => get<ForgettingReport>(`/api/runs/${id}/forgetting`).catch(() => null)));
-        if (live) setForgetting(f.filter((x): x is ForgettingReport => x !== null));
+        const reports = await Promise.all(runIds.map((id) => get<RunReport>(`/api/runs/${id}`)));
+        if (live) setForgetting(reports.map((r) => r.forgetting).filter((x): x is ForgettingReport => x !== null));
       } catch (e) {
         if (live) setError((e as Error).message);
       }

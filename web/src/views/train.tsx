@@ -2,7 +2,6 @@
 // (measured per step against the planner's prediction), fed by the run's event stream: a snapshot, then
 // each step as the worker writes it.
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { get } from "../api.ts";
 import { PlotFigure, Plot, color } from "../charts/plot.tsx";
 import { align, SeriesChart } from "../charts/series.tsx";
 import { useEvents } from "../live.ts";
@@ -62,7 +61,6 @@ export function ForgettingCharts({ reports, names }: { reports: ForgettingReport
 export function TrainView({ run, onRunChanged }: { run: RunReport; onRunChanged: () => void }) {
   const series = useRef<RunSeries>(empty());
   const [version, setVersion] = useState(0);
-  const [forgetting, setForgetting] = useState<ForgettingReport | null>(null);
   const status = useRef(run.status);
   const box = useRef<HTMLDivElement>(null);
 
@@ -83,9 +81,7 @@ export function TrainView({ run, onRunChanged }: { run: RunReport; onRunChanged:
       }
     },
   });
-  useEffect(() => {
-    get<ForgettingReport>(`/api/runs/${run.id}/forgetting`).then(setForgetting, () => setForgetting(null));
-  }, [run.id, run.status]);
+  const forgetting = run.forgetting;
 
   const t = series.current.train;
   const e = series.current.eval;
