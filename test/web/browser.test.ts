@@ -90,9 +90,9 @@ describe.runIf(hasBrowser)("the dashboard in chromium", () => {
     await page.click("[data-testid=find-fit]");
     await page.waitForSelector("[data-testid=apply-fit]");
     expect(await page.textContent("[data-testid=fit-answer]")).toMatch(/Cheapest change/);
+    await shot(page, "plan-fit");
     await page.click("[data-testid=apply-fit]");
     await page.waitForFunction(() => document.querySelector("[data-testid=memory-bar]")?.getAttribute("data-fits") === "true");
-    await shot(page, "plan-fit");
 
     await page.click("[data-testid=decide-builtin]");
     await page.waitForSelector("[data-testid=decision] table", { timeout: 30_000 });

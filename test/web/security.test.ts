@@ -2,13 +2,14 @@
 // Bearer accepted, 401 without the token, 403 for a foreign Host (DNS rebinding) or a foreign Origin on a
 // POST, `..` and absolute paths refused in every parameter, and nothing outside the run store read
 // (a symlink out of a run folder, a run row pointing elsewhere). Against the real process.
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RunStore } from "../../src/runs/store.js";
 import { seedRun } from "../fixtures/seed-store.mjs";
-import { request, startUiProcess, type UiProcess } from "./ui-process.js";
+import { BIN, request, startUiProcess, type UiProcess } from "./ui-process.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "fitlab-ui-sec-"));
 const runs = path.join(tmp, "runs");
@@ -155,6 +156,15 @@ describe("paths are refused in every parameter, and nothing outside the run stor
     expect(no.status).toBe(404);
     expect(JSON.parse(no.body).error).toMatch(/train runs have no file "fitlab.sqlite" to show; files: metrics.jsonl/);
     expect((await request(ui.port, "GET", "/api/runs/ok", auth())).status).toBe(404); // names are not ids
+  });
+});
+
+describe("the port", () => {
+  it("a port in use: one line saying so, exit 2", () => {
+    const r = spawnSync(process.execPath, [BIN, "ui", "--port", String(ui.port), "--no-open", "--runs", runs], { encoding: "utf8", timeout: 20_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toMatch(new RegExp(`^fitlab: port ${ui.port} on 127.0.0.1 is in use: give another --port, or --port 0 for a free one$`));
+    expect(r.stdout).toBe("");
   });
 });
 

@@ -59,7 +59,7 @@ export interface RawResponse {
 /** An HTTP request with any headers (fetch may not set Host). */
 export function request(port: number, method: string, target: string, headers: Record<string, string> = {}, body?: string): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: "127.0.0.1", port, method, path: target, headers: { Host: `127.0.0.1:${port}`, ...headers } }, (res) => {
+    const req = http.request({ host: "127.0.0.1", port, method, path: target, agent: false, headers: { Host: `127.0.0.1:${port}`, ...headers } }, (res) => {
       let data = "";
       res.setEncoding("utf8");
       res.on("data", (d: string) => (data += d));

@@ -88,7 +88,16 @@ export function runRoutes(app: Hono, store: () => RunStore): void {
   });
 
   app.get("/api/runs/:id", (c) => c.json(runReport(confinedRun(store(), c.req.param("id")))));
-  app.get("/api/runs/:id/series", (c) => c.json(runSeries(confinedRun(store(), c.req.param("id")))));
+  // `fields=smoothed,lr`: only those train columns (an overlay of many long runs needs one)
+  app.get("/api/runs/:id/series", (c) => {
+    const q = c.req.query();
+    noExtra(q, ["fields"]);
+    const s = runSeries(confinedRun(store(), c.req.param("id")));
+    if (!q.fields) return c.json(s);
+    const want = q.fields.split(",");
+    for (const f of want) if (!(f in s.train) || f === "step") throw new FitlabInputError(`unknown series "${f}"; series: ${Object.keys(s.train).filter((k) => k !== "step").join(", ")}`);
+    return c.json({ train: Object.fromEntries(Object.entries(s.train).filter(([k]) => k === "step" || want.includes(k))), eval: s.eval });
+  });
 
   app.get("/api/runs/:id/forgetting", (c) => {
     const r = confinedRun(store(), c.req.param("id"));

@@ -61,7 +61,12 @@ export function SeriesChart(props: { title: string; data: uPlot.AlignedData; ser
       },
     };
     plot.current = new uPlot(opts, props.data, el);
-    const ro = new ResizeObserver(() => plot.current?.setSize({ width: Math.max(300, el.clientWidth), height: props.height ?? 220 }));
+    const ro = new ResizeObserver(() => {
+      const width = Math.max(300, el.clientWidth);
+      if (!plot.current || plot.current.width === width) return;
+      t0.current = performance.now();
+      plot.current.setSize({ width, height: props.height ?? 220 });
+    });
     ro.observe(el);
     return () => {
       ro.disconnect();
