@@ -148,7 +148,7 @@ function FitPanel({ fit, apply }: { fit: FitAnswer; apply: (w: NonNullable<FitAn
         </ul>
       ) : null}
       <p>
-        Longest sequence that fits: {fit.max_seq_len === null ? "–" : num(fit.max_seq_len)} tokens · largest micro-batch: {fit.max_batch ?? "–"}
+        Longest sequence that fits{fit.cheapest ? " (with the change)" : ""}: {fit.max_seq_len === null ? "–" : num(fit.max_seq_len)} tokens · largest micro-batch: {fit.max_batch ?? "–"}
       </p>
     </div>
   );
