@@ -122,6 +122,30 @@ describe.runIf(hasBrowser)("the dashboard in chromium", () => {
     expect(errors).toEqual([]);
   });
 
+  it("a long run list renders the rows in view only, and scrolling brings the rest", async () => {
+    const many = path.join(tmp, "many-runs");
+    const store = new RunStore(many);
+    for (let i = 0; i < 400; i++) seedRun(store, { name: `run ${String(i).padStart(3, "0")}`, steps: 3, evalEvery: 3, seed: i });
+    store.close();
+    const other = await startUiProcess(many);
+    try {
+      const p = await browser.ctx.newPage();
+      const errs = watchErrors(p);
+      await p.goto(other.url);
+      await p.waitForSelector("[data-testid=runs-table]");
+      expect(await p.getAttribute("[data-testid=runs-table]", "data-count")).toBe("400");
+      expect(Number(await p.getAttribute("[data-testid=runs-table]", "data-rendered"))).toBeLessThan(60);
+      expect(await p.locator("a", { hasText: "run 399" }).count()).toBe(0);
+      await p.evaluate(() => scrollTo(0, document.body.scrollHeight));
+      await p.locator("a", { hasText: "run 399" }).waitFor();
+      await shot(p, "runs-400-scrolled", false);
+      expect(errs).toEqual([]);
+      await p.close();
+    } finally {
+      await other.stop();
+    }
+  });
+
   it("a kind with no view of its own yet shows its summary and says so", async () => {
     await page.goto(`${ui.base}/#/runs/${ids.attention}`);
     await page.waitForSelector("[data-testid=no-view]");

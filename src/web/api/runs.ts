@@ -46,6 +46,29 @@ const noExtra = (q: Record<string, string>, allowed: readonly string[]) => {
   for (const k of Object.keys(q)) if (!allowed.includes(k)) throw new FitlabInputError(`unknown parameter "${k}"; parameters: ${allowed.join(", ") || "none"}`);
 };
 
+/**
+ * Answers that read a run's metrics.jsonl (its series, its report), kept while the files and the row stay
+ * the same: an overlay of long runs parses each file once, not on every view.
+ */
+const cache = new Map<string, unknown>();
+function cached<T>(kind: string, r: RunRecord, make: () => T): T {
+  const stamp = (f: string) => {
+    try {
+      const st = fs.statSync(path.join(r.dir, f));
+      return `${st.ino}:${st.size}:${st.mtimeMs}`;
+    } catch {
+      return "-";
+    }
+  };
+  const key = `${kind}|${r.id}|${stamp("metrics.jsonl")}|${stamp("forgetting.json")}|${r.status}|${r.finished_at}|${r.steps}`;
+  const hit = cache.get(key);
+  if (hit !== undefined) return hit as T;
+  const value = make();
+  cache.set(key, value);
+  if (cache.size > 64) cache.delete(cache.keys().next().value!);
+  return value;
+}
+
 const TYPES: Record<string, string> = { ".json": "application/json", ".jsonl": "application/x-ndjson", ".txt": "text/plain; charset=utf-8", ".svg": "image/svg+xml", ".safetensors": "application/octet-stream" };
 
 export function runRoutes(app: Hono, store: () => RunStore): void {
@@ -87,12 +110,17 @@ export function runRoutes(app: Hono, store: () => RunStore): void {
     return c.json(cmp);
   });
 
-  app.get("/api/runs/:id", (c) => c.json(runReport(confinedRun(store(), c.req.param("id")))));
+  app.get("/api/runs/:id", (c) => {
+    const r = confinedRun(store(), c.req.param("id"));
+    // the status as shown (interrupted) depends on a process, not on the files: never cached
+    return c.json({ ...cached("report", r, () => runReport(r)), status: runSummary(r).status });
+  });
   // `fields=smoothed,lr`: only those train columns (an overlay of many long runs needs one)
   app.get("/api/runs/:id/series", (c) => {
     const q = c.req.query();
     noExtra(q, ["fields"]);
-    const s = runSeries(confinedRun(store(), c.req.param("id")));
+    const r = confinedRun(store(), c.req.param("id"));
+    const s = cached("series", r, () => runSeries(r));
     if (!q.fields) return c.json(s);
     const want = q.fields.split(",");
     for (const f of want) if (!(f in s.train) || f === "step") throw new FitlabInputError(`unknown series "${f}"; series: ${Object.keys(s.train).filter((k) => k !== "step").join(", ")}`);

@@ -13,6 +13,72 @@ export function StatusBadge({ s }: { s: string }) {
   return <span class={`badge ${s}`}>{s}</span>;
 }
 
+/** Every row has this height (CSS: table.runs tbody tr), so a long list renders only the rows in view. */
+const ROW_PX = 44;
+/** Up to this many runs, every row is in the page; beyond, only those near the viewport. */
+const ALL_ROWS = 200;
+
+function useWindow(count: number, table: { current: HTMLElement | null }): [number, number] {
+  const [range, setRange] = useState<[number, number]>([0, Math.min(count, ALL_ROWS)]);
+  useEffect(() => {
+    if (count <= ALL_ROWS) return setRange([0, count]);
+    let frame = 0;
+    const measure = () => {
+      frame = 0;
+      const el = table.current;
+      if (!el) return;
+      const top = el.getBoundingClientRect().top + 36; // below the header row
+      const first = Math.max(0, Math.floor(-top / ROW_PX) - 10);
+      const last = Math.min(count, Math.ceil((innerHeight - top) / ROW_PX) + 10);
+      setRange((r) => (r[0] === first && r[1] === last ? r : [first, Math.max(first, last)]));
+    };
+    const on = () => {
+      if (!frame) frame = requestAnimationFrame(measure);
+    };
+    measure();
+    addEventListener("scroll", on, { passive: true });
+    addEventListener("resize", on);
+    return () => {
+      removeEventListener("scroll", on);
+      removeEventListener("resize", on);
+      cancelAnimationFrame(frame);
+    };
+  }, [count]);
+  return range;
+}
+
+function RunRow({ r, picked, toggle }: { r: RunSummary; picked: boolean; toggle: (id: string) => void }) {
+  return (
+    <tr data-run={r.id}>
+      <td>
+        <input type="checkbox" checked={picked} onChange={() => toggle(r.id)} aria-label={`pick ${r.name}`} />
+      </td>
+      <td title={r.name}>
+        <a href={href(`/runs/${r.id}`)}>{r.name}</a>
+        <div class="sub">{r.id}</div>
+      </td>
+      <td>{r.kind}</td>
+      <td>
+        <StatusBadge s={r.status} />
+      </td>
+      <td>
+        {r.experiment ?? "–"}
+        {r.sweep ? <div class="sub">{`${r.sweep} · ${r.sweep_value ?? ""}`}</div> : null}
+      </td>
+      <td class="n">{r.steps ?? "–"}</td>
+      <td class="n">{loss(r.eval_loss.final)}</td>
+      <td class="n">{loss(r.eval_loss.best)}</td>
+      <td class="n">
+        {gib(r.memory.predicted_allocated_bytes)} / {r.device === "cpu" ? "n/a (cpu)" : gib(r.memory.measured_allocated_bytes)}
+      </td>
+      <td class="n">
+        {num(r.tokens_per_s.predicted)} / {num(r.tokens_per_s.measured)}
+      </td>
+      <td class="sub">{r.created_at.replace("T", " ").slice(0, 19)}</td>
+    </tr>
+  );
+}
+
 export function RunsPage({ route }: { route: Route }) {
   const filter = Object.fromEntries(FILTERS.map((k) => [k, route.query.get(k) ?? ""])) as Record<(typeof FILTERS)[number], string>;
   const [runs, setRuns] = useState<RunSummary[] | null>(null);
@@ -21,6 +87,8 @@ export function RunsPage({ route }: { route: Route }) {
   const [error, setError] = useState<string | null>(null);
   const [picked, setPicked] = useState<Set<string>>(new Set());
   const loaded = useRef(0);
+  const table = useRef<HTMLTableElement>(null);
+  const [first, last] = useWindow(runs?.length ?? 0, table);
   const key = JSON.stringify(filter);
 
   const load = useCallback(async () => {
@@ -95,7 +163,20 @@ export function RunsPage({ route }: { route: Route }) {
           No runs{Object.values(filter).some(Boolean) ? " match the filter" : " in this store yet"}. Start one with <code>npx fitlab demo</code> or <code>npx fitlab run ...</code>; it appears here as it starts.
         </p>
       ) : (
-        <table class="runs" data-testid="runs-table" data-count={runs.length}>
+        <table class="runs" ref={table} data-testid="runs-table" data-count={runs.length} data-rendered={last - first}>
+          <colgroup>
+            <col style={{ width: "32px" }} />
+            <col style={{ width: "21%" }} />
+            <col style={{ width: "64px" }} />
+            <col style={{ width: "96px" }} />
+            <col style={{ width: "15%" }} />
+            <col style={{ width: "60px" }} />
+            <col style={{ width: "80px" }} />
+            <col style={{ width: "80px" }} />
+            <col style={{ width: "180px" }} />
+            <col style={{ width: "120px" }} />
+            <col style={{ width: "140px" }} />
+          </colgroup>
           <thead>
             <tr>
               <th />
@@ -112,35 +193,19 @@ export function RunsPage({ route }: { route: Route }) {
             </tr>
           </thead>
           <tbody>
-            {runs.map((r) => (
-              <tr key={r.id} data-run={r.id}>
-                <td>
-                  <input type="checkbox" checked={picked.has(r.id)} onChange={() => toggle(r.id)} aria-label={`pick ${r.name}`} />
-                </td>
-                <td>
-                  <a href={href(`/runs/${r.id}`)}>{r.name}</a>
-                  <div class="sub">{r.id}</div>
-                </td>
-                <td>{r.kind}</td>
-                <td>
-                  <StatusBadge s={r.status} />
-                </td>
-                <td>
-                  {r.experiment ?? "–"}
-                  {r.sweep ? <div class="sub">{`${r.sweep} · ${r.sweep_value ?? ""}`}</div> : null}
-                </td>
-                <td class="n">{r.steps ?? "–"}</td>
-                <td class="n">{loss(r.eval_loss.final)}</td>
-                <td class="n">{loss(r.eval_loss.best)}</td>
-                <td class="n">
-                  {gib(r.memory.predicted_allocated_bytes)} / {r.device === "cpu" ? "n/a (cpu)" : gib(r.memory.measured_allocated_bytes)}
-                </td>
-                <td class="n">
-                  {num(r.tokens_per_s.predicted)} / {num(r.tokens_per_s.measured)}
-                </td>
-                <td class="sub">{r.created_at.replace("T", " ").slice(0, 19)}</td>
+            {first > 0 ? (
+              <tr class="spacer">
+                <td colSpan={11} style={{ height: `${first * ROW_PX}px` }} />
               </tr>
+            ) : null}
+            {runs.slice(first, last).map((r) => (
+              <RunRow key={r.id} r={r} picked={picked.has(r.id)} toggle={toggle} />
             ))}
+            {last < runs.length ? (
+              <tr class="spacer">
+                <td colSpan={11} style={{ height: `${(runs.length - last) * ROW_PX}px` }} />
+              </tr>
+            ) : null}
           </tbody>
         </table>
       )}
