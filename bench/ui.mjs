@@ -65,8 +65,19 @@ const results = {};
     first.push(ui.firstLineMs);
     await ui.stop();
   }
-  results.startup = { first_line_ms: median(first), first_answer_ms: median(answer), max_first_answer_ms: Math.max(...answer) };
+  // the same, without the CLI around it (dist/cli/main.js imports every command eagerly): what the server
+  // itself costs, and a bare node process for reference
+  const server = [];
+  const bare = [];
+  const script = `const { startUi } = await import(${JSON.stringify(new URL("../dist/web/server.js", import.meta.url).href)}); const ui = await startUi({ host: "127.0.0.1", port: 0, runsDir: ${JSON.stringify(runs)} }); const r = await fetch(ui.url.replace(/\\/\\?token=.*/, "/api/runs"), { headers: { Authorization: "Bearer " + ui.guard.token } }); await r.json(); await ui.close();`;
+  const time = (args) => new Promise((res) => { const t = performance.now(); spawn(process.execPath, args, { stdio: "ignore" }).on("exit", () => res(performance.now() - t)); });
+  for (let i = 0; i < (quick ? 3 : 7); i++) {
+    server.push(await time(["--input-type=module", "-e", script]));
+    bare.push(await time(["-e", ""]));
+  }
+  results.startup = { first_line_ms: median(first), first_answer_ms: median(answer), max_first_answer_ms: Math.max(...answer), server_only_answer_and_exit_ms: median(server), bare_node_ms: median(bare) };
   console.log(`start-up: first line ${fmt(median(first))}, first API answer (GET /api/runs, 20 runs) ${fmt(median(answer))} after process start (median of ${answer.length}; max ${fmt(Math.max(...answer))}); target < 1000 ms`);
+  console.log(`  without the CLI's eager imports: server start + first answer + exit ${fmt(median(server))}; a bare \`node -e ""\` ${fmt(median(bare))}`);
 }
 
 const runs = path.join(tmp, "runs");

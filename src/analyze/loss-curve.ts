@@ -1,6 +1,6 @@
 // Loss-curve analysis: smoothing, spikes, divergence, plateaus and the train-eval gap, written as findings
 // a learner can read. Pure functions over metrics.jsonl lines.
-import type { MetricLine } from "../runs/train.js";
+import type { MetricLine } from "../runs/metrics.js";
 
 export interface Finding {
   readonly kind: "trend" | "spike" | "divergence" | "plateau" | "rising" | "gap" | "nan";

@@ -5,11 +5,12 @@ import { emaStep, analyzeLoss, type Finding } from "./loss-curve.js";
 import { forgettingFindings, type ForgettingPoint } from "./forgetting.js";
 import { compareSweep, type SweepComparison } from "./sweep.js";
 import { FitlabInputError } from "../errors.js";
-import { checkpoints, storedForgetting } from "../runs/evaluate.js";
+import { checkpoints } from "../runs/checkpoints.js";
+import { storedForgetting } from "../runs/forgetting-store.js";
 import type { RunRecord, RunStore } from "../runs/store.js";
 import { runSummary, type RunSummary } from "../runs/summary.js";
 import { resolveSweep, sweepParam } from "../runs/sweeps.js";
-import { readMetrics, type MetricLine } from "../runs/train.js";
+import { readMetrics, type MetricLine } from "../runs/metrics.js";
 
 export interface RunReport extends RunSummary {
   readonly findings: readonly Finding[];

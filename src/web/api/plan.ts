@@ -2,7 +2,6 @@
 // `fitlab fit --json`, `fitlab models --json`, `fitlab gpus --json`, `fitlab decide --format json|html`.
 // Settings arrive as the CLI's flag names (`seq`, `grad-accum`, `packed=false`, ...). Only built-in models
 // and catalog GPUs: nothing from the browser names a file.
-import { parse as parseYaml } from "yaml";
 import { FitlabInputError } from "../../errors.js";
 
 /** Query keys the estimate and fit accept: the CLI's workload flags (commander camel-cases them). */
@@ -68,6 +67,7 @@ const DECIDE_FLAGS: Record<string, "gpu" | "horizonMonths" | "utilization" | "el
  * chose. Checked on the parsed YAML before the plan is resolved.
  */
 async function checkUploadedModels(text: string): Promise<void> {
+  const { parse: parseYaml } = await import("yaml");
   let raw: unknown;
   try {
     raw = parseYaml(text);
