@@ -35,7 +35,15 @@ export function uiCommand(): Command {
       if (!isLoopback(o.host)) process.stderr.write(`warning: listening on ${o.host}: anyone who can reach it and has the token can read your runs\n`);
       if (o.open && process.stdout.isTTY) openBrowser(ui.url);
       await new Promise<void>((resolve) => {
-        const stop = () => void ui.close().then(resolve);
+        // open event streams keep timers and file watchers alive: once the server is closed (or after 2 s),
+        // this process is done
+        const stop = () => {
+          setTimeout(() => process.exit(0), 2000).unref();
+          void ui.close().then(() => {
+            resolve();
+            process.exit(0);
+          });
+        };
         process.once("SIGINT", stop);
         process.once("SIGTERM", stop);
       });
