@@ -1,9 +1,9 @@
 // Loss-curve analysis: smoothing, spikes, divergence, plateaus and the train-eval gap, written as findings
 // a learner can read. Pure functions over metrics.jsonl lines.
-import type { MetricLine } from "../runs/train.js";
+import type { MetricLine } from "../runs/metrics.js";
 
 export interface Finding {
-  readonly kind: "trend" | "spike" | "divergence" | "plateau" | "gap" | "nan";
+  readonly kind: "trend" | "spike" | "divergence" | "plateau" | "rising" | "gap" | "nan";
   readonly step: number | null;
   readonly message: string;
 }
@@ -14,17 +14,17 @@ export interface LossAnalysis {
   readonly findings: readonly Finding[];
 }
 
+/** One step of the bias-corrected EMA below: folds `v` into `state` and returns the smoothed value. */
+export function emaStep(state: { m: number; w: number }, v: number, alpha = 0.1): number {
+  state.m = (1 - alpha) * state.m + alpha * v;
+  state.w = (1 - alpha) * state.w + alpha;
+  return state.m / state.w;
+}
+
 /** Exponential moving average with bias correction (as TensorBoard's smoothing, weight = 1 - alpha). */
 export function ema(values: readonly number[], alpha = 0.1): number[] {
-  const out: number[] = [];
-  let m = 0;
-  let w = 0;
-  for (const v of values) {
-    m = (1 - alpha) * m + alpha * v;
-    w = (1 - alpha) * w + alpha;
-    out.push(m / w);
-  }
-  return out;
+  const state = { m: 0, w: 0 };
+  return values.map((v) => emaStep(state, v, alpha));
 }
 
 function median(xs: number[]): number {
@@ -54,9 +54,11 @@ export function analyzeLoss(metrics: readonly MetricLine[]): LossAnalysis {
 
   // spikes: a step far above the running average, measured in robust units (median absolute deviation)
   const resid = points.slice(1).map((p, i) => p.loss - smooth[i]!);
-  const mad = median(resid.map((r) => Math.abs(r - median(resid)))) || 1e-9;
+  // the median once, not once per point (quadratic: minutes for a 20,000-step run)
+  const mid = median(resid);
+  const mad = median(resid.map((r) => Math.abs(r - mid))) || 1e-9;
   points.slice(1).forEach((p, i) => {
-    const z = (resid[i]! - median(resid)) / (1.4826 * mad);
+    const z = (resid[i]! - mid) / (1.4826 * mad);
     if (z > 6 && p.loss > smooth[i]! * 1.2) findings.push({ kind: "spike", step: p.step, message: `loss spike at step ${p.step}: ${fmt(p.loss)} against a running average of ${fmt(smooth[i]!)} (a bad batch, or a learning rate near the edge)` });
   });
 
@@ -66,10 +68,24 @@ export function analyzeLoss(metrics: readonly MetricLine[]): LossAnalysis {
   const rising = tail.length > 2 && tail.at(-1)! > tail[0]! * 1.05;
   if (last > smooth[minIdx]! * 1.25 && rising) findings.push({ kind: "divergence", step: points[minIdx]!.step, message: `the loss is diverging: lowest ${fmt(smooth[minIdx]!)} at step ${points[minIdx]!.step}, now ${fmt(last)} and rising (lower the learning rate or add warm-up)` });
 
-  // plateau: the last fifth of the run improves the smoothed loss by under 1%
+  // plateau: over the last fifth of the run the smoothed loss improves by under 1%, or does not improve
+  // at all (a small rise is a stall, not an improvement; a large one is the divergence above)
   const w = Math.max(3, Math.floor(points.length / 5));
   const start = smooth[smooth.length - w]!;
-  if (points.length >= 10 && (start - last) / start < 0.01 && !rising) findings.push({ kind: "plateau", step: points[points.length - w]!.step, message: `plateau: from step ${points[points.length - w]!.step} the loss improves by under 1% (${fmt(start)} -> ${fmt(last)}); more steps at this learning rate add little` });
+  const from = points[points.length - w]!.step;
+  const gain = (start - last) / start;
+  if (points.length >= 10 && gain < 0.01 && !rising) {
+    findings.push({
+      kind: "plateau",
+      step: from,
+      message:
+        gain > 0
+          ? `plateau: from step ${from} the loss improves by under 1% (${fmt(start)} -> ${fmt(last)}); more steps at this learning rate add little`
+          : `plateau: from step ${from} the loss stopped improving (${fmt(start)} -> ${fmt(last)}, ${last > start ? `${((-gain) * 100).toFixed(1)}% higher` : "flat"}); more steps at this learning rate add nothing`,
+    });
+  } else if (rising && !findings.some((f) => f.kind === "divergence")) {
+    findings.push({ kind: "rising", step: from, message: `the loss is rising again: ${fmt(tail[0]!)} -> ${fmt(last)} over the last quarter of the run (lowest ${fmt(smooth[minIdx]!)} at step ${points[minIdx]!.step}); watch for divergence` });
+  }
 
   // train-eval gap at the last evaluation
   if (evals.length > 0) {

@@ -5,7 +5,7 @@ import { detectGpu, loadPriceBook } from "../decide/options.js";
 import { FitlabInputError } from "../errors.js";
 import { loadGpuCatalog } from "../hardware/catalog.js";
 import type { Gpu } from "../hardware/gpu.js";
-import { DEFAULT_PLAN_PATH, loadPlan } from "../plan/load.js";
+import { DEFAULT_PLAN_PATH, loadPlan, type Plan } from "../plan/load.js";
 import { numArg } from "./options.js";
 import { writeOut } from "./write.js";
 
@@ -22,9 +22,9 @@ export interface DecideFlags {
   idleWatts?: string;
 }
 
-/** Shared by decide and burst: load the plan, the catalogs and the current card. */
-export function decisionInputs(o: DecideFlags): DecisionInput {
-  const plan = loadPlan(o.plan ?? DEFAULT_PLAN_PATH);
+/** Shared by decide, burst and the dashboard: load the plan (unless given), the catalogs and the current card. */
+export function decisionInputs(o: DecideFlags, given?: Plan): DecisionInput {
+  const plan = given ?? loadPlan(o.plan ?? DEFAULT_PLAN_PATH);
   const catalog = loadGpuCatalog(o.gpuFile);
   const book = loadPriceBook(o.prices);
   let current: Gpu;

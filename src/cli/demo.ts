@@ -1,6 +1,7 @@
 // `fitlab demo`: no downloads, CPU, a few minutes. Builds a tiny Qwen2-layout model with random weights,
 // then runs a LoRA fine-tune on the bundled learnable pattern, a 3-point learning-rate sweep and the
-// forgetting curve, and writes an HTML page with the pictures.
+// forgetting curve, and writes an HTML page with the pictures. The runs go to the run store that
+// `fitlab runs list` and `fitlab ui` read by default (./runs or $FITLAB_RUNS; --runs DIR elsewhere).
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,11 +12,13 @@ import { compareSweep } from "../analyze/sweep.js";
 import { loadPlan } from "../plan/load.js";
 import { forgettingCurve } from "../runs/evaluate.js";
 import { RunStore } from "../runs/store.js";
+import { sweepInstanceId } from "../runs/sweeps.js";
 import { readMetrics } from "../runs/train.js";
 import { requireWorker, runJob } from "../runs/worker.js";
 import { print } from "./output.js";
+import { evaluationProgress } from "./progress.js";
 import { describeRun, runSummary, settingsFromPlan, trainOne } from "./run.js";
-import { forgettingCharts, lossChartSvg } from "./runs.js";
+import { forgettingChartList, lossChartSvg } from "./runs.js";
 import { writeOut } from "./write.js";
 
 const DEMO_DATA = fileURLToPath(new URL("../../data/demo/", import.meta.url));
@@ -59,9 +62,10 @@ tracks:
 export function demoCommand(): Command {
   return new Command("demo")
     .description("build a tiny model locally and run a LoRA fine-tune, a 3-point learning-rate sweep and the forgetting curve on CPU")
-    .option("--dir <dir>", "where the demo writes its model, runs and report", "fitlab-demo")
+    .option("--dir <dir>", "where the demo writes its model and report", "fitlab-demo")
+    .option("--runs <dir>", "run store for its runs (default ./runs or $FITLAB_RUNS, where `fitlab runs list` and `fitlab ui` look)")
     .option("--json", "print the results as JSON")
-    .action(async (o: { dir: string; json?: boolean }) => {
+    .action(async (o: { dir: string; runs?: string; json?: boolean }) => {
       requireWorker();
       const dir = path.resolve(o.dir);
       fs.mkdirSync(dir, { recursive: true });
@@ -75,18 +79,20 @@ export function demoCommand(): Command {
       const planFile = path.join(dir, "demo-plan.yaml");
       fs.writeFileSync(planFile, demoPlan(modelDir));
       const plan = loadPlan(planFile);
-      process.env.FITLAB_RUNS = path.join(dir, "runs");
+      if (o.runs) process.env.FITLAB_RUNS = path.resolve(o.runs);
       const store = new RunStore();
+      say(`runs go to ${store.dir}`);
       try {
         const lora = plan.experiments.find((e) => e.id === "lora")!;
         say("1/3 LoRA fine-tune...");
         const main = await trainOne(store, settingsFromPlan(lora)[0]!, o.json === true);
         say("2/3 learning-rate sweep (3 runs)...");
-        const sweepId = `D.lr-sweep@demo-${Date.now()}`;
+        const sweepId = sweepInstanceId("D.lr-sweep");
         const sweepRuns = [];
         for (const s of settingsFromPlan(plan.experiments.find((e) => e.id === "lr-sweep")!)) sweepRuns.push(await trainOne(store, { ...s, sweep: sweepId }, o.json === true));
         say("3/3 forgetting curve over the fine-tune's checkpoints...");
-        const points = main.status === "done" ? await forgettingCurve(main, lora.run!.general_text!, lora.run!.multiple_choice!) : [];
+        const progress = o.json ? null : evaluationProgress("forgetting");
+        const points = main.status === "done" ? await forgettingCurve(main, lora.run!.general_text!, lora.run!.multiple_choice!, progress ?? {}).finally(() => progress?.stop()) : [];
         const loss = analyzeLoss(readMetrics(main));
         const sweep = compareSweep(store.list({ sweep: sweepId }), "learning_rate");
         const forgetting = forgettingFindings(points);
@@ -94,11 +100,11 @@ export function demoCommand(): Command {
 <h1>fitlab demo: a tiny Qwen2 on CPU</h1>
 <h2>LoRA fine-tune</h2><ul>${loss.findings.map((f) => `<li>${f.message}</li>`).join("")}</ul>${lossChartSvg([main])}
 <h2>Learning-rate sweep</h2><ul>${sweep.verdict.map((v) => `<li>${v}</li>`).join("")}</ul>${lossChartSvg(store.list({ sweep: sweepId }))}
-<h2>Forgetting</h2><ul>${forgetting.map((f) => `<li>${f}</li>`).join("")}</ul>${forgettingCharts(points)}
+<h2>Forgetting</h2><ul>${forgetting.map((f) => `<li>${f}</li>`).join("")}</ul>${forgettingChartList(points).join("\n")}
 </body></html>\n`;
         const report = path.join(dir, "report.html");
         writeOut(html, report);
-        const result = { dir, model: modelDir, report, run: runSummary(main), loss_findings: loss.findings, sweep, forgetting: { points, findings: forgetting }, sweep_runs: sweepRuns.map(runSummary) };
+        const result = { dir, runs_dir: store.dir, model: modelDir, report, run: runSummary(main), loss_findings: loss.findings, sweep, forgetting: { points, findings: forgetting }, sweep_runs: sweepRuns.map(runSummary) };
         if (o.json) return print(result, true);
         print(
           [
@@ -110,7 +116,7 @@ export function demoCommand(): Command {
             "forgetting:",
             ...forgetting.map((f) => `  - ${f}`),
             `pictures: ${report}`,
-            `runs: npx fitlab runs --runs ${path.join(dir, "runs")} list`,
+            `runs: in ${store.dir}; see them with \`npx fitlab runs${o.runs ? ` --runs ${store.dir}` : ""} list\` or \`npx fitlab ui${o.runs ? ` --runs ${store.dir}` : ""}\` (sweep D.lr-sweep: \`npx fitlab runs${o.runs ? ` --runs ${store.dir}` : ""} compare --sweep D.lr-sweep\`)`,
           ].join("\n"),
           false,
         );

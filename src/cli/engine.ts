@@ -33,6 +33,8 @@ export function doctorCommand(): Command {
       if (!workerReady()) {
         const report = { worker: "missing", venv: venvDir(), nvidia_smi: smi, problems: ["the worker environment is missing: run `npx fitlab engine setup`"] };
         print(o.json ? report : `worker environment: missing (${venvDir()})\nnvidia-smi: ${smi ?? "none (no NVIDIA GPU or driver)"}\nfix: run \`npx fitlab engine setup\``, o.json);
+        // nothing can run here until it is set up: say so in the exit status too (scripts, CI)
+        process.exitCode = 1;
         return;
       }
       const r = await runJob("doctor", {});

@@ -1,6 +1,7 @@
 // `fitlab fit`: the cheapest change that makes an experiment fit, and the longest sequence / largest batch.
 import { Command } from "commander";
-import { findFit, maxBatch, maxSequence } from "../fit/search.js";
+import { fitAnswer } from "../fit/answer.js";
+import { findFit } from "../fit/search.js";
 import { loadGpuCatalog } from "../hardware/catalog.js";
 import { ensureModel, resolveModel } from "../spec/catalog.js";
 import { resolveWorkload } from "../workload/resolve.js";
@@ -19,25 +20,7 @@ export function fitCommand(): Command {
       const gpu = loadGpuCatalog(o.gpuFile).find(o.gpu);
       const workload = resolveWorkload(workloadInputFromFlags(o), spec);
       const r = findFit(spec, workload, gpu);
-      const target = r.cheapest?.workload ?? workload;
-      const training = ["full", "lora", "qlora"].includes(target.kind);
-      const result = {
-        model: spec.name,
-        gpu: gpu.name,
-        fits_as_is: r.fitsAsIs,
-        baseline: { device_bytes: r.baseline.peak.device_bytes, minimum_device_bytes: r.baseline.peak.minimum_device_bytes, usable_bytes: gpu.usableBytes },
-        cheapest: r.cheapest && {
-          changes: r.cheapest.changes,
-          descriptions: r.cheapest.descriptions,
-          cost: r.cheapest.cost,
-          settings: r.cheapest.workload,
-          device_bytes: r.cheapest.estimate.peak.device_bytes,
-          tokens_per_s: r.cheapest.estimate.tokens_per_s,
-        },
-        alternatives: r.singles.slice(1).map((s) => ({ changes: s.changes, cost: s.cost, device_bytes: s.estimate.peak.device_bytes, tokens_per_s: s.estimate.tokens_per_s })),
-        max_seq_len: target.kind === "probe" ? null : maxSequence(spec, target, gpu),
-        max_batch: training || target.kind.startsWith("inference") ? maxBatch(spec, target, gpu) : null,
-      };
+      const result = fitAnswer(spec, workload, gpu, r);
       if (o.json) return print(result, true);
       const lines: string[] = [];
       lines.push(`${spec.name} · ${workload.kind} on ${gpu.name} (${gib(gpu.usableBytes)} usable): needs ${gib(r.baseline.peak.minimum_device_bytes)} at least, ${gib(r.baseline.peak.device_bytes)} expected`);

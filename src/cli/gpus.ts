@@ -7,6 +7,20 @@ import { sustainedMatmul } from "../hardware/sustained.js";
 import { count, gib, table } from "./format.js";
 import { print } from "./output.js";
 
+/** The object `fitlab gpus --json` prints and the dashboard receives: each card with its sustained rate and street prices. */
+export function gpuList(o: { file?: string; prices?: string } = {}) {
+  const catalog = loadGpuCatalog(o.file);
+  const book = loadPriceBook(o.prices);
+  const asOf = today();
+  return catalog.all().map((g) => {
+    const s = sustainedMatmul(g);
+    const streetPrices = book.buy
+      .filter((b) => catalog.tryFind(b.gpu)?.name === g.name)
+      .map((b) => ({ condition: b.condition, price_usd: b.priceUsd, range_usd: b.rangeUsd, date: b.date, freshness: freshness(b.date, asOf, book.staleAfterMonths), source: b.source }));
+    return { ...g, sustainedFlopsPerS: Math.round(s.flopsPerS), sustainedBasis: s.basis, sustainedDetail: s.detail, streetPrices };
+  });
+}
+
 export function gpusCommand(): Command {
   return new Command("gpus")
     .description("list the GPU catalog (specs, prices, cloud offers, with sources and dates)")
@@ -22,15 +36,7 @@ export function gpusCommand(): Command {
           .filter((b) => catalog.tryFind(b.gpu)?.name === name)
           .map((b) => ({ condition: b.condition, price_usd: b.priceUsd, range_usd: b.rangeUsd, date: b.date, freshness: freshness(b.date, asOf, book.staleAfterMonths), source: b.source }));
       const gpus = catalog.all();
-      if (o.json) {
-        return print(
-          gpus.map((g) => {
-            const s = sustainedMatmul(g);
-            return { ...g, sustainedFlopsPerS: Math.round(s.flopsPerS), sustainedBasis: s.basis, sustainedDetail: s.detail, streetPrices: street(g.name) };
-          }),
-          true,
-        );
-      }
+      if (o.json) return print(gpuList(o), true);
       const rows = gpus.map((g) => {
         const cheapest = cheapestOnDemand(g, catalog, book);
         const s = sustainedMatmul(g);

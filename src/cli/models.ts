@@ -5,6 +5,11 @@ import { catalogEntries, ensureModel, resolveModel } from "../spec/catalog.js";
 import { count, gib, table } from "./format.js";
 import { print } from "./output.js";
 
+/** The built-in models (`fitlab models --json`, the dashboard's model list). */
+export function modelList(): { id: string; params: number; official_params: number | null; config_source: string }[] {
+  return catalogEntries().map((e) => ({ id: e.id, params: resolveModel(e.id).params.total, official_params: e.official_params, config_source: e.config_source }));
+}
+
 export function modelsCommand(): Command {
   return new Command("models")
     .description("list built-in models, or show one model's parameter counts (name, hub id, config.json, model folder or .gguf file)")
@@ -37,10 +42,7 @@ export function modelsCommand(): Command {
         if (s.stored) lines.push(`stored bytes (${s.stored.format} headers): ${count(s.stored.totalBytes)} (${gib(s.stored.totalBytes)}); used for the weights when the run loads them as stored`);
         return print(lines.join("\n"), false);
       }
-      const rows = catalogEntries().map((e) => {
-        const s = resolveModel(e.id);
-        return { id: e.id, params: s.params.total, official_params: e.official_params, config_source: e.config_source };
-      });
+      const rows = modelList();
       if (o.json) return print(rows, true);
       print(table(["model", "parameters", "official"], rows.map((r) => [r.id, count(r.params), r.official_params === null ? "-" : count(r.official_params)])), false);
     });

@@ -25,3 +25,30 @@ export function trainingProgress(label: string): { onEvent: (e: WorkerEvent) => 
     },
   };
 }
+
+/**
+ * Progress of the forgetting evaluations (the base model, then each checkpoint; each loads the model
+ * afresh): a bar on a terminal, else one line per evaluation, so a long phase is never silent.
+ */
+export function evaluationProgress(label: string): { onStart: (total: number) => void; onPoint: (p: { step: number; perplexity: number | null; mc_accuracy: number | null }, done: number, total: number) => void; stop: () => void } {
+  const tty = process.stderr.isTTY === true;
+  const bar = tty ? new cliProgress.SingleBar({ format: `${label} [{bar}] {value}/{total} evaluations | {last}`, stream: process.stderr, hideCursor: true, clearOnComplete: false }, cliProgress.Presets.shades_classic) : null;
+  let started = false;
+  const describe = (p: { step: number; perplexity: number | null; mc_accuracy: number | null }) =>
+    `${p.step === 0 ? "base model" : `step ${p.step}`}: perplexity ${p.perplexity?.toFixed(2) ?? "-"}, MC ${p.mc_accuracy === null ? "-" : `${(p.mc_accuracy * 100).toFixed(0)}%`}`;
+  return {
+    onStart: (total) => {
+      if (bar) {
+        bar.start(total, 0, { last: "evaluating the base model..." });
+        started = true;
+      } else process.stderr.write(`${label}: ${total} evaluations (the base model and ${total - 1} checkpoints)\n`);
+    },
+    onPoint: (p, done, total) => {
+      if (bar) bar.update(done, { last: describe(p) });
+      else process.stderr.write(`${label}: ${done}/${total} ${describe(p)}\n`);
+    },
+    stop: () => {
+      if (bar && started) bar.stop();
+    },
+  };
+}

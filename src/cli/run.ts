@@ -9,11 +9,13 @@ import { FitlabInputError } from "../errors.js";
 import { DEFAULT_PLAN_PATH, loadPlan, type PlanExperiment } from "../plan/load.js";
 import { forgettingCurve } from "../runs/evaluate.js";
 import { RunStore, type RunRecord } from "../runs/store.js";
+import { runSummary } from "../runs/summary.js";
+import { sweepInstanceId } from "../runs/sweeps.js";
 import { createRun, executeRun, readMetrics, TRAIN_DEFAULTS, type TrainSettings } from "../runs/train.js";
 import { gib } from "./format.js";
 import { intArg, numArg } from "./options.js";
 import { print } from "./output.js";
-import { trainingProgress } from "./progress.js";
+import { evaluationProgress, trainingProgress } from "./progress.js";
 
 type Flags = Record<string, string | boolean | undefined>;
 
@@ -92,20 +94,8 @@ export function settingsFromPlan(ex: PlanExperiment): TrainSettings[] {
   });
 }
 
-export function runSummary(r: RunRecord): Record<string, unknown> {
-  return {
-    id: r.id,
-    name: r.name,
-    status: RunStore.displayStatus(r),
-    steps: r.steps,
-    device: r.device,
-    eval_loss: { initial: r.initial_eval_loss, final: r.final_eval_loss, best: r.best_eval_loss },
-    memory: { predicted_allocated_bytes: r.predicted_allocated_bytes, measured_allocated_bytes: r.measured_allocated_bytes, predicted_reserved_bytes: r.predicted_reserved_bytes, measured_reserved_bytes: r.measured_reserved_bytes },
-    tokens_per_s: { predicted: r.predicted_tokens_per_s, measured: r.measured_tokens_per_s },
-    error: r.error ? { kind: r.error_kind, message: r.error, suggestion: r.suggestion } : null,
-    dir: r.dir,
-  };
-}
+/** The JSON of one run (`runs list --json`, the dashboard's run list). */
+export { runSummary };
 
 export function describeRun(r: RunRecord): string {
   const mem = (x: number | null) => (x === null ? "n/a" : gib(x));
@@ -165,7 +155,7 @@ export function runCommand(): Command {
           mc ??= ex.run?.multiple_choice ?? null;
           sweepParam = ex.sweep?.param ?? null;
         } else settings = [settingsFromFlags(o)];
-        const sweepId = settings.length > 1 ? `${settings[0]!.experiment ?? "sweep"}@${new Date().toISOString().replace(/[-:]/g, "").slice(0, 15)}` : null;
+        const sweepId = sweepParam !== null || settings.length > 1 ? sweepInstanceId(settings[0]!.experiment ?? "sweep") : null;
         const runs: RunRecord[] = [];
         for (const s of settings) runs.push(await trainOne(store, { ...s, sweep: sweepId }, o.json === true));
         const out: Record<string, unknown> = { runs: runs.map(runSummary) };
@@ -178,12 +168,13 @@ export function runCommand(): Command {
         if (sweepId && sweepParam) {
           const cmp = compareSweep(store.list({ sweep: sweepId }), sweepParam);
           out.sweep = { id: sweepId, ...cmp };
-          lines.push(`sweep ${sweepId}:`, ...cmp.verdict.map((v) => `  - ${v}`));
+          lines.push(`sweep ${settings[0]!.experiment ?? sweepId} (${sweepId}):`, ...cmp.verdict.map((v) => `  - ${v}`));
         }
         const finished = runs.filter((r) => r.status === "done");
         if ((general || mc) && finished.length > 0) {
           const r = finished[0]!;
-          const points = await forgettingCurve(r, general, mc);
+          const progress = o.json ? null : evaluationProgress(`forgetting (${r.name})`);
+          const points = await forgettingCurve(r, general, mc, progress ?? {}).finally(() => progress?.stop());
           out.forgetting = { run: r.id, points, findings: forgettingFindings(points) };
           lines.push(`forgetting (${r.name}):`, ...forgettingFindings(points).map((f) => `  - ${f}`));
         }

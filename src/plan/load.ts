@@ -91,6 +91,11 @@ export function checkPlan(file: string): CheckResult {
   } catch {
     throw new FitlabInputError(`cannot read plan ${file}`);
   }
+  return checkPlanText(text, file);
+}
+
+/** Check a plan given as text (an upload); `file` names it in messages and anchors its relative paths. */
+export function checkPlanText(text: string, file: string): CheckResult {
   // fast path: a cached parse without positions; only a plan with problems is re-read for line numbers
   let fast: unknown = undefined;
   try {
@@ -213,7 +218,15 @@ function resolveRunPaths(r: RawRun, dir: string): RawRun {
 
 /** Load a plan or fail with one line that counts the problems and names the first. */
 export function loadPlan(file: string = DEFAULT_PLAN_PATH): Plan {
-  const { plan, problems } = checkPlan(file);
+  return planOrFail(checkPlan(file), file);
+}
+
+/** A plan given as text (an upload), or one line naming its first problem. */
+export function loadPlanText(text: string, file: string): Plan {
+  return planOrFail(checkPlanText(text, file), file);
+}
+
+function planOrFail({ plan, problems }: CheckResult, file: string): Plan {
   if (!plan) {
     const first = problems[0]!;
     throw new FitlabInputError(`plan ${file} has ${problems.length} problem${problems.length > 1 ? "s" : ""}; line ${first.line}: ${first.path ? `${first.path}: ` : ""}${first.message} (run \`fitlab plan check ${file}\` for all)`);

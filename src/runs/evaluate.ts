@@ -3,18 +3,13 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { ForgettingPoint } from "../analyze/forgetting.js";
+import { checkpoints } from "./checkpoints.js";
+import { writeStoredForgetting } from "./forgetting-store.js";
 import type { RunRecord } from "./store.js";
 import { runJob } from "./worker.js";
 
-export function checkpoints(run: RunRecord): { step: number; path: string }[] {
-  if (!fs.existsSync(run.dir)) return [];
-  return fs
-    .readdirSync(run.dir)
-    .map((n) => /^checkpoint-(\d+)$/.exec(n))
-    .filter((m): m is RegExpExecArray => m !== null && fs.existsSync(path.join(run.dir, m[0], "trainer_state.json")))
-    .map((m) => ({ step: Number(m[1]), path: path.join(run.dir, m[0]) }))
-    .sort((a, b) => a.step - b.step);
-}
+export { checkpoints } from "./checkpoints.js";
+export { storedAnswers, storedForgetting, type StoredForgetting } from "./forgetting-store.js";
 
 function runConfig(run: RunRecord): Record<string, unknown> {
   return JSON.parse(fs.readFileSync(path.join(run.dir, "config.json"), "utf8")) as Record<string, unknown>;
@@ -27,10 +22,18 @@ export async function evalCheckpoint(run: RunRecord, checkpoint: string): Promis
   return r.eval_loss as number;
 }
 
-export async function forgettingCurve(run: RunRecord, generalText: string | null, multipleChoice: string | null, onPoint: (p: ForgettingPoint) => void = () => {}): Promise<ForgettingPoint[]> {
+export interface ForgettingHooks {
+  /** before the first evaluation: how many there will be (the base model and each checkpoint) */
+  readonly onStart?: (total: number) => void;
+  /** after each evaluation */
+  readonly onPoint?: (p: ForgettingPoint, done: number, total: number) => void;
+}
+
+export async function forgettingCurve(run: RunRecord, generalText: string | null, multipleChoice: string | null, hooks: ForgettingHooks = {}): Promise<ForgettingPoint[]> {
   const c = runConfig(run);
   const points: ForgettingPoint[] = [];
   const targets: { step: number; path: string | null }[] = [{ step: 0, path: null }, ...checkpoints(run)];
+  hooks.onStart?.(targets.length);
   for (const t of targets) {
     const r = await runJob("evaluate", {
       model: c.model,
@@ -43,10 +46,8 @@ export async function forgettingCurve(run: RunRecord, generalText: string | null
     });
     const p = { step: t.step, checkpoint: t.path, perplexity: (r.perplexity as number | undefined) ?? null, mc_accuracy: (r.mc_accuracy as number | undefined) ?? null };
     points.push(p);
-    onPoint(p);
+    hooks.onPoint?.(p, points.length, targets.length);
   }
-  const tmp = path.join(run.dir, "forgetting.json.tmp");
-  fs.writeFileSync(tmp, `${JSON.stringify(points, null, 2)}\n`);
-  fs.renameSync(tmp, path.join(run.dir, "forgetting.json"));
+  writeStoredForgetting(run, { general_text: generalText ? path.resolve(generalText) : null, multiple_choice: multipleChoice ? path.resolve(multipleChoice) : null, computed_at: new Date().toISOString(), points });
   return points;
 }

@@ -151,6 +151,11 @@ export class RunStore {
     this.db.close();
   }
 
+  /** A number that changes whenever another connection (a run in another process) commits: cheap to poll. */
+  dataVersion(): number {
+    return this.db.pragma("data_version", { simple: true }) as number;
+  }
+
   /** Write the run folder completely (under a temporary name), then index it in one transaction. */
   create(r: NewRun): RunRecord {
     const id = newId();

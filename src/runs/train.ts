@@ -230,28 +230,5 @@ function settingsFromConfig(c: Record<string, unknown>, method: TrainSettings["m
   };
 }
 
-export interface MetricLine {
-  readonly type: "train" | "eval";
-  readonly step: number;
-  readonly loss?: number;
-  readonly eval_loss?: number;
-  readonly lr?: number;
-  readonly grad_norm?: number;
-  readonly tokens_per_s?: number;
-}
-
-/** metrics.jsonl of a run, skipping a line cut short by a kill. */
-export function readMetrics(run: RunRecord): MetricLine[] {
-  const file = path.join(run.dir, "metrics.jsonl");
-  if (!fs.existsSync(file)) return [];
-  const out: MetricLine[] = [];
-  for (const line of fs.readFileSync(file, "utf8").split("\n")) {
-    if (!line.trim()) continue;
-    try {
-      out.push(JSON.parse(line) as MetricLine);
-    } catch {
-      // a partial last line after a kill: the resume rewrites it
-    }
-  }
-  return out;
-}
+// metrics.jsonl lines and their reader live in metrics.ts (light: the dashboard reads them without the planner)
+export { readMetrics, type MetricLine } from "./metrics.js";

@@ -32,6 +32,18 @@ describe("loss-curve analysis", () => {
   it("finds a plateau", () => {
     expect(kinds(curve((i) => (i < 30 ? 3 - i * 0.05 : 1.5)))).toContain("plateau");
   });
+  it("a plateau where the loss rose a little is not called an improvement", () => {
+    // falls, flattens, then creeps up (+0.02% a step) over the last fifth: a stall (too small to be a rise, let alone divergence)
+    const f = analyzeLoss(curve((i) => (i < 30 ? 3 - i * 0.05 : i < 40 ? 1.5 : 1.5 + (i - 40) * 0.0002)));
+    const p = f.findings.find((x) => x.kind === "plateau");
+    expect(p?.message).toMatch(/the loss stopped improving \(1\.508 -> 1\.510, 0\.1% higher\)/);
+    expect(p?.message).not.toMatch(/improves by/);
+  });
+  it("a loss rising again, short of divergence, is said so", () => {
+    const f = analyzeLoss(curve((i) => (i < 70 ? 3 - i * 0.02 : 1.6 + (i - 70) * 0.01)));
+    expect(f.findings.map((x) => x.kind)).toContain("rising");
+    expect(f.findings.map((x) => x.kind)).not.toContain("plateau");
+  });
   it("reports a non-finite loss", () => {
     expect(kinds(curve((i) => (i === 10 ? Number.NaN : 2)))).toContain("nan");
   });

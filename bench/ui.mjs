@@ -1,0 +1,157 @@
+// The dashboard's figures, measured in headless Chromium (Debian's, through playwright-core) against the
+// real `fitlab ui` process:
+//   1. start-up: process start -> first line -> first API answer (GET /api/runs), whole process;
+//   2. step-to-browser latency: a line appended to a run's metrics.jsonl -> the step rendered in the page;
+//   3. overlay of 10 runs x 20,000 points: the chart's draw (uPlot), plus aligning and fetching the series;
+//   4. the run list with 1,000 runs: navigation start -> the table rendered.
+// Usage: npm run build && node bench/ui.mjs [--quick]
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { RunStore } from "../dist/runs/store.js";
+import { seedRun, trainLine } from "../test/fixtures/seed-store.mjs";
+
+const quick = process.argv.includes("--quick");
+const BIN = fileURLToPath(new URL("../bin/fitlab.js", import.meta.url));
+const CHROMIUM = process.env.FITLAB_CHROMIUM ?? "/usr/bin/chromium";
+const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "fitlab-bench-ui-"));
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
+const fmt = (x) => `${x.toFixed(0)} ms`;
+console.log(`load average at start: ${(await import("node:os")).loadavg().map((x) => x.toFixed(1)).join(" ")} on ${(await import("node:os")).cpus().length} cores`);
+
+function startUi(runs) {
+  const t0 = performance.now();
+  const proc = spawn(process.execPath, [BIN, "ui", "--port", "0", "--no-open", "--runs", runs], { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, FITLAB_NO_NVIDIA_SMI: "1" } });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    proc.on("exit", (c) => reject(new Error(`fitlab ui exited ${c}`)));
+    proc.stdout.on("data", (d) => {
+      out += d;
+      const m = /^fitlab ui: (http:\/\/127\.0\.0\.1:\d+)\/\?token=(\S+)\n/.exec(out);
+      if (m && !proc.started) {
+        proc.started = true;
+        resolve({ proc, t0, firstLineMs: performance.now() - t0, base: m[1], token: m[2], url: `${m[1]}/?token=${m[2]}`, stop: () => new Promise((r) => (proc.removeAllListeners("exit"), proc.on("exit", r), proc.kill("SIGTERM"))) });
+      }
+    });
+  });
+}
+
+async function browser() {
+  const profile = fs.mkdtempSync(path.join(tmp, "profile-"));
+  return chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1360, height: 900 } });
+}
+
+const results = {};
+
+// 1. start-up ------------------------------------------------------------------------------------
+{
+  const runs = path.join(tmp, "startup-runs");
+  const store = new RunStore(runs);
+  for (let i = 0; i < 20; i++) seedRun(store, { name: `run ${i}`, steps: 20, seed: i });
+  store.close();
+  const first = [];
+  const answer = [];
+  for (let i = 0; i < (quick ? 3 : 7); i++) {
+    const ui = await startUi(runs);
+    const r = await fetch(`${ui.base}/api/runs`, { headers: { Authorization: `Bearer ${ui.token}` } });
+    await r.json();
+    answer.push(performance.now() - ui.t0);
+    first.push(ui.firstLineMs);
+    await ui.stop();
+  }
+  // the same, without the CLI around it (dist/cli/main.js imports every command eagerly): what the server
+  // itself costs, and a bare node process for reference
+  const server = [];
+  const bare = [];
+  const script = `const { startUi } = await import(${JSON.stringify(new URL("../dist/web/server.js", import.meta.url).href)}); const ui = await startUi({ host: "127.0.0.1", port: 0, runsDir: ${JSON.stringify(runs)} }); const r = await fetch(ui.url.replace(/\\/\\?token=.*/, "/api/runs"), { headers: { Authorization: "Bearer " + ui.guard.token } }); await r.json(); await ui.close();`;
+  const time = (args) => new Promise((res) => { const t = performance.now(); spawn(process.execPath, args, { stdio: "ignore" }).on("exit", () => res(performance.now() - t)); });
+  for (let i = 0; i < (quick ? 3 : 7); i++) {
+    server.push(await time(["--input-type=module", "-e", script]));
+    bare.push(await time(["-e", ""]));
+  }
+  results.startup = { first_line_ms: median(first), first_answer_ms: median(answer), max_first_answer_ms: Math.max(...answer), server_only_answer_and_exit_ms: median(server), bare_node_ms: median(bare) };
+  console.log(`start-up: first line ${fmt(median(first))}, first API answer (GET /api/runs, 20 runs) ${fmt(median(answer))} after process start (median of ${answer.length}; max ${fmt(Math.max(...answer))}); target < 1000 ms`);
+  console.log(`  without the CLI's eager imports: server start + first answer + exit ${fmt(median(server))}; a bare \`node -e ""\` ${fmt(median(bare))}`);
+}
+
+const runs = path.join(tmp, "runs");
+const store = new RunStore(runs);
+const live = seedRun(store, { name: "live", steps: 10, status: "running" });
+const overlay = [];
+for (let i = 0; i < 10; i++) overlay.push(seedRun(store, { name: `big ${i}`, steps: 20000, evalEvery: 1000, seed: i, floor: 0.5 + i * 0.05 }).id);
+const listCount = quick ? 200 : 1000;
+for (let i = 0; i < listCount - 11; i++) seedRun(store, { name: `list ${i}`, steps: 5, evalEvery: 5, seed: i, ...(i % 10 === 0 ? { sweep: `A.lr-sweep@2026010${i % 7}T000000`, sweepValue: String(i), experiment: "A.lr-sweep" } : {}) });
+store.close();
+const ui = await startUi(runs);
+const ctx = await browser();
+const page = await ctx.newPage();
+await page.goto(ui.url);
+await page.waitForSelector("[data-testid=runs-table]");
+
+// 2. step-to-browser latency -----------------------------------------------------------------------
+{
+  await page.goto(`${ui.base}/#/runs/${live.id}`);
+  await page.waitForFunction(() => document.querySelector("[data-testid=live]")?.getAttribute("data-steps") === "10");
+  const file = path.join(live.dir, "metrics.jsonl");
+  const lat = [];
+  for (let s = 11; s <= (quick ? 30 : 110); s++) {
+    const written = Date.now();
+    fs.appendFileSync(file, `${JSON.stringify(trainLine(s, 1 + 1 / s))}\n`);
+    await page.waitForFunction((n) => document.querySelector("[data-testid=live]")?.getAttribute("data-last-step") === String(n), s, { polling: "raf" });
+    const shown = Number(await page.getAttribute("[data-testid=live]", "data-last-step-at"));
+    lat.push(shown - written);
+    await page.waitForTimeout(50);
+  }
+  results.step_latency = { median_ms: median(lat), p95_ms: pct(lat, 0.95), max_ms: Math.max(...lat), n: lat.length };
+  console.log(`step -> browser: median ${fmt(median(lat))}, p95 ${fmt(pct(lat, 0.95))}, max ${fmt(Math.max(...lat))} over ${lat.length} steps (written to metrics.jsonl -> rendered); target < 1000 ms`);
+}
+
+// 3. overlay of 10 runs x 20,000 points ---------------------------------------------------------------
+{
+  const draw = [];
+  const align = [];
+  const fetchMs = [];
+  for (let i = 0; i < (quick ? 2 : 5); i++) {
+    await page.goto(`${ui.base}/#/runs`);
+    await page.goto(`${ui.base}/#/compare?runs=${overlay.join(",")}`);
+    await page.waitForFunction(() => document.querySelector("[data-testid=overlay] .uplot-box")?.getAttribute("data-draw-ms") !== null && document.querySelector("[data-testid=overlay] .uplot-box")?.getAttribute("data-points") === "20001", undefined, { timeout: 60_000 });
+    draw.push(Number(await page.getAttribute("[data-testid=overlay] .uplot-box", "data-draw-ms")));
+    align.push(Number(await page.evaluate(() => document.body.dataset.overlayAlignMs)));
+    fetchMs.push(Number(await page.evaluate(() => document.body.dataset.seriesFetchMs)));
+  }
+  // a redraw of the same 200,000 points (a resize): draw alone
+  const redraw = await page.evaluate(async () => {
+    const box = document.querySelector("[data-testid=overlay] .uplot-box");
+    const before = Number(box.dataset.draws);
+    document.querySelector("main").style.width = "1100px";
+    for (let k = 0; k < 100 && Number(box.dataset.draws) === before; k++) await new Promise((r) => setTimeout(r, 20));
+    return Number(box.dataset.drawMs);
+  });
+  results.overlay = { draw_ms: median(draw), cold_draw_ms: draw[0], align_ms: median(align), redraw_ms: redraw, fetch_ms: median(fetchMs) };
+  await page.screenshot({ path: path.join(tmp, "overlay.png") });
+  console.log(`overlay 10 runs x 20,000 points: draw ${fmt(median(draw))} (uPlot: chart made and drawn; median of ${draw.length}, the first, cold, ${fmt(draw[0])}); redraw on resize ${fmt(redraw)}; aligning the runs on one axis ${fmt(median(align))}; fetching the 10 series ${fmt(median(fetchMs))}; target draw < 100 ms`);
+}
+
+// 4. the run list with 1,000 runs ------------------------------------------------------------------------
+{
+  const load = [];
+  for (let i = 0; i < (quick ? 2 : 5); i++) {
+    await page.goto("about:blank");
+    await page.goto(`${ui.base}/#/runs`);
+    await page.waitForFunction((n) => document.querySelector("[data-testid=runs-table]")?.getAttribute("data-count") === String(n), listCount, { polling: "raf", timeout: 30_000 });
+    load.push(await page.evaluate(() => performance.now()));
+  }
+  results.run_list = { runs: listCount, load_ms: median(load), max_ms: Math.max(...load) };
+  console.log(`run list with ${listCount} runs: ${fmt(median(load))} from navigation start to the table (median of ${load.length}; max ${fmt(Math.max(...load))}); target < 1000 ms`);
+}
+
+await ctx.close();
+await ui.stop();
+fs.rmSync(tmp, { recursive: true, force: true });
+console.log(JSON.stringify(results));
