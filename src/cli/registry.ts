@@ -5,9 +5,10 @@ import { decideCommand } from "./decide.js";
 import { doctorCommand, engineCommand } from "./engine.js";
 import { planCommand } from "./plan.js";
 import { demoCommand } from "./demo.js";
+import { inspectCommand } from "./inspect.js";
 import { runCommand } from "./run.js";
 import { runsCommand } from "./runs.js";
 
 export function extraCommands(): Command[] {
-  return [decideCommand(), planCommand(), burstCommand(), engineCommand(), doctorCommand(), runCommand(), runsCommand(), demoCommand()];
+  return [decideCommand(), planCommand(), burstCommand(), engineCommand(), doctorCommand(), runCommand(), runsCommand(), demoCommand(), inspectCommand()];
 }

@@ -123,8 +123,10 @@ export function resolveWorkload(input: WorkloadInput): Workload {
   const optimizer = i.optimizer ?? (training ? "adamw" : kind === "probe" ? "adamw" : "none");
   if (!training && kind !== "probe" && optimizer !== "none") throw new FitlabInputError(`${kind} has no optimizer (got ${optimizer})`);
   const nGpus = i.nGpus ?? 1;
-  const attn = i.attn ?? (kind === "attention_extract" ? "eager" : "sdpa");
-  if (kind === "attention_extract" && attn !== "eager") throw new FitlabInputError("attention extraction needs eager attention (output_attentions=True is not supported by sdpa/flash kernels)");
+  // per-layer capture (fitlab inspect) recomputes each layer's maps beside SDPA; all-layers is output_attentions=True
+  const attentionCapture = i.attentionCapture ?? "per-layer";
+  const attn = i.attn ?? (kind === "attention_extract" && attentionCapture === "all-layers" ? "eager" : "sdpa");
+  if (kind === "attention_extract" && attentionCapture === "all-layers" && attn !== "eager") throw new FitlabInputError("all-layers attention capture needs eager attention (output_attentions=True is not supported by sdpa/flash kernels): use --capture per-layer");
   return Object.freeze({
     kind,
     quant,
@@ -146,7 +148,7 @@ export function resolveWorkload(input: WorkloadInput): Workload {
     sharding: i.sharding ?? (nGpus > 1 ? "ddp" : "none"),
     promptTokens,
     newTokens,
-    attentionCapture: i.attentionCapture ?? "all-layers",
+    attentionCapture,
     probe: kind === "probe" ? Object.freeze({ samples: i.probeSamples ?? 10_000, features: i.probeFeatures ?? 0, classes: i.probeClasses ?? 2 }) : null,
   });
 }

@@ -75,8 +75,8 @@ class LayerStats:
     def summary(self, l, outlier_ratio=100.0, top=5):
         norms = torch.cat(self.norms[l])
         s = self.sampled(l)
-        median = float(s.abs().median()) if s.numel() else float("nan")
-        ratio = self.maxabs[l] / max(median, 1e-12)
+        median = float(s.abs().median()) if s.numel() else None
+        ratio = self.maxabs[l] / max(median or 0.0, 1e-12)
         order = torch.argsort(ratio, descending=True)[:top]
         dims = [{"dim": int(d), "max_abs": float(self.maxabs[l][d]), "ratio": float(ratio[d]), "prompt": int(self.argmax[l][d, 0]), "position": int(self.argmax[l][d, 1])} for d in order]
         q = torch.quantile(norms, torch.tensor([0.05, 0.5, 0.95])) if norms.numel() > 1 else norms.repeat(3)
@@ -97,7 +97,7 @@ def anisotropy(x):
     """Mean cosine similarity over pairs of distinct rows of x."""
     n = x.shape[0]
     if n < 2:
-        return float("nan")
+        return None
     u = torch.nn.functional.normalize(x.double(), dim=1)
     c = u @ u.T
     return float((c.sum() - c.diagonal().sum()) / (n * (n - 1)))

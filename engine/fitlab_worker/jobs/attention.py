@@ -61,9 +61,9 @@ def run(config, emit):
             x = torch.tensor([ids], device=device)
             if capture == "recompute":
                 with att.recording(rec):
-                    model(input_ids=x)
+                    model(input_ids=x, logits_to_keep=1)
             else:
-                out_ = model(input_ids=x, output_attentions=True)
+                out_ = model(input_ids=x, output_attentions=True, logits_to_keep=1)
                 for l, a in enumerate(out_.attentions):
                     rec.layer_from_maps(l, a[0])
                 del out_

@@ -60,10 +60,10 @@ def run(config, emit):
             x = torch.tensor([ids], device=device)
             rec_b = att.PromptRecorder(L, H, T, min(rows, T), pool, keep_pooled=keep, store_qk=True)
             with model.disable_adapter(), att.recording(rec_b):
-                model(input_ids=x)
+                model(input_ids=x, logits_to_keep=1)
             rec_t = att.PromptRecorder(L, H, T, min(rows, T), pool, keep_pooled=keep, base_qk=rec_b.qk)
             with att.recording(rec_t):
-                model(input_ids=x)
+                model(input_ids=x, logits_to_keep=1)
             if rec_b.means() is not None:
                 base_stats.append(rec_b.means())
                 tuned_stats.append(rec_t.means())
@@ -97,6 +97,7 @@ def run(config, emit):
         "adapter": config["adapter"],
         "prompts": len(encoded),
         "tokens": sum(len(i) for i in encoded),
+        "prompt_tokens": [len(i) for i in encoded],
         **memory,
         "device": device,
         "dtype": str(dtype).replace("torch.", ""),

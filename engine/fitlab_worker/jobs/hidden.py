@@ -96,7 +96,7 @@ def run(config, emit):
                 x = torch.tensor([ids], device=device)
                 ctx = model.disable_adapter() if side == "base" else _null()
                 with ctx, res.hooked(model, reduce):
-                    model(input_ids=x)
+                    model(input_ids=x, logits_to_keep=1)
                 if entry is not None:
                     lens.append(entry)
                 done += 1
@@ -128,6 +128,7 @@ def run(config, emit):
         **g,
         "prompts": len(encoded),
         "tokens": sum(len(i) for i in encoded),
+        "prompt_tokens": [len(i) for i in encoded],
         **memory,
         "device": device,
         "dtype": str(dtype).replace("torch.", ""),

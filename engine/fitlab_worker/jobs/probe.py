@@ -37,8 +37,8 @@ def run(config, emit):
     l2 = float(config.get("l2", 1e-3))
     t0 = time.time()
     level, records = read_probe_data(config["data"])
-    if config.get("max_examples"):
-        records = records[: int(config["max_examples"])]
+    if config.get("max_prompts"):
+        records = records[: int(config["max_prompts"])]
     if len(records) < 4:
         raise JobError("input", f"probe data {config['data']} has {len(records)} examples: a held-out split needs at least 4")
     checkpoints = config.get("checkpoints") or [{"step": None, "adapter": config.get("adapter")}]
@@ -109,7 +109,7 @@ def run(config, emit):
 
                 ctx = model.disable_adapter() if (adapter is None and hasattr(model, "disable_adapter")) else contextlib.nullcontext()
                 with ctx, res.hooked(model, reduce):
-                    model(input_ids=torch.tensor([ids], device=device))
+                    model(input_ids=torch.tensor([ids], device=device), logits_to_keep=1)
                 done += 1
                 emit("progress", job="probe", step=done, total=total)
         layers = []
