@@ -5,6 +5,9 @@ import { FitlabInputError } from "../errors.js";
 
 const num = z.number();
 const geometry = { layers: num, heads: num, kv_heads: num, head_dim: num, hidden_size: num };
+// hidden and probe results use "layers" for their per-layer list and give the count as num_layers
+const { layers: _count, ...geometryNoLayers } = geometry;
+const perLayerGeometry = { ...geometryNoLayers, num_layers: num };
 const memory = { peak_bytes: num, baseline_bytes: num, transient_bytes: num, memory_source: z.string().nullable(), device: z.string(), dtype: z.string() };
 
 export const headStatsSchema = z.object({ layer: num, head: num, entropy: num, mean_distance: num, first_token_share: num, prev_token_share: num, self_share: num }).passthrough();
@@ -50,7 +53,7 @@ export const lensEntrySchema = z.object({ prompt: num, positions: z.array(num), 
 export type LensEntry = z.infer<typeof lensEntrySchema>;
 export const hiddenResultSchema = z
   .object({
-    ...geometry,
+    ...perLayerGeometry,
     ...memory,
     prompts: num,
     tokens: num,
@@ -70,7 +73,7 @@ export const probeLayerSchema = z.object({ layer: num, accuracy: num, control_ac
 export type ProbeLayer = z.infer<typeof probeLayerSchema>;
 export const probeResultSchema = z
   .object({
-    ...geometry,
+    ...perLayerGeometry,
     ...memory,
     level: z.enum(["sentence", "token"]),
     examples: num,

@@ -125,7 +125,8 @@ def run(config, emit):
     write_json(os.path.join(out, "lens.json"), lens)
     disk = dir_bytes(out)
     result = {
-        **g,
+        **{k: v for k, v in g.items() if k != "layers"},
+        "num_layers": g["layers"],
         "prompts": len(encoded),
         "tokens": sum(len(i) for i in encoded),
         "prompt_tokens": [len(i) for i in encoded],

@@ -126,7 +126,8 @@ def run(config, emit):
     memory = meter.stop()
 
     result = {
-        **g,
+        **{k: v for k, v in g.items() if k != "layers"},
+        "num_layers": g["layers"],
         "level": level,
         "examples": len(examples),
         "points": len(y),
