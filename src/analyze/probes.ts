@@ -13,7 +13,7 @@ export interface ProbeAnalysis {
   readonly findings: readonly string[];
 }
 
-export const decodable = (l: ProbeLayer) => l.accuracy - l.majority >= DECODABLE_MARGIN && l.selectivity >= DECODABLE_MARGIN;
+export const decodable = (l: ProbeLayer) => l.accuracy - l.majority >= DECODABLE_MARGIN - 1e-9 && l.selectivity >= DECODABLE_MARGIN - 1e-9;
 
 export function analyzeProbes(layers: readonly ProbeLayer[]): ProbeAnalysis {
   const bestAccuracy = [...layers].sort((a, b) => b.accuracy - a.accuracy || a.layer - b.layer)[0]!;

@@ -2,7 +2,7 @@
 // pooled map in one grid), one head's map with the prompt's tokens on its axes, and the base-vs-fine-tuned
 // difference heat maps with the LoRA update of each module. Pure functions of the worker's results.
 import type { CompareHead, HeadStatName, HeadStats, LoraModuleNorm } from "../runs/inspect-results.js";
-import { cellHeatmap, stackSvg, rampSvg } from "./heatmap.js";
+import { cellHeatmap, headingWidth, rampSvg, stackSvg } from "./heatmap.js";
 import { Plot, renderSvg } from "./plot.js";
 import { colorizer, downsample, matrixPng, type ColorScaleOptions } from "./png.js";
 
@@ -52,14 +52,18 @@ export function modelView(grid: MapGrid, tokens: number, heading = "Model view: 
       rows.push({ layer: l, head: h, src: matrixPng(m.rows, m.cols, m.data, paint) });
     }
   }
-  const cell = px + 4;
+  // facets of (px + 8) px a side with 6 % padding leave each image its px and a thin gap
+  const cell = px + 8;
+  const title = `${heading}, ${tokens} tokens`;
+  const plotWidth = 60 + cell * grid.heads + 20;
+  const width = Math.max(plotWidth, headingWidth(title));
   const chart = renderSvg({
-    heading: `${heading}, ${tokens} tokens`,
-    width: 60 + cell * grid.heads + 20,
-    height: 70 + cell * grid.layers,
+    heading: title,
+    width,
+    height: 44 + 30 + cell * grid.layers,
     marginLeft: 60,
     marginBottom: 30,
-    marginRight: 20,
+    marginRight: 20 + width - plotWidth,
     fx: { domain: range(grid.heads), label: "head", padding: 0.06, axis: "bottom", labelAnchor: "center", labelArrow: "none" },
     fy: { domain: range(grid.layers), label: "layer", padding: 0.06, labelArrow: "none" },
     marks: [Plot.image(rows, { fx: "head", fy: "layer", frameAnchor: "middle", width: px, height: px, src: "src", imageRendering: "pixelated", preserveAspectRatio: "none" }), Plot.frame({ stroke: "#ddd" })],
@@ -83,15 +87,16 @@ export function headMapChart(map: HeadMap, tokens: readonly string[], heading: s
   const every = Math.max(1, Math.ceil(T / 48));
   const ticks = range(T).filter((i) => i % every === 0);
   const label = (i: number) => `${tokens[i] ?? ""}`.slice(0, 12);
+  // the image fills the frame exactly: height = the heading's 24 px + Plot's 20 px top margin + side + bottom margin
   const chart = renderSvg({
     heading,
-    width: side + 110,
-    height: side + 120,
+    width: Math.max(side + 110, headingWidth(heading)),
+    height: side + 44 + 90,
     marginLeft: 90,
     marginBottom: 90,
-    marginRight: 20,
+    marginRight: Math.max(20, headingWidth(heading) - side - 90),
     x: { domain: [0, T], ticks: ticks.map((i) => i + 0.5), tickFormat: (v: number) => label(Math.floor(v)), tickRotate: -60, label: "key token (attended to)", labelAnchor: "center", labelArrow: "none" },
-    y: { domain: [T, 0], ticks: ticks.map((i) => i + 0.5), tickFormat: (v: number) => label(Math.floor(v)), label: "query token", labelArrow: "none" },
+    y: { domain: [T, 0], ticks: ticks.map((i) => i + 0.5), tickFormat: (v: number) => label(Math.floor(v)), label: "query token", labelAnchor: "center", labelArrow: "none" },
     marks: [Plot.image([{ x: T / 2, y: T / 2 }], { x: "x", y: "y", width: side, height: side, src: () => src, imageRendering: "pixelated", preserveAspectRatio: "none" }), Plot.frame()],
   });
   return stackSvg(chart, rampSvg("attention weight (sqrt scale)", color, 320));

@@ -2,7 +2,20 @@
 // (an attention map), with a colour ramp drawn by Plot as its own small chart under the main one, since
 // Plot's ramp legend needs a canvas that server-side rendering does not have. Both are stacked in one SVG.
 import { Plot, renderSvg } from "./plot.js";
-import type { ColorScaleOptions } from "./png.js";
+import { colorizer, type ColorScaleOptions } from "./png.js";
+
+/** Room for a bold 13 px heading (about 7.5 px per character). */
+export const headingWidth = (heading: string) => Math.ceil(heading.length * 7.5) + 24;
+
+/** Black or white text, whichever reads better on the cell's colour (relative luminance, WCAG 2). */
+export function textColorOn(rgb: readonly [number, number, number]): string {
+  const lin = (c: number) => {
+    const x = c / 255;
+    return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
+  };
+  const l = 0.2126 * lin(rgb[0]) + 0.7152 * lin(rgb[1]) + 0.0722 * lin(rgb[2]);
+  return l > 0.35 ? "black" : "white";
+}
 
 /** A colour ramp for `o`, labelled, as a Plot chart of cells. */
 export function rampSvg(label: string, o: ColorScaleOptions, width = 320): string {
@@ -11,12 +24,12 @@ export function rampSvg(label: string, o: ColorScaleOptions, width = 320): strin
   const cells = Array.from({ length: n }, (_, i) => ({ x: a + ((i + 0.5) / n) * (b - a) }));
   return renderSvg({
     width,
-    height: 44,
+    height: 56,
     marginTop: 4,
     marginLeft: 10,
     marginRight: 10,
-    marginBottom: 26,
-    x: { domain: [a, b], label, labelAnchor: "center", labelArrow: "none", ticks: 5 },
+    marginBottom: 38,
+    x: { domain: [a, b], label, labelAnchor: "center", labelArrow: "none", labelOffset: 32, ticks: 5 },
     y: { axis: null },
     color: { type: o.type ?? "linear", scheme: o.scheme, domain: [a, b] },
     marks: [Plot.rectY(cells, { x1: (d: { x: number }) => d.x - (b - a) / n / 2, x2: (d: { x: number }) => d.x + (b - a) / n / 2, y1: 0, y2: 1, fill: "x" })],
@@ -68,10 +81,11 @@ export function cellHeatmap(data: readonly CellDatum[], o: CellHeatmapOptions): 
   const px = o.cellPx ?? Math.max(10, Math.min(48, Math.floor(640 / Math.max(xs.length, 1))));
   const marginLeft = o.marginLeft ?? 64;
   const marginBottom = o.marginBottom ?? 40;
-  const width = Math.max(360, marginLeft + 20 + px * xs.length);
+  const width = Math.max(360, marginLeft + 20 + px * xs.length, headingWidth(o.heading));
   const height = 40 + marginBottom + Math.max(px, 8) * ys.length;
   const marks: Plot.Markish[] = [Plot.cell(data, { x: "x", y: "y", fill: "value", inset: 0.5, title: (d: CellDatum) => `${o.yLabel} ${d.y}, ${o.xLabel} ${d.x}: ${d.text ?? d.value.toPrecision(3)}` })];
-  if (o.showText) marks.push(Plot.text(data, { x: "x", y: "y", text: (d: CellDatum) => d.text ?? d.value.toFixed(2), fill: (d: CellDatum) => ((d.value - o.color.domain[0]) / (o.color.domain[1] - o.color.domain[0] || 1) > 0.6 ? "black" : "white"), fontSize: 9 }));
+  const paint = colorizer(o.color);
+  if (o.showText) marks.push(Plot.text(data, { x: "x", y: "y", text: (d: CellDatum) => d.text ?? d.value.toFixed(2), fill: (d: CellDatum) => textColorOn(paint(d.value)), fontSize: 9 }));
   const chart = renderSvg({
     heading: o.heading,
     width,

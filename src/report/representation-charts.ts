@@ -17,12 +17,13 @@ export function normChart(layers: readonly LayerStats[]): string {
   const d = layers.map((l) => ({ x: l.layer, lo: l.norm_p05, hi: l.norm_p95, median: l.median_norm, mean: l.mean_norm, max: l.max_norm }));
   return renderSvg({
     heading: "Residual-stream norm per layer (median, 5-95 % band, max)",
-    width: 720,
+    width: 760,
     height: 320,
     marginLeft: 60,
+    marginRight: 70,
     marginBottom: 44,
     x: { ...xLayer, ticks: axisTicks(layers.length) },
-    y: { label: "L2 norm of a token's vector", labelArrow: "none", grid: true, type: Math.max(...d.map((p) => p.max)) > 20 * Math.max(1e-9, Math.min(...d.map((p) => p.lo))) ? "log" : "linear" },
+    y: { label: "L2 norm of a token's vector", labelAnchor: "center", labelArrow: "none", grid: true, type: Math.max(...d.map((p) => p.max)) > 20 * Math.max(1e-9, Math.min(...d.map((p) => p.lo))) ? "log" : "linear" },
     marks: [
       Plot.areaY(d, { x: "x", y1: "lo", y2: "hi", fill: SERIES_COLORS[0], fillOpacity: 0.2 }),
       Plot.lineY(d, { x: "x", y: "median", stroke: SERIES_COLORS[0], strokeWidth: 2 }),
@@ -47,7 +48,7 @@ export function anisotropyChart(layers: readonly LayerStats[], base?: readonly L
     marginBottom: 44,
     marginRight: 90,
     x: { ...xLayer, ticks: axisTicks(layers.length) },
-    y: { label: "mean cosine", labelArrow: "none", grid: true, domain: [Math.min(0, ...rows.map((r) => r.y)), Math.max(0.1, ...rows.map((r) => r.y))] },
+    y: { label: "mean cosine", labelAnchor: "center", labelArrow: "none", grid: true, domain: [Math.min(0, ...rows.map((r) => r.y)), Math.max(0.1, ...rows.map((r) => r.y))] },
     color: { domain: ["model", "fine-tuned", "base"], range: [SERIES_COLORS[0], SERIES_COLORS[1], SERIES_COLORS[2]] },
     marks: [Plot.ruleY([0], { stroke: "#999" }), Plot.lineY(rows, { x: "x", y: "y", stroke: "series", strokeWidth: 2 }), Plot.dot(rows, { x: "x", y: "y", fill: "series", r: 2.5 }), Plot.text(rows, Plot.selectLast({ x: "x", y: "y", z: "series", text: "series", dx: 8, textAnchor: "start", fill: "series" }))],
   });
@@ -64,7 +65,7 @@ export function outlierChart(layers: readonly LayerStats[], threshold = 100): st
     marginLeft: 60,
     marginBottom: 44,
     x: { ...xLayer, ticks: axisTicks(layers.length) },
-    y: { type: "log", label: "ratio to the median (log)", labelArrow: "none", grid: true },
+    y: { type: "log", label: "ratio to the median (log)", labelAnchor: "center", labelArrow: "none", grid: true },
     marks: [
       Plot.ruleY([threshold], { stroke: SERIES_COLORS[1], strokeDasharray: "4 3" }),
       Plot.text([{ x: 0, y: threshold }], { x: "x", y: "y", text: () => `outlier threshold (${threshold}x)`, dy: -7, textAnchor: "start", fill: SERIES_COLORS[1] }),
@@ -93,7 +94,7 @@ export function ckaBaseTunedChart(values: readonly number[]): string {
     marginLeft: 60,
     marginBottom: 44,
     x: { ...xLayer, ticks: axisTicks(values.length) },
-    y: { label: "CKA(base, fine-tuned)", labelArrow: "none", grid: true, domain: [Math.min(0.9, ...values), 1] },
+    y: { label: "CKA(base, fine-tuned)", labelAnchor: "center", labelArrow: "none", grid: true, domain: [Math.min(0.9, ...values), 1] },
     marks: [Plot.lineY(d, { x: "x", y: "y", stroke: SERIES_COLORS[1], strokeWidth: 2 }), Plot.dot(d, { x: "x", y: "y", fill: SERIES_COLORS[1] })],
   });
 }
