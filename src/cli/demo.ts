@@ -17,6 +17,8 @@ import { print } from "./output.js";
 import { describeRun, runSummary, settingsFromPlan, trainOne } from "./run.js";
 import { forgettingCharts, lossChartSvg } from "./runs.js";
 import { writeOut } from "./write.js";
+import { demoTracks } from "./demo-tracks.js";
+import { FitlabInputError } from "../errors.js";
 
 const DEMO_DATA = fileURLToPath(new URL("../../data/demo/", import.meta.url));
 
@@ -58,15 +60,23 @@ tracks:
 
 export function demoCommand(): Command {
   return new Command("demo")
-    .description("build a tiny model locally and run a LoRA fine-tune, a 3-point learning-rate sweep and the forgetting curve on CPU")
+    .description("build a tiny model locally and run, on CPU: Track A (LoRA fine-tune, 3-point learning-rate sweep, forgetting curve); --track B/C/BC: attention, base vs fine-tuned, hidden states and probes")
     .option("--dir <dir>", "where the demo writes its model, runs and report", "fitlab-demo")
+    .option("--track <t>", "A (default), B (attention), C (representations), BC or all")
     .option("--json", "print the results as JSON")
-    .action(async (o: { dir: string; json?: boolean }) => {
+    .action(async (o: { dir: string; json?: boolean; track?: string }) => {
       requireWorker();
+      const track = (o.track ?? "A").toUpperCase();
+      if (!["A", "B", "C", "BC", "ALL"].includes(track)) throw new FitlabInputError(`--track must be A, B, C, BC or all, got "${o.track}"`);
       const dir = path.resolve(o.dir);
       fs.mkdirSync(dir, { recursive: true });
-      const modelDir = path.join(dir, "tiny-qwen2");
       const say = (s: string) => (o.json ? undefined : process.stderr.write(`${s}\n`));
+      if (track !== "A" && track !== "ALL") {
+        const t = await demoTracks(dir, [...track].filter((x): x is "B" | "C" => x === "B" || x === "C"), o.json === true, say);
+        if (o.json) return print({ dir, report: t.html, runs: t.reports.map((r) => r.json) }, true);
+        return print([...t.reports.map((r) => r.text), `pictures: ${t.html}`, `runs: npx fitlab runs --runs ${path.join(dir, "runs")} list`].join("\n"), false);
+      }
+      const modelDir = path.join(dir, "tiny-qwen2");
       if (!fs.existsSync(path.join(modelDir, "model.safetensors"))) {
         say("building a tiny Qwen2-layout model with random weights...");
         const words = JSON.parse(fs.readFileSync(path.join(DEMO_DATA, "words.json"), "utf8")) as string[];
@@ -99,6 +109,12 @@ export function demoCommand(): Command {
         const report = path.join(dir, "report.html");
         writeOut(html, report);
         const result = { dir, model: modelDir, report, run: runSummary(main), loss_findings: loss.findings, sweep, forgetting: { points, findings: forgetting }, sweep_runs: sweepRuns.map(runSummary) };
+        if (track === "ALL") {
+          const t = await demoTracks(dir, ["B", "C"], o.json === true, say);
+          if (o.json) return print({ ...result, tracks: { report: t.html, runs: t.reports.map((r) => r.json) } }, true);
+          print([describeRun(main), ...t.reports.map((r) => r.text), `pictures: ${report} and ${t.html}`].join("\n"), false);
+          return;
+        }
         if (o.json) return print(result, true);
         print(
           [
@@ -111,6 +127,7 @@ export function demoCommand(): Command {
             ...forgetting.map((f) => `  - ${f}`),
             `pictures: ${report}`,
             `runs: npx fitlab runs --runs ${path.join(dir, "runs")} list`,
+            "Tracks B and C (attention, base vs fine-tuned, hidden states, probes): npx fitlab demo --track BC",
           ].join("\n"),
           false,
         );
