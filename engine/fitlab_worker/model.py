@@ -37,9 +37,9 @@ def check_model_source(name):
 def load_tokenizer(name):
     from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
-    if os.path.exists(os.path.join(name, "fitlab-tiny.json")):
-        # make_tiny's word-level tokenizer: AutoTokenizer (transformers 5) would rebuild it as the model type's
-        # byte-level BPE class (Qwen2Tokenizer) from the vocabulary alone and split every word into letters
+    if os.path.exists(os.path.join(name, "fitlab-tiny.json")) or os.path.exists(os.path.join(name, "fitlab-random.json")):
+        # make_tiny's / make_random's word-level tokenizer: AutoTokenizer (transformers 5) would rebuild it as the
+        # model type's byte-level BPE class (Qwen2Tokenizer) from the vocabulary alone and split words into letters
         tok = PreTrainedTokenizerFast.from_pretrained(name)
     else:
         tok = AutoTokenizer.from_pretrained(name)

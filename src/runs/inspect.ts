@@ -10,6 +10,7 @@ import { estimateMemory } from "../memory/estimate.js";
 import { ATTENTION_CHUNK_BYTES, POOLED_MAP_SIZE, recomputeAttentionBytes } from "../memory/extraction.js";
 import { engineProfile } from "../engines/profile.js";
 import { resolveModel } from "../spec/catalog.js";
+import { readSafetensorsHeader } from "../spec/safetensors.js";
 import { resolveWorkload } from "../workload/resolve.js";
 import { checkpoints } from "./evaluate.js";
 import { checkProbeData, readPrompts } from "./inspect-inputs.js";
@@ -140,7 +141,7 @@ export function prepareInspect(store: RunStore, s: InspectSettings): { config: R
 }
 
 /** The planner's prediction for this inspection on a CUDA device, from the model and the longest prompt. */
-export function predictInspect(kind: InspectKind, model: string, quant: "none" | "nf4", seqLen: number, dtype: string, probe: { samples: number; classes: number } | null): Record<string, unknown> | null {
+export function predictInspect(kind: InspectKind, model: string, quant: "none" | "nf4", seqLen: number, dtype: string, probe: { samples: number; classes: number } | null, adapter: string | null = null): Record<string, unknown> | null {
   try {
     const spec = resolveModel(model);
     const computeDtype: "fp32" | "fp16" | "bf16" = dtype === "float32" ? "fp32" : dtype === "float16" ? "fp16" : "bf16";
@@ -152,8 +153,12 @@ export function predictInspect(kind: InspectKind, model: string, quant: "none" |
     const w = resolveWorkload(input);
     const m = estimateMemory(spec, w);
     // compare holds the base pass's q/k of the current layer and a second set of probabilities per chunk
-    const extra = kind === "compare" ? Math.max(0, recomputeAttentionBytes(makeContext(spec, w, engineProfile(w.engine)), "compare") - recomputeAttentionBytes(makeContext(spec, w, engineProfile(w.engine)), "attention")) : 0;
-    return { workload: w, memory: m, allocated_bytes: m.allocatedBytes + extra, reserved_bytes: m.reservedBytes + extra, note: "predicted for a CUDA device" };
+    const ctx = makeContext(spec, w, engineProfile(w.engine));
+    const compareExtra = kind === "compare" ? Math.max(0, recomputeAttentionBytes(ctx, "compare") - recomputeAttentionBytes(ctx, "attention")) : 0;
+    // a loaded adapter's LoRA weights: PEFT keeps them in fp32 (autocast_adapter_dtype, peft/tuners/tuners_utils.py)
+    const adapterBytes = adapter && fs.existsSync(path.join(adapter, "adapter_model.safetensors")) ? readSafetensorsHeader(path.join(adapter, "adapter_model.safetensors")).totalParams * 4 : 0;
+    const extra = compareExtra + adapterBytes;
+    return { workload: w, memory: m, adapter_bytes: adapterBytes, compare_bytes: compareExtra, allocated_bytes: m.allocatedBytes + extra, reserved_bytes: m.reservedBytes + extra, note: "predicted for a CUDA device" };
   } catch {
     return null;
   }
@@ -199,7 +204,7 @@ export async function executeInspect(store: RunStore, run: RunRecord, hooks: Ins
   delete result.type;
   const tokens = (result.prompt_tokens as number[] | undefined) ?? [];
   const classes = Array.isArray(result.classes) ? result.classes.length : 2;
-  const prediction = predictInspect(run.kind as InspectKind, String(config.model), config.quant === "nf4" ? "nf4" : "none", tokens.length ? Math.max(...tokens) : 0, String(result.dtype ?? "bfloat16"), run.kind === "probe" ? { samples: Number(result.train_points ?? 0), classes } : null);
+  const prediction = predictInspect(run.kind as InspectKind, String(config.model), config.quant === "nf4" ? "nf4" : "none", tokens.length ? Math.max(...tokens) : 0, String(result.dtype ?? "bfloat16"), run.kind === "probe" ? { samples: Number(result.train_points ?? 0), classes } : null, typeof config.adapter === "string" ? config.adapter : null);
   fs.writeFileSync(path.join(run.dir, "estimate.json"), `${JSON.stringify(prediction, null, 2)}\n`);
   const cuda = result.device === "cuda";
   store.update(run.id, {
