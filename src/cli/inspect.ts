@@ -106,7 +106,10 @@ export async function runInspection(store: RunStore, s: InspectSettings, quiet: 
 }
 
 function addCommon(cmd: Command): Command {
+  // nested under `inspect`: main.ts only sets exitOverride on top-level commands (usage errors exit 2)
   return cmd
+    .exitOverride()
+    .showSuggestionAfterError(false)
     .option("--model <dir|id>", "model folder (config.json + safetensors) or Hugging Face id")
     .option("--quant <q>", "none or nf4 (4-bit, needs a GPU)")
     .option("--device <d>", "auto, cpu or cuda")
