@@ -46,3 +46,18 @@ fs.writeFileSync(new URL("mc.jsonl", dir), `${mc.join("\n")}\n`);
 const words = ["count", "down", ...SYMBOLS];
 fs.writeFileSync(new URL("words.json", dir), `${JSON.stringify(words)}\n`);
 console.log("wrote data/demo: train.jsonl, prompt-completion.jsonl, chat.jsonl, general.txt, mc.jsonl, words.json");
+
+// Tracks B and C (added later, own random stream so the files above stay as they were): prompts for the
+// attention and hidden-state demos, and a probe set whose label is whether the second-to-last word is in the
+// first half of the alphabet (a-f). The words are random, so only the previous word tells the label at the last token.
+let seed2 = 777;
+const rand2 = () => ((seed2 = (seed2 * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+const pick = () => SYMBOLS[Math.floor(rand2() * N)];
+const tracksPrompts = [0, 3, 7, 10].map((s) => `count ${count(s, 15)}`);
+fs.writeFileSync(new URL("prompts.txt", dir), `${tracksPrompts.join("\n")}\n`);
+const probe = Array.from({ length: 96 }, () => {
+  const words = Array.from({ length: 7 }, pick);
+  return JSON.stringify({ text: `count ${words.join(" ")}`, label: SYMBOLS.indexOf(words[5]) < 6 ? "a-f" : "g-l" });
+});
+fs.writeFileSync(new URL("probe.jsonl", dir), `${probe.join("\n")}\n`);
+console.log("wrote data/demo: prompts.txt, probe.jsonl (Tracks B and C)");

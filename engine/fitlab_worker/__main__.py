@@ -62,6 +62,14 @@ def main():
                 from .jobs import make_tiny as mod
             elif job == "make_random":
                 from .jobs import make_random as mod
+            elif job == "attention":
+                from .jobs import attention as mod
+            elif job == "compare":
+                from .jobs import compare as mod
+            elif job == "hidden":
+                from .jobs import hidden as mod
+            elif job == "probe":
+                from .jobs import probe as mod
             else:
                 raise protocol.JobError("protocol", f"unknown job {job!r}")
             result = mod.run(req.get("config") or {}, protocol.emit)

@@ -35,9 +35,14 @@ def check_model_source(name):
 
 
 def load_tokenizer(name):
-    from transformers import AutoTokenizer
+    from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
-    tok = AutoTokenizer.from_pretrained(name)
+    if os.path.exists(os.path.join(name, "fitlab-tiny.json")) or os.path.exists(os.path.join(name, "fitlab-random.json")):
+        # make_tiny's / make_random's word-level tokenizer: AutoTokenizer (transformers 5) would rebuild it as the
+        # model type's byte-level BPE class (Qwen2Tokenizer) from the vocabulary alone and split words into letters
+        tok = PreTrainedTokenizerFast.from_pretrained(name)
+    else:
+        tok = AutoTokenizer.from_pretrained(name)
     if tok.pad_token_id is None:
         tok.pad_token = tok.eos_token
     return tok

@@ -11,6 +11,7 @@ import { forgettingFindings } from "../analyze/forgetting.js";
 import { compareSweep } from "../analyze/sweep.js";
 import { loadPlan } from "../plan/load.js";
 import { forgettingCurve } from "../runs/evaluate.js";
+import { runsDir } from "../runs/env.js";
 import { RunStore } from "../runs/store.js";
 import { sweepInstanceId } from "../runs/sweeps.js";
 import { readMetrics } from "../runs/train.js";
@@ -20,6 +21,8 @@ import { evaluationProgress } from "./progress.js";
 import { describeRun, runSummary, settingsFromPlan, trainOne } from "./run.js";
 import { forgettingChartList, lossChartSvg } from "./runs.js";
 import { writeOut } from "./write.js";
+import { demoTracks } from "./demo-tracks.js";
+import { FitlabInputError } from "../errors.js";
 
 const DEMO_DATA = fileURLToPath(new URL("../../data/demo/", import.meta.url));
 
@@ -61,16 +64,25 @@ tracks:
 
 export function demoCommand(): Command {
   return new Command("demo")
-    .description("build a tiny model locally and run a LoRA fine-tune, a 3-point learning-rate sweep and the forgetting curve on CPU")
+    .description("build a tiny model locally and run, on CPU: Track A (LoRA fine-tune, 3-point learning-rate sweep, forgetting curve); --track B/C/BC: attention, base vs fine-tuned, hidden states and probes")
     .option("--dir <dir>", "where the demo writes its model and report", "fitlab-demo")
     .option("--runs <dir>", "run store for its runs (default ./runs or $FITLAB_RUNS, where `fitlab runs list` and `fitlab ui` look)")
+    .option("--track <t>", "A (default), B (attention), C (representations), BC or all")
     .option("--json", "print the results as JSON")
-    .action(async (o: { dir: string; runs?: string; json?: boolean }) => {
+    .action(async (o: { dir: string; runs?: string; json?: boolean; track?: string }) => {
       requireWorker();
+      const track = (o.track ?? "A").toUpperCase();
+      if (!["A", "B", "C", "BC", "ALL"].includes(track)) throw new FitlabInputError(`--track must be A, B, C, BC or all, got "${o.track}"`);
       const dir = path.resolve(o.dir);
       fs.mkdirSync(dir, { recursive: true });
-      const modelDir = path.join(dir, "tiny-qwen2");
       const say = (s: string) => (o.json ? undefined : process.stderr.write(`${s}\n`));
+      if (o.runs) process.env.FITLAB_RUNS = path.resolve(o.runs);
+      if (track !== "A" && track !== "ALL") {
+        const t = await demoTracks(dir, [...track].filter((x): x is "B" | "C" => x === "B" || x === "C"), o.json === true, say);
+        if (o.json) return print({ dir, report: t.html, runs: t.reports.map((r) => r.json) }, true);
+        return print([...t.reports.map((r) => r.text), `pictures: ${t.html}`, `runs: in ${runsDir()}; see them with \`npx fitlab runs${o.runs ? ` --runs ${runsDir()}` : ""} list\` or \`npx fitlab ui${o.runs ? ` --runs ${runsDir()}` : ""}\``].join("\n"), false);
+      }
+      const modelDir = path.join(dir, "tiny-qwen2");
       if (!fs.existsSync(path.join(modelDir, "model.safetensors"))) {
         say("building a tiny Qwen2-layout model with random weights...");
         const words = JSON.parse(fs.readFileSync(path.join(DEMO_DATA, "words.json"), "utf8")) as string[];
@@ -79,7 +91,6 @@ export function demoCommand(): Command {
       const planFile = path.join(dir, "demo-plan.yaml");
       fs.writeFileSync(planFile, demoPlan(modelDir));
       const plan = loadPlan(planFile);
-      if (o.runs) process.env.FITLAB_RUNS = path.resolve(o.runs);
       const store = new RunStore();
       say(`runs go to ${store.dir}`);
       try {
@@ -105,6 +116,12 @@ export function demoCommand(): Command {
         const report = path.join(dir, "report.html");
         writeOut(html, report);
         const result = { dir, runs_dir: store.dir, model: modelDir, report, run: runSummary(main), loss_findings: loss.findings, sweep, forgetting: { points, findings: forgetting }, sweep_runs: sweepRuns.map(runSummary) };
+        if (track === "ALL") {
+          const t = await demoTracks(dir, ["B", "C"], o.json === true, say);
+          if (o.json) return print({ ...result, tracks: { report: t.html, runs: t.reports.map((r) => r.json) } }, true);
+          print([describeRun(main), ...t.reports.map((r) => r.text), `pictures: ${report} and ${t.html}`].join("\n"), false);
+          return;
+        }
         if (o.json) return print(result, true);
         print(
           [
@@ -117,6 +134,7 @@ export function demoCommand(): Command {
             ...forgetting.map((f) => `  - ${f}`),
             `pictures: ${report}`,
             `runs: in ${store.dir}; see them with \`npx fitlab runs${o.runs ? ` --runs ${store.dir}` : ""} list\` or \`npx fitlab ui${o.runs ? ` --runs ${store.dir}` : ""}\` (sweep D.lr-sweep: \`npx fitlab runs${o.runs ? ` --runs ${store.dir}` : ""} compare --sweep D.lr-sweep\`)`,
+            "Tracks B and C (attention, base vs fine-tuned, hidden states, probes): npx fitlab demo --track BC",
           ].join("\n"),
           false,
         );

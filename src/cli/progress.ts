@@ -52,3 +52,21 @@ export function evaluationProgress(label: string): { onStart: (total: number) =>
     },
   };
 }
+
+/** A bar over an inspection's steps (prompts, then layers for probes), from the worker's progress events. */
+export function inspectProgress(label: string): { onEvent: (e: WorkerEvent) => void; stop: () => void } {
+  const bar = new cliProgress.SingleBar({ format: `${label} [{bar}] {value}/{total} {unit}`, stream: process.stderr, hideCursor: true, clearOnComplete: false }, cliProgress.Presets.shades_classic);
+  let started = false;
+  return {
+    onEvent: (e) => {
+      if (e.type !== "progress" || e.total === undefined) return;
+      if (!started) {
+        bar.start(e.total, e.step ?? 0, { unit: e.job === "probe" ? "steps" : "prompts" });
+        started = true;
+      } else bar.update(e.step ?? 0);
+    },
+    stop: () => {
+      if (started) bar.stop();
+    },
+  };
+}

@@ -16,6 +16,9 @@ import { gib } from "./format.js";
 import { intArg, numArg } from "./options.js";
 import { print } from "./output.js";
 import { evaluationProgress, trainingProgress } from "./progress.js";
+import { runInspection, settingsFromPlan as inspectSettingsFromPlan } from "./inspect.js";
+
+const INSPECTION_WORKLOADS = new Set(["attention_extract", "hidden_extract", "probe"]);
 
 type Flags = Record<string, string | boolean | undefined>;
 
@@ -60,6 +63,8 @@ function settingsFromFlags(o: Flags): TrainSettings {
 export function settingsFromPlan(ex: PlanExperiment): TrainSettings[] {
   if (!ex.run) throw new FitlabInputError(`experiment ${ex.key} has no run section (dataset and training settings): add one to the plan to run it`);
   const r = ex.run;
+  const dataset = r.dataset;
+  if (!dataset) throw new FitlabInputError(`experiment ${ex.key} trains but its run section has no dataset`);
   return ex.runs.map((pr) => {
     const w = pr.workload;
     if (w.kind !== "lora" && w.kind !== "qlora" && w.kind !== "full") throw new FitlabInputError(`experiment ${ex.key} is ${w.kind}: fitlab run trains (lora, qlora, full)`);
@@ -88,7 +93,7 @@ export function settingsFromPlan(ex: PlanExperiment): TrainSettings[] {
       epochs: r.epochs ?? 1,
       evalEvery: r.eval_every ?? TRAIN_DEFAULTS.evalEvery,
       checkpointEvery: r.checkpoint_every ?? TRAIN_DEFAULTS.checkpointEvery,
-      dataset: { train: r.dataset.train, eval: r.dataset.eval ?? null, evalFraction: r.dataset.eval_fraction ?? 0.1 },
+      dataset: { train: dataset.train, eval: dataset.eval ?? null, evalFraction: dataset.eval_fraction ?? 0.1 },
       device: r.device ?? "auto",
     };
   });
@@ -150,6 +155,12 @@ export function runCommand(): Command {
           const plan = loadPlan(String(o.plan));
           const ex = plan.experiments.find((e) => e.key === experiment || e.id === experiment);
           if (!ex) throw new FitlabInputError(`no experiment "${experiment}" in ${plan.file}; known: ${plan.experiments.map((e) => e.key).join(", ")}`);
+          if (ex.runs[0] && INSPECTION_WORKLOADS.has(ex.runs[0].workload.kind)) {
+            // Tracks B and C: the experiment is an inspection (attention, compare, hidden, probe)
+            const rep = await runInspection(store, inspectSettingsFromPlan(ex), o.json === true);
+            print(o.json ? { runs: [rep.json] } : rep.text, o.json === true);
+            return;
+          }
           settings = settingsFromPlan(ex);
           general ??= ex.run?.general_text ?? null;
           mc ??= ex.run?.multiple_choice ?? null;

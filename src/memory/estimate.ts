@@ -13,6 +13,7 @@ import { inferenceLogitsBytes, trainingLogitsBytes } from "./logits.js";
 import { modelStates } from "./model-states.js";
 import { allocatorMarginBytes, cudaContextBytes } from "./overhead.js";
 import { shardPlan } from "./parallel.js";
+import { allLayersAttentionBytes, probeBytes, recomputeAttentionBytes, residualHookBytes } from "./extraction.js";
 import { quantStateBytes } from "./quant-state.js";
 import { weightsBytes } from "./weights.js";
 
@@ -186,31 +187,26 @@ function inferencePhases(ctx: MemoryContext, gpu: Gpu | undefined, warnings: str
 }
 
 function extractionPhases(ctx: MemoryContext): Phase[] {
-  const { workload, spec } = ctx;
+  const { workload } = ctx;
   const weights = weightsBytes(ctx);
   const quant = quantStateBytes(ctx);
   const s = workload.seqLen;
   const b = workload.batch;
+  // the model's own forward (SDPA, or eager's one-layer softmax when asked for), widest op of a layer
   const transient = inferenceTransientBytes(ctx, s * b, s, b);
   if (workload.kind === "attention_extract") {
-    // output_attentions=True forces eager attention and returns every layer's probabilities in the
-    // compute dtype (L x b x heads x s^2); capturing layer by layer keeps one map at a time.
-    const oneMap = spec.numHeads * s * s * b * ctx.actBytes;
-    const kept = workload.attentionCapture === "all-layers" ? spec.numLayers * oneMap : oneMap;
-    const eagerTransient = spec.numHeads * s * s * b * 4; // fp32 softmax of the current layer
-    return [{ name: "forward", parts: full({ weights, quant_state: quant, activations: kept + eagerTransient + 2 * s * b * spec.hiddenSize * ctx.actBytes }) }];
+    // per-layer: fitlab's recompute, one layer's chunk at a time beside the model's forward (extraction.ts);
+    // all-layers: output_attentions=True keeps every layer's map until the forward returns
+    const kept = workload.attentionCapture === "all-layers" ? allLayersAttentionBytes(ctx) : Math.max(transient, recomputeAttentionBytes(ctx, "attention"));
+    return [{ name: "forward", parts: full({ weights, quant_state: quant, activations: kept }) }];
   }
   if (workload.kind === "hidden_extract") {
-    // output_hidden_states=True keeps embeddings + every layer's output: (L+1) x b x s x h
-    const kept = (spec.numLayers + 1) * s * b * spec.hiddenSize * ctx.actBytes;
-    return [{ name: "forward", parts: full({ weights, quant_state: quant, activations: kept + transient }) }];
+    // hooks reduce each layer's stream as it is produced: nothing accumulates on the device
+    return [{ name: "forward", parts: full({ weights, quant_state: quant, activations: transient + residualHookBytes(ctx) }) }];
   }
-  // linear probe on cached features: features (fp32) + head + Adam state + a batch of logits
-  const width = workload.probe?.features || spec.hiddenSize;
-  const samples = workload.probe?.samples ?? 0;
-  const classes = workload.probe?.classes ?? 2;
-  const head = (width + 1) * classes * 4;
-  return [{ name: "forward", parts: full({ activations: samples * width * 4, adapters: head, optimizer_state: 2 * head, gradients: head }) }];
+  // linear probe on one layer's cached features (the LLM is not loaded): features, head, L-BFGS history, logits
+  const p = probeBytes(ctx);
+  return [{ name: "forward", parts: full({ activations: p.features + p.logits, adapters: p.head, optimizer_state: p.optimizer, gradients: p.head }) }];
 }
 
 export function estimateMemory(spec: ModelSpec, workload: Workload, gpu?: Gpu): MemoryEstimate {

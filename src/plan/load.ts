@@ -211,7 +211,10 @@ function resolveExperiment(
 
 function resolveRunPaths(r: RawRun, dir: string): RawRun {
   const abs = (p: string | undefined) => (p === undefined ? undefined : path.resolve(dir, p));
-  const out: RawRun = { ...r, dataset: { ...r.dataset, train: abs(r.dataset.train)!, ...(r.dataset.eval ? { eval: abs(r.dataset.eval)! } : {}) } };
+  const out: RawRun = { ...r, ...(r.dataset ? { dataset: { ...r.dataset, train: abs(r.dataset.train)!, ...(r.dataset.eval ? { eval: abs(r.dataset.eval)! } : {}) } } : {}) };
+  // inspections: files beside the plan; an adapter is a folder (a path) or a training run id
+  const adapter = r.adapter && (r.adapter.startsWith(".") || r.adapter.startsWith("/") || fs.existsSync(path.resolve(dir, r.adapter))) ? abs(r.adapter) : r.adapter;
+  Object.assign(out, r.prompts ? { prompts: abs(r.prompts) } : {}, r.probe_data ? { probe_data: abs(r.probe_data) } : {}, adapter ? { adapter } : {});
   const model = r.model && (r.model.startsWith(".") || r.model.startsWith("/")) ? abs(r.model) : r.model;
   return { ...out, ...(model ? { model } : {}), ...(r.general_text ? { general_text: abs(r.general_text)! } : {}), ...(r.multiple_choice ? { multiple_choice: abs(r.multiple_choice)! } : {}) };
 }

@@ -33,8 +33,17 @@ export const runSchema = z
     device: z.enum(["auto", "cpu", "cuda"]).optional(),
     general_text: z.string().optional(),
     multiple_choice: z.string().optional(),
+    // Tracks B and C (`fitlab inspect`): prompts for attention/hidden, an adapter folder or training run id,
+    // labelled probe data, a training run whose checkpoints a probe follows, and which inspection to run
+    prompts: z.string().optional(),
+    adapter: z.string().optional(),
+    probe_data: z.string().optional(),
+    probe_run: z.string().optional(),
+    inspect: z.enum(["attention", "compare", "hidden", "probe"]).optional(),
   })
-  .strict();
+  .strict()
+  // an inspection needs no training dataset
+  .partial({ dataset: true });
 
 export const experimentSchema = z
   .object({

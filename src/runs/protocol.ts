@@ -4,7 +4,7 @@ import { z } from "zod";
 
 export const PROTOCOL_VERSION = 1;
 
-export type JobName = "doctor" | "train" | "evaluate" | "make_tiny";
+export type JobName = "doctor" | "train" | "evaluate" | "make_tiny" | "attention" | "compare" | "hidden" | "probe";
 
 export interface Request {
   readonly v: typeof PROTOCOL_VERSION;

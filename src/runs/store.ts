@@ -220,6 +220,13 @@ export class RunStore {
     this.db.prepare(`UPDATE runs SET ${keys.map((k) => `${k} = @${k}`).join(", ")} WHERE id = @id`).run({ ...fields, id });
   }
 
+  /** Forget a run: its row and its folder (an inspection that failed on bad input leaves nothing behind). */
+  remove(id: string): void {
+    const r = this.get(id);
+    this.db.prepare("DELETE FROM runs WHERE id = ?").run(r.id);
+    fs.rmSync(r.dir, { recursive: true, force: true });
+  }
+
   /** Status as a person sees it: a "running" run whose process is gone was interrupted. */
   static displayStatus(r: RunRecord): string {
     if (r.status !== "running") return r.status;

@@ -74,7 +74,7 @@ export interface RunHooks {
   readonly onEvent?: (e: WorkerEvent) => void;
 }
 
-function checkModel(model: string): void {
+export function checkModel(model: string): void {
   const looksLocal = model.startsWith(".") || model.startsWith("/") || fs.existsSync(model);
   if (!looksLocal) return; // a Hugging Face id: the worker downloads it when it has network
   if (!fs.existsSync(model)) throw new FitlabInputError(`model folder ${model} does not exist`);

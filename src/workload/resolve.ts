@@ -160,8 +160,10 @@ export function resolveWorkload(input: WorkloadInput, model?: StoredFormat): Wor
   // FSDP and single-GPU defaults are the engine's (data/engines.yaml full_precision / fsdp_precision).
   const profile = engineProfile(engine);
   const precision = i.precision ?? (sharding.startsWith("zero") ? "mixed" : sharding.startsWith("fsdp") ? profile.fsdpPrecision : profile.fullPrecision);
-  const attn = i.attn ?? (kind === "attention_extract" ? "eager" : "sdpa");
-  if (kind === "attention_extract" && attn !== "eager") throw new FitlabInputError("attention extraction needs eager attention (output_attentions=True is not supported by sdpa/flash kernels)");
+  // per-layer capture (fitlab inspect) recomputes each layer's maps beside SDPA; all-layers is output_attentions=True
+  const attentionCapture = i.attentionCapture ?? "per-layer";
+  const attn = i.attn ?? (kind === "attention_extract" && attentionCapture === "all-layers" ? "eager" : "sdpa");
+  if (kind === "attention_extract" && attentionCapture === "all-layers" && attn !== "eager") throw new FitlabInputError("all-layers attention capture needs eager attention (output_attentions=True is not supported by sdpa/flash kernels): use --capture per-layer");
   return Object.freeze({
     kind,
     quant,
@@ -186,7 +188,7 @@ export function resolveWorkload(input: WorkloadInput, model?: StoredFormat): Wor
     offload,
     promptTokens,
     newTokens,
-    attentionCapture: i.attentionCapture ?? "all-layers",
+    attentionCapture,
     probe: kind === "probe" ? Object.freeze({ samples: i.probeSamples ?? 10_000, features: i.probeFeatures ?? 0, classes: i.probeClasses ?? 2 }) : null,
   });
 }

@@ -7,8 +7,8 @@ export const WORKLOAD_KINDS = [
   "full", // full fine-tuning
   "lora", // LoRA on an unquantized base
   "qlora", // LoRA on a quantized frozen base
-  "attention_extract", // forward with output_attentions (eager attention)
-  "hidden_extract", // forward with output_hidden_states
+  "attention_extract", // attention maps of every layer and head (per-layer recompute, or output_attentions)
+  "hidden_extract", // the residual stream of every layer, reduced by hooks as it is produced
   "probe", // linear-probe training on cached features (no LLM forward)
 ] as const;
 export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
@@ -93,7 +93,8 @@ export interface Workload {
   /** inference: prompt tokens and generated tokens per sequence */
   readonly promptTokens: number;
   readonly newTokens: number;
-  /** attention extraction: keep every layer's map, or capture one layer at a time */
+  /** attention extraction: keep every layer's map (output_attentions, eager), or capture one layer at a time
+   *  (fitlab inspect: recomputed beside SDPA in chunks of query rows, memory/extraction.ts) */
   readonly attentionCapture: "all-layers" | "per-layer";
   /** linear probes: cached feature rows, feature width (0 = model hidden size) and classes */
   readonly probe: { readonly samples: number; readonly features: number; readonly classes: number } | null;
