@@ -23,7 +23,7 @@ export const COMMANDS: readonly LazyCommand[] = [
   { name: "doctor", description: "report Python, torch, CUDA, the GPU and its compute capability, kernel support, free VRAM, and what to fix", load: async () => (await import("./engine.js")).doctorCommand() },
   { name: "run", description: "run a plan experiment (one run or a sweep), or a fine-tune given by flags; records predicted and measured figures", load: async () => (await import("./run.js")).runCommand() },
   { name: "runs", description: "the run store: list, show, compare, sweeps, resume, forgetting", load: async () => (await import("./runs.js")).runsCommand() },
-  { name: "demo", description: "build a tiny model locally and run a LoRA fine-tune, a 3-point learning-rate sweep and the forgetting curve on CPU", load: async () => (await import("./demo.js")).demoCommand() },
+  { name: "demo", description: "build a tiny model locally and run, on CPU: Track A (LoRA fine-tune, 3-point learning-rate sweep, forgetting curve); --track B/C/BC: attention, base vs fine-tuned, hidden states and probes", load: async () => (await import("./demo.js")).demoCommand() },
   { name: "ui", description: "the dashboard in the browser: plan (estimate, fit, decision), runs live, compare, on 127.0.0.1 with a token", load: async () => (await import("./ui.js")).uiCommand() },
   { name: "inspect", description: "Tracks B and C: attention, base vs fine-tuned, hidden states and linear probes, as runs with pictures", load: async () => (await import("./inspect.js")).inspectCommand() },
 ];

@@ -12,7 +12,7 @@ describe.runIf(ready)("demo, Tracks B and C", () => {
   it("finds the planted previous-token head and massive dimension, compares, and probes every checkpoint", () => {
     const dir = tmpDir("demo-bc");
     const t0 = Date.now();
-    const r = spawnSync(process.execPath, [BIN, "demo", "--track", "BC", "--dir", dir, "--json"], { encoding: "utf8", env: { ...process.env, FITLAB_NO_NVIDIA_SMI: "1" } });
+    const r = spawnSync(process.execPath, [BIN, "demo", "--track", "BC", "--dir", dir, "--runs", path.join(dir, "runs"), "--json"], { encoding: "utf8", env: { ...process.env, FITLAB_NO_NVIDIA_SMI: "1" } });
     console.log(`demo --track BC: ${((Date.now() - t0) / 1000).toFixed(0)} s wall`);
     expect(r.status, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout) as { report: string; runs: { kind: string; findings: string[]; parent_run: string | null }[] };
