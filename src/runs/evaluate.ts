@@ -3,6 +3,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { ForgettingPoint } from "../analyze/forgetting.js";
+import type { EvalData } from "./dataset.js";
 import type { RunRecord } from "./store.js";
 import { runJob } from "./worker.js";
 
@@ -23,11 +24,13 @@ function runConfig(run: RunRecord): Record<string, unknown> {
 /** Eval loss of base + adapter at `checkpoint`, on the run's own eval split. */
 export async function evalCheckpoint(run: RunRecord, checkpoint: string): Promise<number> {
   const c = runConfig(run);
-  const r = await runJob("evaluate", { model: c.model, method: c.method, adapter: checkpoint, dataset: c.dataset, seed: c.seed, max_seq_len: c.max_seq_len, batch_size: c.batch_size, packing: c.packing, device: c.device });
+  const r = await runJob("evaluate", { model: c.model, method: c.method, adapter: checkpoint, dataset: c.dataset, run_dir: run.dir, seed: c.seed, max_seq_len: c.max_seq_len, batch_size: c.batch_size, packing: c.packing, device: c.device });
   return r.eval_loss as number;
 }
 
-export async function forgettingCurve(run: RunRecord, generalText: string | null, multipleChoice: string | null, onPoint: (p: ForgettingPoint) => void = () => {}): Promise<ForgettingPoint[]> {
+const evalData = (d: EvalData | null) => (d === null ? null : typeof d === "string" ? path.resolve(d) : d);
+
+export async function forgettingCurve(run: RunRecord, generalText: EvalData | null, multipleChoice: EvalData | null, onPoint: (p: ForgettingPoint) => void = () => {}): Promise<ForgettingPoint[]> {
   const c = runConfig(run);
   const points: ForgettingPoint[] = [];
   const targets: { step: number; path: string | null }[] = [{ step: 0, path: null }, ...checkpoints(run)];
@@ -36,8 +39,9 @@ export async function forgettingCurve(run: RunRecord, generalText: string | null
       model: c.model,
       method: c.method,
       adapter: t.path,
-      general_text: generalText ? path.resolve(generalText) : null,
-      multiple_choice: multipleChoice ? path.resolve(multipleChoice) : null,
+      run_dir: run.dir,
+      general_text: evalData(generalText),
+      multiple_choice: evalData(multipleChoice),
       max_seq_len: c.max_seq_len,
       device: c.device,
     });

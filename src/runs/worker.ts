@@ -9,6 +9,8 @@ export class WorkerError extends Error {
   constructor(
     readonly kind: ErrorKind,
     message: string,
+    /** the error event's other fields (an OOM carries its step and measured peaks) */
+    readonly details: Readonly<Record<string, unknown>> = {},
   ) {
     super(message);
     this.name = "WorkerError";
@@ -51,7 +53,7 @@ export function runJob(job: JobName, config: Record<string, unknown>, opts: Work
         if (!line) continue;
         const e = parseEvent(line);
         if (e.type === "result") result = e as Record<string, unknown>;
-        else if (e.type === "error") failure ??= new WorkerError(e.kind as ErrorKind, e.message);
+        else if (e.type === "error") failure ??= new WorkerError(e.kind as ErrorKind, e.message, e as Record<string, unknown>);
         opts.onEvent?.(e);
       }
     });

@@ -11,8 +11,9 @@ import os
 import resource
 import time
 
-from .. import ckpt
-from ..data import build_examples, collate, epoch_order, read_jsonl, split
+from .. import ckpt, hub
+from ..data import build_examples, collate, epoch_order
+from ..datasets_hub import load_train_eval
 from ..model import device_and_dtype, load_model, load_tokenizer
 from ..protocol import JobError
 from ..scoring import eval_loss
@@ -39,14 +40,10 @@ def run(config, emit):
     device, dtype = device_and_dtype(config.get("device", "auto"), config.get("dtype", "auto"))
 
     # ---- data ------------------------------------------------------------------------------------
+    model_source = hub.materialize(config["model"], emit, config.get("model_revision"), out)  # hub ids -> a local snapshot
+    config = {**config, "model": model_source["path"]}
     tokenizer = load_tokenizer(config["model"])
-    fmt, records = read_jsonl(config["dataset"]["train"])
-    if config["dataset"].get("eval"):
-        efmt, eval_records = read_jsonl(config["dataset"]["eval"])
-        train_records = records
-    else:
-        train_records, eval_records = split(records, float(config["dataset"].get("eval_fraction", 0.1)), seed)
-        efmt = fmt
+    fmt, train_records, efmt, eval_records, data_source = load_train_eval(config["dataset"], tokenizer, emit, seed, out)
     packing = bool(config.get("packing", False))
     train_ex = build_examples(tokenizer, fmt, train_records, max_len, packing)
     eval_ex = build_examples(tokenizer, efmt, eval_records, max_len, packing)
@@ -217,6 +214,8 @@ def run(config, emit):
         "peak_reserved_bytes": max((t["peak_reserved_bytes"] or 0) for t in trains) if trains and device == "cuda" else None,
         "cpu_rss_peak_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
         "final_checkpoint": ckpt.latest(out),
+        "model_source": {k: v for k, v in model_source.items() if k != "path"},
+        "data_source": data_source,
         "seconds": time.time() - t_run,
     }
     with open(os.path.join(out, "result.json.tmp"), "w") as f:
