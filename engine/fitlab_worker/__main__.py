@@ -38,7 +38,9 @@ def main():
     import platform
 
     protocol.emit("hello", worker="fitlab-worker", version=__version__, protocol=protocol.PROTOCOL_VERSION, python=platform.python_version())
-    for line in sys.stdin:
+    # torchrun's processes share one stdin: the request comes as a file instead (src/runs/worker.ts)
+    lines = [open(os.environ["FITLAB_REQUEST"]).read()] if os.environ.get("FITLAB_REQUEST") else sys.stdin
+    for line in lines:
         line = line.strip()
         if not line:
             continue
@@ -69,7 +71,12 @@ def main():
         except Exception as exc:  # noqa: BLE001 - every failure becomes one error event
             kind, message = classify(exc)
             traceback.print_exc(file=sys.stderr)
-            protocol.emit("error", job=job, kind=kind, message=message)
+            extra = {}
+            if kind == "oom":  # the step, the measured peaks and the failed allocation (faults.py)
+                from .faults import oom_details
+
+                extra = oom_details(exc)
+            protocol.emit("error", job=job, kind=kind, message=message, **extra)
         if req.get("once", True):
             break
 

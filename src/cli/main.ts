@@ -1,5 +1,6 @@
 // The fitlab CLI: a thin adapter over the library. Input errors print one line and exit 2.
 import { Command, CommanderError } from "commander";
+import { activateCalibration } from "../calibration/correction.js";
 import { FitlabInputError } from "../errors.js";
 import { estimateCommand } from "./estimate.js";
 import { fitCommand } from "./fit.js";
@@ -14,6 +15,10 @@ export function program(): Command {
     .version("0.1.0")
     .showHelpAfterError("(run with --help for usage)");
   for (const c of [estimateCommand(), fitCommand(), validateCommand(), gpusCommand(), modelsCommand(), ...extraCommands()]) p.addCommand(c);
+  // the user's calibration (fitlab calibrate) for the commands that estimate, unless --no-calibration
+  p.hook("preAction", (_p, cmd) => {
+    if (cmd.options.some((opt) => opt.long === "--no-calibration")) activateCalibration(cmd.opts().calibration !== false);
+  });
   p.exitOverride();
   for (const c of p.commands) c.exitOverride();
   return p;

@@ -235,6 +235,7 @@ export function runCommand(): Command {
     .option("--general <file>", "general-text file: perplexity before and after (forgetting)")
     .option("--mc <jsonl>", "multiple-choice file: accuracy before and after (forgetting)")
     .option("--json", "print the summary as JSON")
+    .option("--no-calibration", "ignore the correction fitted on your runs (fitlab calibrate)")
     .action(async (experiment: string | undefined, o: Flags) => {
       if (typeof o.runs === "string") process.env.FITLAB_RUNS = o.runs;
       const gpuFlag = typeof o.gpu === "string" ? o.gpu : undefined;

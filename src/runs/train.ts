@@ -6,6 +6,7 @@ import path from "node:path";
 import { FitlabInputError } from "../errors.js";
 import { loadGpuCatalog } from "../hardware/catalog.js";
 import { estimateMemory } from "../memory/estimate.js";
+import { estimate } from "../planner.js";
 import { resolveModel } from "../spec/catalog.js";
 import type { ModelSpec } from "../spec/types.js";
 import { resolveWorkload, type WorkloadInput } from "../workload/resolve.js";
@@ -111,21 +112,23 @@ export function workloadOf(s: TrainSettings): Workload {
 }
 
 /** The planner's prediction for this run, against the card it runs on (none on a CPU-only machine). */
-export function predict(s: TrainSettings, gpu: Gpu | null): { estimate: Record<string, unknown> | null; allocated: number | null; reserved: number | null; tokensPerS: number | null; preflight: Preflight | null } {
+export function predict(s: TrainSettings, gpu: Gpu | null): { estimate: Record<string, unknown> | null; allocated: number | null; reserved: number | null; device: number | null; tokensPerS: number | null; preflight: Preflight | null } {
   let spec: ModelSpec;
   try {
     spec = resolveModel(s.model);
   } catch {
-    return { estimate: null, allocated: null, reserved: null, tokensPerS: null, preflight: null };
+    return { estimate: null, allocated: null, reserved: null, device: null, tokensPerS: null, preflight: null };
   }
   const w = workloadOf(s);
   if (!gpu || s.device === "cpu") {
     const m = estimateMemory(spec, w);
-    return { estimate: { gpu: null, note: "no GPU: memory predicted for a CUDA device; nothing to measure it against on the CPU", memory: m, workload: w }, allocated: m.allocatedBytes, reserved: m.reservedBytes, tokensPerS: null, preflight: null };
+    return { estimate: { gpu: null, note: "no GPU: memory predicted for a CUDA device; nothing to measure it against on the CPU", memory: m, workload: w }, allocated: m.allocatedBytes, reserved: m.reservedBytes, device: m.deviceBytes, tokensPerS: null, preflight: null };
   }
+  // the check uses the user's calibration when active; the run keeps the shipped model's figures, which is
+  // what `fitlab calibrate` corrects (estimate.json holds the estimate the check used)
   const pf = preflight(spec, w, gpu);
-  const e = pf.estimate;
-  return { estimate: e as unknown as Record<string, unknown>, allocated: e.peak.allocated_bytes, reserved: e.peak.reserved_bytes, tokensPerS: e.tokens_per_s, preflight: pf };
+  const raw = pf.estimate.calibration ? estimate(spec, w, gpu, { calibration: false }) : pf.estimate;
+  return { estimate: pf.estimate as unknown as Record<string, unknown>, allocated: raw.peak.allocated_bytes, reserved: raw.peak.reserved_bytes, device: raw.peak.device_bytes, tokensPerS: raw.tokens_per_s, preflight: pf };
 }
 
 function workerConfig(s: TrainSettings): Record<string, unknown> {
@@ -187,6 +190,7 @@ export function createRun(store: RunStore, s: TrainSettings, opts: CreateOptions
     predictedAllocatedBytes: p.allocated,
     predictedReservedBytes: p.reserved,
     predictedTokensPerS: p.tokensPerS,
+    predictedDeviceBytes: p.device,
   });
 }
 
@@ -195,7 +199,8 @@ export async function executeRun(store: RunStore, run: RunRecord, hooks: RunHook
   const config = JSON.parse(fs.readFileSync(path.join(run.dir, "config.json"), "utf8")) as Record<string, unknown>;
   store.update(run.id, { status: "running", pid: process.pid, error: null, error_kind: null, finished_at: null });
   try {
-    const r = await runJob("train", { ...config, resume: true }, hooks.onEvent ? { onEvent: hooks.onEvent } : {});
+    const processes = typeof config.n_gpus === "number" && config.n_gpus > 1 ? config.n_gpus : 1;
+    const r = await runJob("train", { ...config, resume: true }, { ...(hooks.onEvent ? { onEvent: hooks.onEvent } : {}), processes });
     if (r.stopped_at !== undefined) {
       store.update(run.id, { steps: r.stopped_at as number, pid: null });
       return store.get(run.id);
@@ -209,6 +214,8 @@ export async function executeRun(store: RunStore, run: RunRecord, hooks: RunHook
       measured_allocated_bytes: (r.peak_allocated_bytes as number | null) ?? null,
       measured_reserved_bytes: (r.peak_reserved_bytes as number | null) ?? null,
       measured_tokens_per_s: (r.mean_tokens_per_s as number | null) ?? null,
+      measured_device_bytes: (r.device_peak_bytes as number | null) ?? null,
+      gpu: (r.gpu_name as string | null) ?? null,
       initial_eval_loss: (r.initial_eval_loss as number | null) ?? null,
       final_eval_loss: (r.final_eval_loss as number | null) ?? null,
       best_eval_loss: (r.best_eval_loss as number | null) ?? null,
@@ -243,7 +250,7 @@ function oomRecord(run: RunRecord, config: Record<string, unknown>, e: WorkerErr
   }
   const at = num("step") !== null ? ` at step ${num("step")}` : "";
   const line = `CUDA out of memory${at}: measured peak ${gibs(allocated)} allocated, ${gibs(reserved)} reserved${num("tried_bytes") !== null ? ` (+${gibs(num("tried_bytes"))} asked)` : ""}; predicted ${gibs(run.predicted_allocated_bytes)} allocated${advice ? `; ${advice}` : ""}`;
-  return { device: (d.device as string | undefined) ?? null, steps: num("step"), measured_allocated_bytes: allocated, measured_reserved_bytes: reserved, error_kind: "oom", error: line, suggestion: advice };
+  return { device: (d.device as string | undefined) ?? null, steps: num("step"), measured_allocated_bytes: allocated, measured_reserved_bytes: reserved, measured_device_bytes: num("device_peak_bytes"), error_kind: "oom", error: line, suggestion: advice };
 }
 
 function settingsFromConfig(c: Record<string, unknown>): TrainSettings {
