@@ -163,7 +163,7 @@ export function dryRun(ex: PlanExperiment, o: { gpu?: string | undefined; planGp
     headroom_bytes: e.headroom_bytes,
     tokens_per_s: e.tokens_per_s,
     total_seconds: e.total_seconds,
-    ...(cheapest ? { cheapest_change: cheapest } : {}),
+    ...(e.fits ? {} : { cheapest_change: cheapest }),
   });
   if (isEvaluation(ex)) {
     const w = ex.runs[0]!.workload;
@@ -191,14 +191,14 @@ export function dryRun(ex: PlanExperiment, o: { gpu?: string | undefined; planGp
 }
 
 function describeDryRun(d: Record<string, unknown>): string {
-  const e = d.estimate as { gpu: { name: string; source: string }; peak: { device_bytes: number; minimum_device_bytes: number }; fits: boolean; tokens_per_s: number; total_seconds: number | null; cheapest_change?: string };
+  const e = d.estimate as { gpu: { name: string; source: string }; peak: { device_bytes: number; minimum_device_bytes: number }; fits: boolean; tokens_per_s: number; total_seconds: number | null; cheapest_change?: string | null };
   const m = d.model as { id: string; revision: string | null };
   const data = d.kind === "evaluate" ? `evaluates ${d.adapter_from ? `the newest run of ${String(d.adapter_from)} (base and each checkpoint)` : "the base model"}: perplexity ${JSON.stringify(d.general_text)}, multiple choice ${JSON.stringify(d.multiple_choice)}` : `dataset ${JSON.stringify(d.dataset)}`;
   return [
     `${String(d.experiment)} (dry run: nothing downloaded, nothing started)`,
     `  model ${m.id}${m.revision ? ` @ ${m.revision}` : ""}`,
     `  ${data}`,
-    `  ${e.gpu.name} (${e.gpu.source}): ${gib(e.peak.device_bytes)} expected, ${gib(e.peak.minimum_device_bytes)} at least -> ${e.fits ? "fits" : `does NOT fit${e.cheapest_change ? `; cheapest change: ${e.cheapest_change}` : ""}`}`,
+    `  ${e.gpu.name} (${e.gpu.source}): ${gib(e.peak.device_bytes)} expected, ${gib(e.peak.minimum_device_bytes)} at least -> ${e.fits ? "fits" : `does NOT fit; ${e.cheapest_change ? `cheapest change: ${e.cheapest_change}` : `no change in the fit search fits: \`fitlab burst ${String(d.experiment)}\` rents a card that does`}`}`,
     `  ${Math.round(e.tokens_per_s)} tokens/s${e.total_seconds !== null ? `, about ${duration(e.total_seconds)}` : ""}`,
     ...(Array.isArray(d.runs) ? [`  ${d.runs.length} runs: ${(d.runs as { label: string }[]).map((r) => r.label).join(", ")}`] : []),
   ].join("\n");
