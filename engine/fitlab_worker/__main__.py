@@ -66,7 +66,13 @@ def main():
                 from .jobs import make_random as mod
             else:
                 raise protocol.JobError("protocol", f"unknown job {job!r}")
-            result = mod.run(req.get("config") or {}, protocol.emit)
+            config = req.get("config") or {}
+            if job in ("train", "evaluate") and isinstance(config.get("model"), str):
+                # a hub model that cannot be had (offline, gated, pickles only) fails before torch loads
+                from . import hub
+
+                hub.materialize(config["model"], protocol.emit, config.get("model_revision"), config.get("output_dir") or config.get("run_dir"))
+            result = mod.run(config, protocol.emit)
             protocol.emit("result", job=job, **(result or {}))
         except Exception as exc:  # noqa: BLE001 - every failure becomes one error event
             kind, message = classify(exc)

@@ -87,8 +87,20 @@ def _check_files(name, files, where):
     raise JobError("input", f"model {name} has no weights {where}")
 
 
+_resolved = {}
+
+
 def materialize(name, emit, revision=None, pin_dir=None):
-    """Local path of a model and where it came from: {path, id, revision, sha, source}."""
+    """Local path of a model and where it came from: {path, id, revision, sha, source}. Once per process:
+    the worker resolves a job's model before importing torch (__main__.py), so a model that cannot be had
+    fails in about a second, and the job's own call finds it here."""
+    key = (name, revision, pin_dir)
+    if key not in _resolved:
+        _resolved[key] = _materialize(name, emit, revision, pin_dir)
+    return _resolved[key]
+
+
+def _materialize(name, emit, revision, pin_dir):
     from .model import check_model_source
 
     if is_local(name):
@@ -143,6 +155,7 @@ def materialize(name, emit, revision=None, pin_dir=None):
             if "connect" in type(e).__name__.lower() or "timeout" in type(e).__name__.lower():
                 raise unreachable(name, e)
             raise
+        _remember_ref(path, revision, info.sha)
         source = {"path": path, "id": name, "revision": revision, "sha": info.sha, "source": "hub"}
     if pin:
         os.makedirs(pin_dir, exist_ok=True)
@@ -160,3 +173,18 @@ def _match(name, pattern):
 
 def _size(n):
     return f"{n / 2**30:.2f} GiB" if n >= 2**30 else f"{n / 2**20:.1f} MiB"
+
+
+def _remember_ref(snapshot, revision, sha):
+    """Downloading by commit leaves no refs/<branch> in the cache (huggingface_hub writes one only for the
+    revision it was given), so an offline run asking for "main" would not find it: write the ref as the
+    cache layout has it (<repo folder>/refs/<revision> holding the commit)."""
+    if revision == sha or re.fullmatch(r"[0-9a-f]{40}", revision or ""):
+        return
+    refs = os.path.join(os.path.dirname(os.path.dirname(snapshot)), "refs")
+    try:
+        os.makedirs(os.path.dirname(os.path.join(refs, revision)), exist_ok=True)
+        with open(os.path.join(refs, revision), "w") as f:
+            f.write(sha)
+    except OSError:
+        pass  # a read-only cache: offline use then needs the commit itself as the revision
