@@ -4,8 +4,12 @@ import os
 import sys
 import traceback
 
-# library output must never reach the protocol stream
-_protocol_out = sys.stdout
+# library output must never reach the protocol stream: the protocol keeps a private copy of fd 1, and fd 1
+# itself now points at stderr, so native code writing to stdout (gloo's "[Gloo] Rank 1 is connected ...",
+# CUDA and NCCL warnings) lands in the log instead of between two events
+_protocol_out = os.fdopen(os.dup(1), "w", buffering=1)
+sys.stdout.flush()
+os.dup2(2, 1)
 sys.stdout = sys.stderr
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")

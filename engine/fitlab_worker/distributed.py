@@ -16,8 +16,6 @@ Only rank 0 speaks the protocol and writes the run folder; other ranks write the
 """
 import os
 
-from .protocol import JobError
-
 
 class Single:
     rank, size, main = 0, 1, True
@@ -53,22 +51,27 @@ class DataParallel:
         self.rank, self.size = dist.get_rank(), dist.get_world_size()
         self.main = self.rank == 0
         self.device = torch.device("cuda", torch.cuda.current_device()) if device == "cuda" else torch.device("cpu")
+        self._empty = False
 
     def output_dir(self, out):
         return out if self.main else os.path.join(out, f".rank{self.rank}")
 
     def shard(self, batch):
-        if len(batch) % self.size:
-            raise JobError("input", f"a micro-batch of {len(batch)} examples does not split over {self.size} processes: make the batch a multiple of {self.size}")
-        k = len(batch) // self.size
-        return batch[self.rank * k : (self.rank + 1) * k]
+        """This rank's contiguous slice, sizes differing by at most one (an epoch's last micro-batch may be
+        short). A rank left with nothing computes the first example with weight 0, so every rank still
+        joins each all-reduce."""
+        n = len(batch)
+        start = self.rank * n // self.size
+        end = (self.rank + 1) * n // self.size
+        self._empty = start == end
+        return batch[:1] if self._empty else batch[start:end]
 
     def scale(self, loss, labels):
         """(objective to backpropagate, the global micro-batch loss for the log). The model's loss is the mean
         over this rank's label tokens after the one-token shift (transformers ForCausalLMLoss)."""
         import torch
 
-        n_local = (labels[..., 1:] != -100).sum().to(torch.float64)
+        n_local = (labels[..., 1:] != -100).sum().to(torch.float64) * (0 if self._empty else 1)
         n_global = n_local.clone()
         self.dist.all_reduce(n_global)
         objective = loss * (n_local / n_global).to(loss.dtype)
