@@ -163,6 +163,7 @@ export function dryRun(ex: PlanExperiment, o: { gpu?: string | undefined; planGp
     headroom_bytes: e.headroom_bytes,
     tokens_per_s: e.tokens_per_s,
     total_seconds: e.total_seconds,
+    calibration: e.calibration,
     ...(e.fits ? {} : { cheapest_change: cheapest }),
   });
   if (isEvaluation(ex)) {

@@ -104,6 +104,11 @@ describe.runIf(ready)("models and datasets by hub id, against a local stand-in h
     expect(rows[0].prompt).toMatch(/### Instruction:\ncount\n\n### Input:\n(\w ){2}\w\n\n### Response:\n$/);
     expect(rows[0].completion).toBe(rows[0].prompt.match(/### Input:\n(.*)\n/)[1]);
     expect(JSON.parse(fs.readFileSync(path.join(out, "model_source.json"), "utf8")).sha).toBe(hub.sha("fitlab-test/tiny-qwen2"));
+    // GPU telemetry is skipped cleanly on the CPU: no NVML fields, no device-level peak
+    const metric = JSON.parse(fs.readFileSync(path.join(out, "metrics.jsonl"), "utf8").split("\n").find((l) => l.includes('"train"'))!);
+    expect(Object.keys(metric)).not.toContain("gpu_util_pct");
+    expect(r.device_peak_bytes).toBeNull();
+    expect(r.gpu_name).toBeNull();
     const downloads = events.filter((e) => e.type === "progress" && e.job === "download");
     expect(downloads.some((e) => e.type === "progress" && typeof e.total === "number" && e.step === e.total && e.total > 100_000)).toBe(true);
     // configs, tokenizer and safetensors only
