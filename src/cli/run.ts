@@ -1,5 +1,6 @@
 // `fitlab run [EXPERIMENT]`: run a plan experiment (a single run or a sweep) or a run given by flags;
 // record it in the run store with the planner's prediction beside what it measured.
+import fs from "node:fs";
 import path from "node:path";
 import { Command } from "commander";
 import { analyzeLoss } from "../analyze/loss-curve.js";
@@ -112,15 +113,31 @@ export function settingsFromPlan(ex: PlanExperiment): TrainSettings[] {
   });
 }
 
+/** Where the model and the data came from (hub commits), as the worker recorded them in the run folder. */
+function sources(r: RunRecord): Record<string, unknown> {
+  const read = (f: string) => {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(r.dir, f), "utf8")) as unknown;
+    } catch {
+      return undefined;
+    }
+  };
+  const model = read("model_source.json");
+  const data = read(path.join("data", "source.json"));
+  return { ...(model ? { model_source: model } : {}), ...(data ? { data_source: data } : {}) };
+}
+
 export function runSummary(r: RunRecord): Record<string, unknown> {
   return {
+    ...sources(r),
     id: r.id,
     name: r.name,
     status: RunStore.displayStatus(r),
     steps: r.steps,
     device: r.device,
     eval_loss: { initial: r.initial_eval_loss, final: r.final_eval_loss, best: r.best_eval_loss },
-    memory: { predicted_allocated_bytes: r.predicted_allocated_bytes, measured_allocated_bytes: r.measured_allocated_bytes, predicted_reserved_bytes: r.predicted_reserved_bytes, measured_reserved_bytes: r.measured_reserved_bytes },
+    memory: { predicted_allocated_bytes: r.predicted_allocated_bytes, measured_allocated_bytes: r.measured_allocated_bytes, predicted_reserved_bytes: r.predicted_reserved_bytes, measured_reserved_bytes: r.measured_reserved_bytes, predicted_device_bytes: r.predicted_device_bytes, measured_device_bytes: r.measured_device_bytes },
+    gpu: r.gpu,
     tokens_per_s: { predicted: r.predicted_tokens_per_s, measured: r.measured_tokens_per_s },
     error: r.error ? { kind: r.error_kind, message: r.error, suggestion: r.suggestion } : null,
     dir: r.dir,
@@ -129,10 +146,12 @@ export function runSummary(r: RunRecord): Record<string, unknown> {
 
 export function describeRun(r: RunRecord): string {
   const mem = (x: number | null) => (x === null ? "n/a" : gib(x));
+  const src = sources(r) as { model_source?: { id: string; sha: string | null }; data_source?: { id?: string; sha?: string | null } };
   const lines = [
-    `${r.id} ${r.name}: ${RunStore.displayStatus(r)}${r.steps !== null ? `, ${r.steps} steps` : ""}${r.device ? ` on ${r.device}` : ""}`,
+    `${r.id} ${r.name}: ${RunStore.displayStatus(r)}${r.steps !== null ? `, ${r.steps} steps` : ""}${r.device ? ` on ${r.device}` : ""}${r.gpu ? ` (${r.gpu})` : ""}`,
+    ...(src.model_source?.sha ? [`  model ${src.model_source.id} @ ${src.model_source.sha.slice(0, 12)}${src.data_source?.sha ? `, data ${src.data_source.id} @ ${src.data_source.sha.slice(0, 12)}` : ""}`] : []),
     `  eval loss: ${r.initial_eval_loss?.toFixed(4) ?? "-"} -> ${r.final_eval_loss?.toFixed(4) ?? "-"} (best ${r.best_eval_loss?.toFixed(4) ?? "-"})`,
-    `  peak memory predicted/measured: allocated ${mem(r.predicted_allocated_bytes)} / ${r.device === "cpu" ? "n/a on the CPU" : mem(r.measured_allocated_bytes)}, reserved ${mem(r.predicted_reserved_bytes)} / ${r.device === "cpu" ? "n/a on the CPU" : mem(r.measured_reserved_bytes)}`,
+    `  peak memory predicted/measured: allocated ${mem(r.predicted_allocated_bytes)} / ${r.device === "cpu" ? "n/a on the CPU" : mem(r.measured_allocated_bytes)}, reserved ${mem(r.predicted_reserved_bytes)} / ${r.device === "cpu" ? "n/a on the CPU" : mem(r.measured_reserved_bytes)}${r.device === "cuda" ? `, device ${mem(r.predicted_device_bytes)} / ${mem(r.measured_device_bytes)}` : ""}`,
     `  tokens/s predicted/measured: ${r.predicted_tokens_per_s?.toFixed(0) ?? "n/a (no GPU)"} / ${r.measured_tokens_per_s?.toFixed(0) ?? "-"}`,
   ];
   if (r.error && r.status === "oom") lines.push(`  ${r.error}`);
