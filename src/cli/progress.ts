@@ -11,7 +11,7 @@ export function trainingProgress(label: string): { onEvent: (e: WorkerEvent) => 
   let download: cliProgress.SingleBar | null = null;
   let started = false;
   let lastEval = "-";
-  const mib = (b: number) => (b / 2 ** 20).toFixed(0);
+  const mib = (b: number) => (b / 2 ** 20).toFixed(b < 100 * 2 ** 20 ? 1 : 0);
   return {
     onEvent: (e) => {
       if (e.type === "progress" && e.job === "download") {
