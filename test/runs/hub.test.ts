@@ -157,6 +157,13 @@ describe.runIf(ready)("models and datasets by hub id, against a local stand-in h
     expect(ok.perplexity).toBeGreaterThan(1);
     expect((ok.model_source as { source: string }).source).toBe("cache");
     expect(hub.requests.length).toBe(before);
+    // a cached dataset too (the `datasets` cache), and one line for one that is not cached
+    const offline = env({ HF_HUB_OFFLINE: "1", HF_ENDPOINT: "http://127.0.0.1:9" });
+    const trained = await runJob("train", { model: "fitlab-test/tiny-qwen2", method: "lora", dataset: { hub: "fitlab-test/tiny-alpaca", examples: 40 }, max_steps: 1, batch_size: 4, max_seq_len: 128, device: "cpu", output_dir: path.join(tmp, "run-offline") }, { env: offline });
+    expect(trained.data_source).toMatchObject({ id: "fitlab-test/tiny-alpaca", sha: null, selected: 40 });
+    const noData = await failure(runJob("train", { model: "fitlab-test/tiny-qwen2", method: "lora", dataset: { hub: "fitlab-test/never" }, max_steps: 1, device: "cpu", output_dir: path.join(tmp, "run-offline-2") }, { env: offline }));
+    expect(noData.message).toMatch(/^dataset fitlab-test\/never is not in the cache and HF_HUB_OFFLINE=1 forbids downloading it/);
+    expect(hub.requests.length).toBe(before);
     const unreachable = await failure(runJob("evaluate", { model: "fitlab-test/other", device: "cpu" }, { env: env({ HF_ENDPOINT: "http://127.0.0.1:9" }) }));
     expect(unreachable.message).toMatch(/^cannot reach http:\/\/127.0.0.1:9 to fetch fitlab-test\/other .*HF_HUB_OFFLINE=1/);
   }, 300_000);
