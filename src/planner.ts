@@ -1,5 +1,7 @@
 // The planner's one entry point: model + workload + GPU -> the estimate object that the CLI prints with
 // --json and the web server returns. Integer bytes and seconds; formatting happens in the adapters.
+import { applyCorrection, type CalibrationNote } from "./calibration/apply.js";
+import { activeCorrection } from "./calibration/correction.js";
 import type { Gpu } from "./hardware/gpu.js";
 import { sustainedMatmul } from "./hardware/sustained.js";
 import { estimateMemory, fitsIn, type MemoryComponents, type MemoryEstimate } from "./memory/estimate.js";
@@ -42,11 +44,15 @@ export interface Estimate {
   readonly prefill_seconds: number;
   readonly decode_tokens_per_s: number;
   readonly warnings: readonly string[];
+  /** the user's correction for this GPU and engine (`fitlab calibrate`), when one was applied */
+  readonly calibration: CalibrationNote | null;
 }
 
 export interface EstimateOptions {
   /** training: tokens per epoch x epochs; inference: number of requests is folded in by the caller */
   readonly datasetTokens?: number;
+  /** false: the shipped model only, even when the user has calibrated this GPU and engine */
+  readonly calibration?: boolean;
 }
 
 export function estimate(spec: ModelSpec, workload: Workload, gpu: Gpu, opts: EstimateOptions = {}): Estimate {
@@ -56,7 +62,7 @@ export function estimate(spec: ModelSpec, workload: Workload, gpu: Gpu, opts: Es
   const total = opts.datasetTokens !== undefined && time.tokensPerS > 0 ? Math.round(opts.datasetTokens / time.tokensPerS) : null;
   const warnings = [...mem.warnings, ...sustainedMatmul(gpu).warnings];
   if (workload.computeDtype === "bf16" && !gpu.bf16Native) warnings.push(`${gpu.name} has no native bf16: use fp16 (bf16 runs emulated and slow)`);
-  return {
+  const raw: Estimate = {
     model: spec.name,
     gpu: gpu.name,
     gpu_usable_bytes: gpu.usableBytes,
@@ -86,5 +92,8 @@ export function estimate(spec: ModelSpec, workload: Workload, gpu: Gpu, opts: Es
     prefill_seconds: Math.round(time.prefillSeconds * 1000) / 1000,
     decode_tokens_per_s: Math.round(time.decodeTokensPerS * 10) / 10,
     warnings,
+    calibration: null,
   };
+  const correction = opts.calibration === false ? null : activeCorrection(gpu.name, workload.engine);
+  return correction ? applyCorrection(raw, correction) : raw;
 }

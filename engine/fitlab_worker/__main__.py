@@ -4,8 +4,12 @@ import os
 import sys
 import traceback
 
-# library output must never reach the protocol stream
-_protocol_out = sys.stdout
+# library output must never reach the protocol stream: the protocol keeps a private copy of fd 1, and fd 1
+# itself now points at stderr, so native code writing to stdout (gloo's "[Gloo] Rank 1 is connected ...",
+# CUDA and NCCL warnings) lands in the log instead of between two events
+_protocol_out = os.fdopen(os.dup(1), "w", buffering=1)
+sys.stdout.flush()
+os.dup2(2, 1)
 sys.stdout = sys.stderr
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
@@ -38,7 +42,9 @@ def main():
     import platform
 
     protocol.emit("hello", worker="fitlab-worker", version=__version__, protocol=protocol.PROTOCOL_VERSION, python=platform.python_version())
-    for line in sys.stdin:
+    # torchrun's processes share one stdin: the request comes as a file instead (src/runs/worker.ts)
+    lines = [open(os.environ["FITLAB_REQUEST"]).read()] if os.environ.get("FITLAB_REQUEST") else sys.stdin
+    for line in lines:
         line = line.strip()
         if not line:
             continue
@@ -72,12 +78,23 @@ def main():
                 from .jobs import probe as mod
             else:
                 raise protocol.JobError("protocol", f"unknown job {job!r}")
-            result = mod.run(req.get("config") or {}, protocol.emit)
+            config = req.get("config") or {}
+            if job in ("train", "evaluate") and isinstance(config.get("model"), str):
+                # a hub model that cannot be had (offline, gated, pickles only) fails before torch loads
+                from . import hub
+
+                hub.materialize(config["model"], protocol.emit, config.get("model_revision"), config.get("output_dir") or config.get("run_dir"))
+            result = mod.run(config, protocol.emit)
             protocol.emit("result", job=job, **(result or {}))
         except Exception as exc:  # noqa: BLE001 - every failure becomes one error event
             kind, message = classify(exc)
             traceback.print_exc(file=sys.stderr)
-            protocol.emit("error", job=job, kind=kind, message=message)
+            extra = {}
+            if kind == "oom":  # the step, the measured peaks and the failed allocation (faults.py)
+                from .faults import oom_details
+
+                extra = oom_details(exc)
+            protocol.emit("error", job=job, kind=kind, message=message, **extra)
         if req.get("once", True):
             break
 

@@ -4,9 +4,14 @@
  * Field names follow the SkyPilot YAML spec (docs/source/reference/yaml-spec.rst, master, and
  * docs.skypilot.co/en/latest/reference/yaml-spec.html): `name`, `workdir`, `num_nodes`,
  * `resources.{accelerators, use_spot, disk_size, autostop.{idle_minutes, down}, job_recovery}`,
- * `envs`, `setup`, `run`. `autostop: {idle_minutes, down: true}` is from reference/auto-stop.html
+ * `envs`, `secrets`, `file_mounts`, `setup`, `run`. `autostop: {idle_minutes, down: true}` is from reference/auto-stop.html
  * ("Setting autodown"); `job_recovery.max_restarts_on_errors` is from the yaml-spec job_recovery
- * section and only takes effect for managed jobs (`sky jobs launch`).
+ * section and only takes effect for managed jobs (`sky jobs launch`). `secrets: {HF_TOKEN: null}` marks a value
+ * that must come from `--secret HF_TOKEN` at launch and is redacted in logs (running-jobs/environment-variables.html).
+ * Results come back through a bucket mounted with `file_mounts: {PATH: {name: BUCKET, mode: MOUNT}}`
+ * (reference/storage.html), copied there when the run ends (SQLite's locking does not work on a FUSE bucket
+ * mount, so the run store lives on the local disk), or, without a bucket, with `rsync -Pavz CLUSTER:PATH .`
+ * over the SSH alias SkyPilot writes (examples/syncing-code-artifacts.html) before autodown.
  *
  * Nothing here touches the file system or the network: the caller writes the text where it wants.
  */
@@ -30,8 +35,20 @@ export interface BurstInput {
   estimatedHours: number;
   /** Price per GPU per hour. */
   usdPerHour: number;
-  /** Autostop after this many idle minutes; default 10. */
+  /** Autostop after this many idle minutes; default 10 with a bucket, 60 without (time to fetch the results). */
   idleMinutes?: number;
+  /** a bucket (SkyPilot storage name) the run folder is copied into when the run ends */
+  bucket?: string;
+}
+
+/** Where the run store lives on the cluster, relative to the workdir (~/sky_workdir). */
+export const BURST_RUNS_DIR = "runs";
+/** Where the bucket is mounted on the cluster. */
+export const BURST_BUCKET_MOUNT = "/fitlab-results";
+
+/** Hours as a person reads them: one decimal under 10 h, whole hours above. */
+export function roundHours(h: number): string {
+  return h >= 10 ? `${Math.round(h)}` : `${Math.max(0.1, Math.round(h * 10) / 10)}`;
 }
 
 /**
@@ -116,6 +133,12 @@ function validate(input: BurstInput): void {
   if (input.idleMinutes !== undefined && (!Number.isInteger(input.idleMinutes) || input.idleMinutes < 1)) {
     bad(`idle minutes must be an integer >= 1, got ${String(input.idleMinutes)}`);
   }
+  if (input.bucket !== undefined && !/^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/.test(input.bucket)) {
+    bad(`bucket name must be 3-63 lowercase letters, digits, ".", "-" or "_", got "${input.bucket}"`);
+  }
+  if (input.useSpot && input.bucket === undefined) {
+    bad("a managed spot job deletes its cluster when it ends: give a bucket (--bucket NAME) so the run folder survives");
+  }
   if (input.planFile !== undefined) {
     const p = input.planFile;
     const parts = p.split(/[\\/]+/);
@@ -133,7 +156,7 @@ export function renderSkypilotTask(input: BurstInput): string {
   validate(input);
   const accelerator = skypilotAccelerator(input.gpuName);
   const name = skypilotClusterName(input.experiment);
-  const idleMinutes = input.idleMinutes ?? 10;
+  const idleMinutes = input.idleMinutes ?? (input.bucket ? 10 : 60);
   const diskGb = Math.ceil(input.diskGb);
   const cost = input.estimatedHours * input.usdPerHour * input.gpuCount;
 
@@ -149,7 +172,8 @@ export function renderSkypilotTask(input: BurstInput): string {
     resources.job_recovery = { max_restarts_on_errors: 2 };
   }
 
-  const envs: Record<string, string> = { FITLAB_EXPERIMENT: input.experiment, HF_HOME: "/tmp/hf" };
+  // HF_HOME on the disk the task asked for: model weights are tens of GB
+  const envs: Record<string, string> = { FITLAB_EXPERIMENT: input.experiment, HF_HOME: "/tmp/hf", FITLAB_RUNS: BURST_RUNS_DIR };
   if (input.planFile !== undefined) envs.FITLAB_PLAN = input.planFile;
 
   const setup = [
@@ -160,11 +184,13 @@ export function renderSkypilotTask(input: BurstInput): string {
     "  sudo apt-get install -y nodejs",
     "fi",
     "node --version",
+    "# fitlab engine setup needs python3 with venv",
+    "python3 -m venv --help >/dev/null 2>&1 || { sudo apt-get update && sudo apt-get install -y python3-venv; }",
     ...(input.planFile !== undefined
       ? [`test -f ${shQuote(input.planFile)} || { echo ${shQuote(`plan file ${input.planFile} not found in the workdir`)} >&2; exit 1; }`]
       : []),
+    "# the README's install: the CLI, then the Python worker's venv",
     "npm ci",
-    "# Creates the Python worker venv.",
     "npx fitlab engine setup",
     "",
   ].join("\n");
@@ -172,20 +198,29 @@ export function renderSkypilotTask(input: BurstInput): string {
   const run = [
     "set -euo pipefail",
     "nvidia-smi || true",
-    input.fitlabCommand.trim(),
-    "# Results are written to runs/ under ~/sky_workdir on the cluster. Copying them somewhere",
-    "# persistent is left to you: e.g. `rsync -av <cluster>:~/sky_workdir/runs/ ./runs/` before",
-    "# autodown, a bucket in file_mounts (mode: MOUNT), or `aws s3 cp --recursive runs/ s3://...`.",
-    "# A managed job (sky jobs launch) tears its cluster down when it ends, so use a bucket there.",
+    "npx fitlab doctor || true",
+    "status=0",
+    `${input.fitlabCommand.trim()} || status=$?`,
+    ...(input.bucket !== undefined
+      ? [
+          "# the run folder (metrics, checkpoints, results, the SQLite index) into the bucket, under the experiment's name",
+          `mkdir -p "${BURST_BUCKET_MOUNT}/$FITLAB_EXPERIMENT"`,
+          `cp -a "$FITLAB_RUNS/." "${BURST_BUCKET_MOUNT}/$FITLAB_EXPERIMENT/"`,
+        ]
+      : [`# results stay in ~/sky_workdir/$FITLAB_RUNS until autodown (${idleMinutes} idle minutes): fetch them with`, `#   rsync -Pavz ${name}:~/sky_workdir/${BURST_RUNS_DIR}/ ./${BURST_RUNS_DIR}/`]),
+    "exit $status",
     "",
   ].join("\n");
 
-  const task = {
+  const task: Record<string, unknown> = {
     name,
     workdir: ".",
     num_nodes: 1,
     resources,
     envs,
+    // a Hugging Face token for gated models (Llama, Gemma): sky launch --secret HF_TOKEN
+    secrets: { HF_TOKEN: null },
+    ...(input.bucket !== undefined ? { file_mounts: { [BURST_BUCKET_MOUNT]: { name: input.bucket, mode: "MOUNT" } } } : {}),
     setup,
     run,
   };
@@ -194,23 +229,29 @@ export function renderSkypilotTask(input: BurstInput): string {
 
   const launch = input.useSpot
     ? [
-        `#   sky jobs launch -n ${name} task.yaml      # managed spot job: recovers from preemption, cleans up when done`,
-        `#   (or an unmanaged cluster: sky launch -c ${name} task.yaml)`,
+        `#   sky jobs launch -n ${name} --secret HF_TOKEN task.yaml      # managed spot job: recovers from preemption, cleans up when done`,
+        `#   (or an unmanaged cluster: sky launch -c ${name} --secret HF_TOKEN task.yaml)`,
       ]
-    : [`#   sky launch -c ${name} task.yaml`, `#   sky down ${name}                           # if it is still up afterwards`];
+    : [`#   sky launch -c ${name} --secret HF_TOKEN task.yaml`, `#   sky down ${name}                           # if it is still up afterwards`];
+  const results =
+    input.bucket !== undefined
+      ? [`# Results: copied into bucket ${input.bucket} under ${oneLine(input.experiment)}/ when the run ends (sky storage ls; your cloud's CLI fetches them).`]
+      : [`# Results: fetch the run folder before autodown (${idleMinutes} idle minutes):`, `#   rsync -Pavz ${name}:~/sky_workdir/${BURST_RUNS_DIR}/ ./${BURST_RUNS_DIR}/`];
 
   const header = [
     "# SkyPilot task generated by fitlab: edit freely.",
     `# Runs fitlab experiment ${oneLine(input.experiment)} on ${input.gpuCount} x ${oneLine(input.gpuName)} (${accelerator}), ${input.useSpot ? "spot" : "on-demand"}.`,
     `#   command: ${oneLine(input.fitlabCommand)}`,
     ...(input.planFile !== undefined ? [`#   plan file: ${oneLine(input.planFile)} (shipped with the workdir)`] : []),
-    `# Estimate: ${input.estimatedHours} h x ${money(input.usdPerHour)}/GPU-h x ${input.gpuCount} GPU${input.gpuCount === 1 ? "" : "s"} = ${money(cost)}`,
+    `# Estimate: about ${roundHours(input.estimatedHours)} h x ${money(input.usdPerHour)}/GPU-h x ${input.gpuCount} GPU${input.gpuCount === 1 ? "" : "s"} = ${money(cost)}`,
     "#   (catalog prices; setup time, storage, egress and spot preemptions are not included; check the bill).",
     `# Autodown after ${idleMinutes} idle minutes.`,
     "# Check first (prints the chosen cloud, instance and price, provisions nothing):",
     "#   sky launch --dryrun task.yaml",
-    "# Launch from the repository root (workdir: . is synced to ~/sky_workdir):",
+    "# Launch from the repository root (workdir: . is synced to ~/sky_workdir); HF_TOKEN comes from your shell",
+    "# (needed for gated models such as Llama; for public ones any value, even empty, will do):",
     ...launch,
+    ...results,
     "",
   ].join("\n");
 

@@ -1,7 +1,7 @@
 // `fitlab burst EXPERIMENT`: a SkyPilot task that runs one plan experiment on the cheapest cloud GPU that fits it.
 import path from "node:path";
 import { Command } from "commander";
-import { renderSkypilotTask, SKYPILOT_KNOWN_GPUS } from "../burst/skypilot.js";
+import { renderSkypilotTask, roundHours, skypilotAccelerator, skypilotClusterName, SKYPILOT_KNOWN_GPUS } from "../burst/skypilot.js";
 import { feasibilityCell } from "../decide/feasibility.js";
 import { hardwareOptions } from "../decide/options.js";
 import { FitlabInputError } from "../errors.js";
@@ -18,12 +18,15 @@ export function burstCommand(): Command {
     .option("--prices <yaml>", "cloud offers overriding the catalog")
     .option("--spot", "allow spot instances (managed job with recovery)")
     .option("--disk <gb>", "disk size in GB", "200")
+    .option("--bucket <name>", "a bucket (SkyPilot storage) the run folder is copied into when the run ends; required with --spot")
     .option("--out <file>", "write the YAML to a file")
-    .action((key: string, o: DecideFlags & { spot?: boolean; disk: string; out?: string }) => {
+    .option("--no-calibration", "ignore the correction fitted on your runs (fitlab calibrate)")
+    .action((key: string, o: DecideFlags & { spot?: boolean; disk: string; out?: string; bucket?: string }) => {
       const input = decisionInputs(o);
       const ex = input.plan.experiments.find((e) => e.key === key || e.id === key);
       if (!ex) throw new FitlabInputError(`no experiment "${key}" in ${input.plan.file}; known: ${input.plan.experiments.map((e) => e.key).join(", ")}`);
       if (ex.cpuOnly) throw new FitlabInputError(`${ex.key} runs on the CPU: nothing to burst`);
+      if (!ex.run) throw new FitlabInputError(`${ex.key} has no run section, so \`fitlab run ${ex.key}\` could not run it on the cloud: add one to the plan (model, dataset, settings)`);
       const disk = Number(o.disk);
       if (!Number.isInteger(disk) || disk < 50 || disk > 10000) throw new FitlabInputError(`--disk must be a whole number of GB from 50 to 10000, got "${o.disk}"`);
       const options = hardwareOptions(input.catalog, input.current, input.book).filter((x) => x.kind === "cloud" && SKYPILOT_KNOWN_GPUS.includes(x.gpu.name));
@@ -32,17 +35,25 @@ export function burstCommand(): Command {
       cells.sort((a, b) => a.cell.cost_usd - b.cell.cost_usd);
       const { opt, cell } = cells[0]!;
       const planFile = o.plan ? path.relative(process.cwd(), path.resolve(o.plan)) : path.relative(path.resolve(DEFAULT_PLAN_PATH, "../../.."), DEFAULT_PLAN_PATH);
+      const hours = Math.max(cell.seconds / 3600, 0.01) + input.book.assumptions.cloudSetupHoursPerRun;
+      const gpus = cell.settings.gpus || 1;
       const yaml = renderSkypilotTask({
         experiment: ex.key,
         gpuName: opt.gpu.name,
-        gpuCount: cell.settings.gpus || 1,
+        gpuCount: gpus,
         useSpot: o.spot ?? false,
         diskGb: disk,
         fitlabCommand: `npx fitlab run ${ex.key} --plan ${planFile}`,
         planFile,
-        estimatedHours: Math.max(cell.seconds / 3600, 0.01) + input.book.assumptions.cloudSetupHoursPerRun,
+        estimatedHours: hours,
         usdPerHour: opt.cloud!.usdPerHour,
+        ...(o.bucket !== undefined ? { bucket: o.bucket } : {}),
       });
       writeOut(yaml, o.out);
+      if (o.out) {
+        const name = skypilotClusterName(ex.key);
+        const launch = o.spot ? `sky jobs launch -n ${name} --secret HF_TOKEN ${o.out}` : `sky launch -c ${name} --secret HF_TOKEN ${o.out}`;
+        process.stderr.write(`wrote ${o.out}: ${ex.key} on ${gpus} x ${opt.gpu.name} (${skypilotAccelerator(opt.gpu.name)}), about ${roundHours(hours)} h, about $${(hours * opt.cloud!.usdPerHour * gpus).toFixed(2)}; launch with: ${launch}\n`);
+      }
     });
 }

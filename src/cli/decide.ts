@@ -2,6 +2,7 @@
 import { Command } from "commander";
 import { decide, type Decision, type DecisionInput } from "../decide/decision.js";
 import { detectGpu, loadPriceBook } from "../decide/options.js";
+import { hasActiveCalibration, readCalibration } from "../calibration/correction.js";
 import { FitlabInputError } from "../errors.js";
 import { loadGpuCatalog } from "../hardware/catalog.js";
 import type { Gpu } from "../hardware/gpu.js";
@@ -78,8 +79,11 @@ export function decideCommand(): Command {
     .option("--idle-watts <w>", "idle power charged to each owned card (default: the card's own idle draw, 15 W GeForce / 40 W datacenter)")
     .option("--format <f>", "md, json or html", "md")
     .option("--out <file>", "write to a file instead of stdout")
+    .option("--no-calibration", "ignore the correction fitted on your runs (fitlab calibrate)")
     .action(async (o: DecideFlags & { format: string; out?: string }) => {
       if (!["md", "json", "html"].includes(o.format)) throw new FitlabInputError(`--format must be md, json or html, got "${o.format}"`);
       writeOut(await render(decide(decisionInputs(o)), o.format), o.out);
+      const cal = hasActiveCalibration() ? readCalibration() : null;
+      if (cal) process.stderr.write(`fitlab: calibrated figures for ${cal.corrections.map((c) => `${c.gpu} (${c.engine}, ${c.runs} runs)`).join(", ")}; --no-calibration for the shipped model\n`);
     });
 }

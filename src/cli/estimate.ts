@@ -23,6 +23,7 @@ export function renderEstimate(e: Estimate): string {
     `${e.fits ? "fits" : "does NOT fit"} on ${e.gpu} (${gib(e.gpu_usable_bytes)} usable; ${e.headroom_bytes >= 0 ? `${gib(e.headroom_bytes)} to spare` : `short by ${gib(-e.headroom_bytes)}`})`,
     `speed: ${count(Math.round(e.tokens_per_s))} tokens/s · step ${duration(e.step_seconds)}${e.total_seconds !== null ? ` · total ${duration(e.total_seconds)}` : ""} · bound by ${e.bottleneck}`,
   ];
+  if (e.calibration) lines.push(`calibrated on ${e.calibration.runs} of your runs (fitlab calibrate): memory x${e.calibration.memory_factor}${e.calibration.compute_factor !== null ? `, speed x${e.calibration.compute_factor}` : ""}; --no-calibration for the shipped model`);
   if (e.paged_host_bytes > 0) lines.push(`paged optimizer state in host memory: ${gib(e.paged_host_bytes)}`);
   for (const warn of e.warnings) lines.push(`warning: ${warn}`);
   return lines.join("\n");
@@ -33,6 +34,7 @@ export function estimateCommand(): Command {
   addWorkloadOptions(cmd)
     .option("--dataset-tokens <n>", "training tokens x epochs, for the total run time")
     .option("--json", "print the estimate object")
+    .option("--no-calibration", "ignore the correction fitted on your runs (fitlab calibrate)")
     .action(async (o: WorkloadFlags & { model: string; gpu: string; gpuFile?: string; json?: boolean; datasetTokens?: string }) => {
       const fetched = await ensureModel(o.model);
       if (fetched) process.stderr.write(`fitlab: ${fetched}\n`);

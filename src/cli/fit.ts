@@ -13,6 +13,7 @@ export function fitCommand(): Command {
   const cmd = new Command("fit").description("find the cheapest change that makes an experiment fit a GPU, and the longest sequence / largest batch that fits");
   addWorkloadOptions(cmd)
     .option("--json", "print the result object")
+    .option("--no-calibration", "ignore the correction fitted on your runs (fitlab calibrate)")
     .action(async (o: WorkloadFlags & { model: string; gpu: string; gpuFile?: string; json?: boolean }) => {
       const fetched = await ensureModel(o.model);
       if (fetched) process.stderr.write(`fitlab: ${fetched}\n`);
@@ -24,6 +25,7 @@ export function fitCommand(): Command {
       if (o.json) return print(result, true);
       const lines: string[] = [];
       lines.push(`${spec.name} · ${workload.kind} on ${gpu.name} (${gib(gpu.usableBytes)} usable): needs ${gib(r.baseline.peak.minimum_device_bytes)} at least, ${gib(r.baseline.peak.device_bytes)} expected`);
+      if (r.baseline.calibration) lines.push(`(calibrated on ${r.baseline.calibration.runs} of your runs: memory x${r.baseline.calibration.memory_factor}; --no-calibration for the shipped model)`);
       if (r.fitsAsIs) lines.push("fits as it is.");
       else if (r.cheapest) {
         lines.push(`cheapest change (${r.cheapest.cost === "none" ? "free" : `costs ${r.cheapest.cost}`}): ${r.cheapest.descriptions.join(" + ")}`);

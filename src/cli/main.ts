@@ -26,6 +26,10 @@ export async function program(argv: readonly string[] = process.argv): Promise<C
     if (c.name === wanted) p.addCommand(await c.load());
     else p.command(c.name).description(c.description);
   }
+  // the user's calibration (fitlab calibrate) for the commands that estimate, unless --no-calibration
+  p.hook("preAction", async (_p, cmd) => {
+    if (cmd.options.some((opt) => opt.long === "--no-calibration")) (await import("../calibration/correction.js")).activateCalibration(cmd.opts().calibration !== false);
+  });
   p.exitOverride();
   for (const c of p.commands) c.exitOverride();
   return p;

@@ -26,4 +26,5 @@ export const COMMANDS: readonly LazyCommand[] = [
   { name: "demo", description: "build a tiny model locally and run, on CPU: Track A (LoRA fine-tune, 3-point learning-rate sweep, forgetting curve); --track B/C/BC: attention, base vs fine-tuned, hidden states and probes", load: async () => (await import("./demo.js")).demoCommand() },
   { name: "ui", description: "the dashboard in the browser: plan (estimate, fit, decision), runs live, compare, on 127.0.0.1 with a token", load: async () => (await import("./ui.js")).uiCommand() },
   { name: "inspect", description: "Tracks B and C: attention, base vs fine-tuned, hidden states and linear probes, as runs with pictures", load: async () => (await import("./inspect.js")).inspectCommand() },
+  { name: "calibrate", description: "compare predictions with your finished GPU runs and fit a correction per GPU and engine (memory margin, compute efficiency)", load: async () => (await import("./calibrate.js")).calibrateCommand() },
 ];

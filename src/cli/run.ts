@@ -1,5 +1,6 @@
 // `fitlab run [EXPERIMENT]`: run a plan experiment (a single run or a sweep) or a run given by flags;
 // record it in the run store with the planner's prediction beside what it measured.
+import fs from "node:fs";
 import path from "node:path";
 import { Command } from "commander";
 import { analyzeLoss } from "../analyze/loss-curve.js";
@@ -7,12 +8,17 @@ import { forgettingFindings } from "../analyze/forgetting.js";
 import { compareSweep } from "../analyze/sweep.js";
 import { FitlabInputError } from "../errors.js";
 import { DEFAULT_PLAN_PATH, loadPlan, type PlanExperiment } from "../plan/load.js";
+import { loadGpuCatalog } from "../hardware/catalog.js";
+import { estimate as planEstimate } from "../planner.js";
+import { looksLocal, type DatasetSpec, type EvalData } from "../runs/dataset.js";
 import { forgettingCurve } from "../runs/evaluate.js";
+import { preflight, runGpu } from "../runs/preflight.js";
+import { resolveModel } from "../spec/catalog.js";
 import { RunStore, type RunRecord } from "../runs/store.js";
 import { runSummary } from "../runs/summary.js";
 import { sweepInstanceId } from "../runs/sweeps.js";
-import { createRun, executeRun, readMetrics, TRAIN_DEFAULTS, type TrainSettings } from "../runs/train.js";
-import { gib } from "./format.js";
+import { createRun, executeRun, readMetrics, TRAIN_DEFAULTS, workloadOf, type CreateOptions, type TrainSettings } from "../runs/train.js";
+import { duration, gib } from "./format.js";
 import { intArg, numArg } from "./options.js";
 import { print } from "./output.js";
 import { evaluationProgress, trainingProgress } from "./progress.js";
@@ -54,17 +60,27 @@ function settingsFromFlags(o: Flags): TrainSettings {
     epochs: numArg("--epochs", s("epochs"), 0.001, 1000) ?? 1,
     evalEvery: intArg("--eval-every", s("evalEvery"), 1, 1e8) ?? TRAIN_DEFAULTS.evalEvery,
     checkpointEvery: intArg("--checkpoint-every", s("checkpointEvery"), 1, 1e8) ?? TRAIN_DEFAULTS.checkpointEvery,
-    dataset: { train: s("data")!, eval: s("evalData") ?? null, evalFraction: numArg("--eval-fraction", s("evalFraction"), 0.001, 0.9) ?? 0.1 },
+    dataset: datasetFromFlags(s),
     device: device as TrainSettings["device"],
+    ...(s("modelRevision") ? { modelRevision: s("modelRevision")! } : {}),
+    ...(s("gpu") ? { gpu: s("gpu")! } : {}),
   };
+}
+
+/** --data: a JSONL file, or a hub dataset id (with --data-config, --data-split, --examples). */
+function datasetFromFlags(s: (k: string) => string | undefined): DatasetSpec {
+  const data = s("data")!;
+  const evalFraction = numArg("--eval-fraction", s("evalFraction"), 0.001, 0.9) ?? 0.1;
+  if (looksLocal(data)) return { train: data, eval: s("evalData") ?? null, evalFraction };
+  const examples = intArg("--examples", s("examples"), 1, 1e9);
+  return { hub: data, evalFraction, ...(s("dataConfig") ? { config: s("dataConfig")! } : {}), ...(s("dataSplit") ? { split: s("dataSplit")! } : {}), ...(examples ? { examples, select: "first" as const } : {}) };
 }
 
 /** One TrainSettings per run of a plan experiment (a sweep gives several). */
 export function settingsFromPlan(ex: PlanExperiment): TrainSettings[] {
   if (!ex.run) throw new FitlabInputError(`experiment ${ex.key} has no run section (dataset and training settings): add one to the plan to run it`);
+  if (!ex.run.dataset) throw new FitlabInputError(`experiment ${ex.key}: its run section names no dataset`);
   const r = ex.run;
-  const dataset = r.dataset;
-  if (!dataset) throw new FitlabInputError(`experiment ${ex.key} trains but its run section has no dataset`);
   return ex.runs.map((pr) => {
     const w = pr.workload;
     if (w.kind !== "lora" && w.kind !== "qlora" && w.kind !== "full") throw new FitlabInputError(`experiment ${ex.key} is ${w.kind}: fitlab run trains (lora, qlora, full)`);
@@ -90,11 +106,14 @@ export function settingsFromPlan(ex: PlanExperiment): TrainSettings[] {
       gradientCheckpointing: w.gradCkpt !== "none",
       seed: r.seed ?? 0,
       maxSteps: r.max_steps ?? null,
-      epochs: r.epochs ?? 1,
+      epochs: r.epochs ?? ex.data.epochs ?? 1,
       evalEvery: r.eval_every ?? TRAIN_DEFAULTS.evalEvery,
       checkpointEvery: r.checkpoint_every ?? TRAIN_DEFAULTS.checkpointEvery,
-      dataset: { train: dataset.train, eval: dataset.eval ?? null, evalFraction: dataset.eval_fraction ?? 0.1 },
+      dataset: r.dataset!,
       device: r.device ?? "auto",
+      optimizer: w.optimizer,
+      ...(r.modelRevision ? { modelRevision: r.modelRevision } : {}),
+      ...(w.nGpus > 1 ? { nGpus: w.nGpus, sharding: w.sharding === "fsdp" ? ("fsdp" as const) : ("ddp" as const) } : {}),
     };
   });
 }
@@ -104,24 +123,88 @@ export { runSummary };
 
 export function describeRun(r: RunRecord): string {
   const mem = (x: number | null) => (x === null ? "n/a" : gib(x));
+  const src = runSummary(r) as { model_source?: { id: string; sha: string | null }; data_source?: { id?: string; sha?: string | null } };
   const lines = [
-    `${r.id} ${r.name}: ${RunStore.displayStatus(r)}${r.steps !== null ? `, ${r.steps} steps` : ""}${r.device ? ` on ${r.device}` : ""}`,
+    `${r.id} ${r.name}: ${RunStore.displayStatus(r)}${r.steps !== null ? `, ${r.steps} steps` : ""}${r.device ? ` on ${r.device}` : ""}${r.gpu ? ` (${r.gpu})` : ""}`,
+    ...(src.model_source?.sha ? [`  model ${src.model_source.id} @ ${src.model_source.sha.slice(0, 12)}${src.data_source?.sha ? `, data ${src.data_source.id} @ ${src.data_source.sha.slice(0, 12)}` : ""}`] : []),
     `  eval loss: ${r.initial_eval_loss?.toFixed(4) ?? "-"} -> ${r.final_eval_loss?.toFixed(4) ?? "-"} (best ${r.best_eval_loss?.toFixed(4) ?? "-"})`,
-    `  peak memory predicted/measured: allocated ${mem(r.predicted_allocated_bytes)} / ${r.device === "cpu" ? "n/a on the CPU" : mem(r.measured_allocated_bytes)}, reserved ${mem(r.predicted_reserved_bytes)} / ${r.device === "cpu" ? "n/a on the CPU" : mem(r.measured_reserved_bytes)}`,
+    `  peak memory predicted/measured: allocated ${mem(r.predicted_allocated_bytes)} / ${r.device === "cpu" ? "n/a on the CPU" : mem(r.measured_allocated_bytes)}, reserved ${mem(r.predicted_reserved_bytes)} / ${r.device === "cpu" ? "n/a on the CPU" : mem(r.measured_reserved_bytes)}${r.device === "cuda" ? `, device ${mem(r.predicted_device_bytes)} / ${mem(r.measured_device_bytes)}` : ""}`,
     `  tokens/s predicted/measured: ${r.predicted_tokens_per_s?.toFixed(0) ?? "n/a (no GPU)"} / ${r.measured_tokens_per_s?.toFixed(0) ?? "-"}`,
   ];
-  if (r.error) lines.push(`  failed (${r.error_kind}): ${r.error}${r.suggestion ? `\n  ${r.suggestion}` : ""}`);
+  if (r.error && r.status === "oom") lines.push(`  ${r.error}`);
+  else if (r.error) lines.push(`  failed (${r.error_kind}): ${r.error}${r.suggestion ? `\n  ${r.suggestion}` : ""}`);
   return lines.join("\n");
 }
 
-export async function trainOne(store: RunStore, s: TrainSettings, quiet: boolean): Promise<RunRecord> {
-  const run = createRun(store, s);
+export async function trainOne(store: RunStore, s: TrainSettings, quiet: boolean, opts: CreateOptions = {}): Promise<RunRecord> {
+  const run = createRun(store, s, opts);
   const bar = quiet ? null : trainingProgress(run.name);
   try {
     return await executeRun(store, run, bar ? { onEvent: bar.onEvent } : {});
   } finally {
     bar?.stop();
   }
+}
+
+/** The resolved run of a plan experiment, as `--dry-run` prints it: nothing is downloaded or started. */
+export function dryRun(ex: PlanExperiment, o: { gpu?: string | undefined; planGpu: string | null }): Record<string, unknown> {
+  const target = runGpu(loadGpuCatalog(), { flag: o.gpu, planGpu: o.planGpu, needDetected: false })!;
+  const gpu = { name: target.gpu.name, source: target.source, usable_bytes: target.gpu.usableBytes };
+  const r = ex.run!;
+  const model = { id: r.model ?? ex.modelName, revision: r.modelRevision ?? (r.model && looksLocal(r.model) ? null : "main") };
+  const estimateOf = (e: ReturnType<typeof planEstimate>, cheapest: string | null) => ({
+    gpu,
+    peak: { allocated_bytes: e.peak.allocated_bytes, reserved_bytes: e.peak.reserved_bytes, device_bytes: e.peak.device_bytes, low_bytes: e.peak.low_bytes, high_bytes: e.peak.high_bytes, minimum_device_bytes: e.peak.minimum_device_bytes, phase: e.peak.phase },
+    fits: e.fits,
+    headroom_bytes: e.headroom_bytes,
+    tokens_per_s: e.tokens_per_s,
+    total_seconds: e.total_seconds,
+    calibration: e.calibration,
+    ...(e.fits ? {} : { cheapest_change: cheapest }),
+  });
+  if (isEvaluation(ex)) {
+    const w = ex.runs[0]!.workload;
+    const e = planEstimate(ex.model!, { ...w, engine: "fitlab-worker" }, target.gpu);
+    return { experiment: ex.key, kind: "evaluate", model, adapter_from: r.adapterFrom ?? null, general_text: r.general_text, multiple_choice: r.multiple_choice, settings: { workload: w.kind, seq: w.seqLen, batch: w.batch, quant: w.quant }, estimate: estimateOf(e, null) };
+  }
+  const settings = settingsFromPlan(ex);
+  const one = (s: TrainSettings) => {
+    const tokens = ex.data.tokens * (s.epochs ?? ex.data.epochs);
+    const pf = preflight(resolveModel(s.model), workloadOf(s), target.gpu, tokens > 0 ? tokens : undefined);
+    const { model: _m, dataset: _d, ...rest } = s;
+    return { settings: rest, estimate: estimateOf(pf.estimate, pf.fit?.cheapest ? pf.fit.cheapest.descriptions.join(" + ") : null) };
+  };
+  const all = settings.map(one);
+  const worst = all.reduce((a, b) => (b.estimate.peak.device_bytes > a.estimate.peak.device_bytes ? b : a));
+  return {
+    experiment: ex.key,
+    kind: "train",
+    model,
+    dataset: settings[0]!.dataset,
+    settings: all[0]!.settings,
+    estimate: { ...worst.estimate, fits: all.every((x) => x.estimate.fits) },
+    ...(all.length > 1 ? { runs: settings.map((s, i) => ({ label: ex.runs[i]!.label, ...all[i]! })) } : {}),
+  };
+}
+
+function describeDryRun(d: Record<string, unknown>): string {
+  const e = d.estimate as { gpu: { name: string; source: string }; peak: { device_bytes: number; minimum_device_bytes: number }; fits: boolean; tokens_per_s: number; total_seconds: number | null; cheapest_change?: string | null };
+  const m = d.model as { id: string; revision: string | null };
+  const data = d.kind === "evaluate" ? `evaluates ${d.adapter_from ? `the newest run of ${String(d.adapter_from)} (base and each checkpoint)` : "the base model"}: perplexity ${JSON.stringify(d.general_text)}, multiple choice ${JSON.stringify(d.multiple_choice)}` : `dataset ${JSON.stringify(d.dataset)}`;
+  return [
+    `${String(d.experiment)} (dry run: nothing downloaded, nothing started)`,
+    `  model ${m.id}${m.revision ? ` @ ${m.revision}` : ""}`,
+    `  ${data}`,
+    `  ${e.gpu.name} (${e.gpu.source}): ${gib(e.peak.device_bytes)} expected, ${gib(e.peak.minimum_device_bytes)} at least -> ${e.fits ? "fits" : `does NOT fit; ${e.cheapest_change ? `cheapest change: ${e.cheapest_change}` : `no change in the fit search fits: \`fitlab burst ${String(d.experiment)}\` rents a card that does`}`}`,
+    `  ${Math.round(e.tokens_per_s)} tokens/s${e.total_seconds !== null ? `, about ${duration(e.total_seconds)}` : ""}`,
+    ...(Array.isArray(d.runs) ? [`  ${d.runs.length} runs: ${(d.runs as { label: string }[]).map((r) => r.label).join(", ")}`] : []),
+  ].join("\n");
+}
+
+/** An evaluation experiment (forgetting): inference workload with perplexity or multiple-choice data. */
+function isEvaluation(ex: PlanExperiment): boolean {
+  const kind = ex.runs[0]?.workload.kind;
+  return kind !== undefined && kind !== "lora" && kind !== "qlora" && kind !== "full" && !!ex.run && (ex.run.general_text !== null || ex.run.multiple_choice !== null) && !ex.run.dataset;
 }
 
 export function runCommand(): Command {
@@ -131,8 +214,11 @@ export function runCommand(): Command {
     .option("--plan <file>", "lab plan with run sections", DEFAULT_PLAN_PATH)
     .option("--runs <dir>", "run store folder (default ./runs or $FITLAB_RUNS)")
     .option("--model <dir|id>", "model folder (config.json + safetensors) or Hugging Face id")
+    .option("--model-revision <rev>", "branch, tag or commit of a hub model (default main)")
     .option("--method <m>", "lora, qlora or full")
-    .option("--data <jsonl>", "training data: JSONL of text, prompt/completion or chat messages")
+    .option("--data <jsonl|id>", "training data: JSONL of text, prompt/completion or chat messages, or a Hugging Face dataset id")
+    .option("--data-config <name>", "hub dataset config (e.g. wikitext-2-raw-v1)").option("--data-split <split>", "hub dataset split (default train)")
+    .option("--examples <n>", "hub dataset: the first N rows")
     .option("--eval-data <jsonl>", "held-out data (default: a split of --data)")
     .option("--eval-fraction <f>", "held-out share when --eval-data is not given")
     .option("--lr <x>").option("--schedule <s>", "linear, cosine or constant").option("--warmup <steps>")
@@ -140,35 +226,53 @@ export function runCommand(): Command {
     .option("--rank <r>").option("--alpha <a>").option("--targets <list>").option("--dropout <p>")
     .option("--packing").option("--grad-ckpt").option("--seed <n>").option("--eval-every <n>").option("--checkpoint-every <n>")
     .option("--device <d>", "auto, cpu or cuda").option("--name <name>")
+    .option("--gpu <name>", "the card to predict for and check against (default: what nvidia-smi sees; for --dry-run, else the plan's)")
+    .option("--dry-run", "print the resolved run (model, dataset, settings, the estimate) without downloading or starting anything")
+    .option("--force", "start a GPU run even when the planner predicts it does not fit")
     .option("--general <file>", "general-text file: perplexity before and after (forgetting)")
     .option("--mc <jsonl>", "multiple-choice file: accuracy before and after (forgetting)")
     .option("--json", "print the summary as JSON")
+    .option("--no-calibration", "ignore the correction fitted on your runs (fitlab calibrate)")
     .action(async (experiment: string | undefined, o: Flags) => {
       if (typeof o.runs === "string") process.env.FITLAB_RUNS = o.runs;
+      const gpuFlag = typeof o.gpu === "string" ? o.gpu : undefined;
+      let ex: PlanExperiment | null = null;
+      let planGpu: string | null = null;
+      if (experiment) {
+        const plan = loadPlan(String(o.plan));
+        ex = plan.experiments.find((e) => e.key === experiment || e.id === experiment) ?? null;
+        if (!ex) throw new FitlabInputError(`no experiment "${experiment}" in ${plan.file}; known: ${plan.experiments.map((e) => e.key).join(", ")}`);
+        if (ex.cpuOnly) throw new FitlabInputError(`experiment ${ex.key} is CPU-side analysis (cpu: true): nothing to run on a GPU`);
+        if (!ex.run) throw new FitlabInputError(`experiment ${ex.key} has no run section (dataset and training settings): add one to the plan to run it`);
+        planGpu = plan.currentGpu;
+      }
+      if (o.dryRun) {
+        if (!ex) throw new FitlabInputError("--dry-run needs an experiment from a plan");
+        const d = dryRun(ex, { gpu: gpuFlag, planGpu });
+        return print(o.json ? d : describeDryRun(d), o.json === true);
+      }
       const store = new RunStore();
       try {
+        if (ex && isEvaluation(ex)) return await runEvaluation(store, ex, o);
         let settings: TrainSettings[];
-        let general = typeof o.general === "string" ? o.general : null;
-        let mc = typeof o.mc === "string" ? o.mc : null;
+        let general: EvalData | null = typeof o.general === "string" ? o.general : null;
+        let mc: EvalData | null = typeof o.mc === "string" ? o.mc : null;
         let sweepParam: string | null = null;
-        if (experiment) {
-          const plan = loadPlan(String(o.plan));
-          const ex = plan.experiments.find((e) => e.key === experiment || e.id === experiment);
-          if (!ex) throw new FitlabInputError(`no experiment "${experiment}" in ${plan.file}; known: ${plan.experiments.map((e) => e.key).join(", ")}`);
+        if (ex) {
           if (ex.runs[0] && INSPECTION_WORKLOADS.has(ex.runs[0].workload.kind)) {
             // Tracks B and C: the experiment is an inspection (attention, compare, hidden, probe)
             const rep = await runInspection(store, inspectSettingsFromPlan(ex), o.json === true);
             print(o.json ? { runs: [rep.json] } : rep.text, o.json === true);
             return;
           }
-          settings = settingsFromPlan(ex);
+          settings = settingsFromPlan(ex).map((s) => (gpuFlag ? { ...s, gpu: gpuFlag } : s));
           general ??= ex.run?.general_text ?? null;
           mc ??= ex.run?.multiple_choice ?? null;
           sweepParam = ex.sweep?.param ?? null;
         } else settings = [settingsFromFlags(o)];
         const sweepId = sweepParam !== null || settings.length > 1 ? sweepInstanceId(settings[0]!.experiment ?? "sweep") : null;
         const runs: RunRecord[] = [];
-        for (const s of settings) runs.push(await trainOne(store, { ...s, sweep: sweepId }, o.json === true));
+        for (const s of settings) runs.push(await trainOne(store, { ...s, sweep: sweepId }, o.json === true, { force: o.force === true }));
         const out: Record<string, unknown> = { runs: runs.map(runSummary) };
         const lines = runs.map(describeRun);
         for (const r of runs.filter((x) => x.status === "done")) {
@@ -190,9 +294,22 @@ export function runCommand(): Command {
           lines.push(`forgetting (${r.name}):`, ...forgettingFindings(points).map((f) => `  - ${f}`));
         }
         print(o.json ? out : lines.join("\n"), o.json === true);
-        if (runs.some((r) => r.status === "failed")) process.exitCode = 1;
+        if (runs.some((r) => r.status === "failed" || r.status === "oom")) process.exitCode = 1;
       } finally {
         store.close();
       }
     });
+}
+
+/** An evaluation experiment: the forgetting curve of the newest finished run of `adapter_from` (base model
+ *  and each checkpoint), or the base model alone when the run section names no training experiment. */
+async function runEvaluation(store: RunStore, ex: PlanExperiment, o: Flags): Promise<void> {
+  const r = ex.run!;
+  const from = r.adapterFrom ?? null;
+  const parent = from ? store.list({ experiment: from, status: "done" }).at(-1) : undefined;
+  if (from && !parent) throw new FitlabInputError(`experiment ${ex.key} evaluates the newest finished run of ${from}, and there is none in ${store.dir}: run \`fitlab run ${from}\` first`);
+  if (!parent) throw new FitlabInputError(`experiment ${ex.key} needs run.adapter_from (the training experiment whose checkpoints it evaluates)`);
+  const points = await forgettingCurve(parent, r.general_text, r.multiple_choice);
+  const findings = forgettingFindings(points);
+  print(o.json ? { experiment: ex.key, run: parent.id, points, findings } : [`forgetting of ${parent.name} (${parent.id}):`, ...findings.map((f) => `  - ${f}`)].join("\n"), o.json === true);
 }

@@ -3,6 +3,7 @@
 // costs the learner (none, run time, a little quality, or a different experiment).
 import type { Gpu } from "../hardware/gpu.js";
 import { estimateMemory, fitsIn } from "../memory/estimate.js";
+import { hasActiveCalibration } from "../calibration/correction.js";
 import { estimate, type Estimate } from "../planner.js";
 import type { ModelSpec } from "../spec/types.js";
 import { parseLoraTargets } from "../workload/resolve.js";
@@ -67,7 +68,8 @@ export interface FitResult {
 
 const COST_RANK = { none: 0, time: 1, quality: 2, experiment: 3 } as const;
 
-const fitsOn = (spec: ModelSpec, w: Workload, gpu: Gpu) => fitsIn(estimateMemory(spec, w, gpu), gpu.usableBytes);
+// the planner's fit rule, with the user's calibration when one is active (src/calibration)
+const fitsOn = (spec: ModelSpec, w: Workload, gpu: Gpu) => (hasActiveCalibration() ? estimate(spec, w, gpu).fits : fitsIn(estimateMemory(spec, w, gpu), gpu.usableBytes));
 
 export interface FitSearchOptions {
   /** which changes may be tried (the decision keeps the experiment what it is: no "experiment" changes) */

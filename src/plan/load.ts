@@ -10,7 +10,8 @@ import type { ModelSpec } from "../spec/types.js";
 import { resolveWorkload, workloadInputSchema, type WorkloadInput } from "../workload/resolve.js";
 import type { Workload } from "../workload/types.js";
 import path from "node:path";
-import { planSchema, type RawExperiment, type RawRun } from "./schema.js";
+import { resolveRunSpec, type RunSpec } from "./run-spec.js";
+import { planSchema, type RawExperiment } from "./schema.js";
 
 export const DEFAULT_PLAN_PATH = fileURLToPath(new URL("../../data/plans/default.yaml", import.meta.url));
 
@@ -46,7 +47,7 @@ export interface PlanExperiment {
   readonly data: { readonly tokens: number; readonly epochs: number; readonly prompts: number };
   readonly sweep: { readonly param: string; readonly values: readonly (number | string)[] } | null;
   /** how to run it for real (`fitlab run`), with paths resolved against the plan's folder */
-  readonly run: RawRun | null;
+  readonly run: RunSpec | null;
 }
 
 export interface Plan {
@@ -137,6 +138,13 @@ export function checkPlanText(text: string, file: string): CheckResult {
       if (r) experiments.push(r);
     });
   });
+  // an evaluation's adapter_from names another experiment of the plan
+  p.tracks.forEach((track, ti) =>
+    track.experiments.forEach((ex, ei) => {
+      const from = ex.run?.adapter_from;
+      if (from && !seen.has(from)) problems.push({ line: lineOf(docOf(), counterOf(), ["tracks", ti, "experiments", ei, "run", "adapter_from"]), path: `tracks.${ti}.experiments.${ei}.run.adapter_from`, message: `adapter_from names ${from}, which is no experiment of this plan` });
+    }),
+  );
   if (problems.length > 0) return { plan: null, problems };
   return { plan: { name: p.name, file, currentGpu: p.current_gpu ?? null, cycleMonths: p.cycle_months ?? 3, goal: p.goal ?? null, experiments }, problems };
 }
@@ -155,7 +163,7 @@ function resolveExperiment(
   }
   let ok = true;
   let model: ModelSpec | null = null;
-  const runSpec = ex.run ? resolveRunPaths(ex.run, dir) : null;
+  const runSpec = ex.run ? resolveRunSpec(ex.run, dir, ex.data?.tokens ?? 0) : null;
   if (!ex.model) {
     report(at(), `experiment ${key} needs a model (or cpu: true)`);
     ok = false;
@@ -194,6 +202,7 @@ function resolveExperiment(
   const training = kind === "full" || kind === "lora" || kind === "qlora";
   if (ok && training && !ex.data?.tokens) report(at("data"), `training experiment ${key} needs data.tokens (tokens per epoch)`);
   if (ok && kind && !training && kind !== "probe" && !ex.data?.prompts) report(at("data"), `${kind} experiment ${key} needs data.prompts`);
+  if (ok && runSpec && training && !runSpec.dataset) report(at("run"), `the run section of training experiment ${key} needs a dataset (a JSONL path or a hub id)`);
   if (!ok || !model) return null;
   return {
     ...base,
@@ -207,16 +216,6 @@ function resolveExperiment(
     sweep: ex.sweep ?? null,
     run: runSpec,
   };
-}
-
-function resolveRunPaths(r: RawRun, dir: string): RawRun {
-  const abs = (p: string | undefined) => (p === undefined ? undefined : path.resolve(dir, p));
-  const out: RawRun = { ...r, ...(r.dataset ? { dataset: { ...r.dataset, train: abs(r.dataset.train)!, ...(r.dataset.eval ? { eval: abs(r.dataset.eval)! } : {}) } } : {}) };
-  // inspections: files beside the plan; an adapter is a folder (a path) or a training run id
-  const adapter = r.adapter && (r.adapter.startsWith(".") || r.adapter.startsWith("/") || fs.existsSync(path.resolve(dir, r.adapter))) ? abs(r.adapter) : r.adapter;
-  Object.assign(out, r.prompts ? { prompts: abs(r.prompts) } : {}, r.probe_data ? { probe_data: abs(r.probe_data) } : {}, adapter ? { adapter } : {});
-  const model = r.model && (r.model.startsWith(".") || r.model.startsWith("/")) ? abs(r.model) : r.model;
-  return { ...out, ...(model ? { model } : {}), ...(r.general_text ? { general_text: abs(r.general_text)! } : {}), ...(r.multiple_choice ? { multiple_choice: abs(r.multiple_choice)! } : {}) };
 }
 
 /** Load a plan or fail with one line that counts the problems and names the first. */

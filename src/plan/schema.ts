@@ -17,11 +17,55 @@ export const sweepSchema = z
   })
   .strict();
 
+/** A Hugging Face dataset by id: which config and split, which rows (all, the first N, or a seeded sample
+ *  sized to the experiment's data.tokens), and which columns are the prompt/completion/text/messages. */
+export const hubDatasetSchema = z
+  .object({
+    hub: z.string().regex(/^[A-Za-z0-9][\w.-]*(\/[\w.-]+)?$/, "a Hugging Face dataset id: owner/name"),
+    config: z.string().optional(),
+    split: z.string().optional(),
+    revision: z.string().optional(),
+    fields: z.record(z.string(), z.string()).optional(),
+    select: z.enum(["all", "first", "sample"]).optional(),
+    examples: z.number().int().positive().optional(),
+    tokens: z.number().int().positive().optional(),
+    eval_split: z.string().optional(),
+    eval_examples: z.number().int().positive().optional(),
+    eval_fraction: z.number().gt(0).lt(1).optional(),
+  })
+  .strict();
+
+export const localDatasetSchema = z.object({ train: z.string(), eval: z.string().optional(), eval_fraction: z.number().gt(0).lt(1).optional() }).strict();
+
+/** A JSONL path or a hub id as a string, or either as an object. */
+export const datasetSchema = z.union([z.string().min(1), localDatasetSchema, hubDatasetSchema]);
+
+/** Text for perplexity or items for multiple choice: a local file, or a hub dataset (split, column, size). */
+export const evalDataSchema = z.union([
+  z.string().min(1),
+  z
+    .object({
+      hub: z.string().regex(/^[A-Za-z0-9][\w.-]*(\/[\w.-]+)?$/, "a Hugging Face dataset id: owner/name"),
+      config: z.string().optional(),
+      split: z.string().optional(),
+      revision: z.string().optional(),
+      field: z.string().optional(),
+      fields: z.record(z.string(), z.string()).optional(),
+      limit: z.number().int().positive().optional(),
+      max_chars: z.number().int().positive().optional(),
+    })
+    .strict(),
+]);
+
 /** How `fitlab run` runs an experiment for real: data and optimisation settings (paths relative to the plan). */
 export const runSchema = z
   .object({
     model: z.string().optional(),
-    dataset: z.object({ train: z.string(), eval: z.string().optional(), eval_fraction: z.number().gt(0).lt(1).optional() }).strict(),
+    /** a branch, tag or commit of a hub model (default main); the run records the commit it resolved to */
+    model_revision: z.string().optional(),
+    dataset: datasetSchema.optional(),
+    /** evaluation experiments: the experiment whose newest finished run (base and each checkpoint) is evaluated */
+    adapter_from: z.string().optional(),
     learning_rate: z.number().positive().max(10).optional(),
     schedule: z.enum(["linear", "cosine", "constant"]).optional(),
     warmup_steps: z.number().int().min(0).optional(),
@@ -31,8 +75,8 @@ export const runSchema = z
     checkpoint_every: z.number().int().positive().optional(),
     seed: z.number().int().min(0).optional(),
     device: z.enum(["auto", "cpu", "cuda"]).optional(),
-    general_text: z.string().optional(),
-    multiple_choice: z.string().optional(),
+    general_text: evalDataSchema.optional(),
+    multiple_choice: evalDataSchema.optional(),
     // Tracks B and C (`fitlab inspect`): prompts for attention/hidden, an adapter folder or training run id,
     // labelled probe data, a training run whose checkpoints a probe follows, and which inspection to run
     prompts: z.string().optional(),
@@ -41,9 +85,7 @@ export const runSchema = z
     probe_run: z.string().optional(),
     inspect: z.enum(["attention", "compare", "hidden", "probe"]).optional(),
   })
-  .strict()
-  // an inspection needs no training dataset
-  .partial({ dataset: true });
+  .strict();
 
 export const experimentSchema = z
   .object({
@@ -88,3 +130,5 @@ export const planSchema = z
 export type RawPlan = z.infer<typeof planSchema>;
 export type RawExperiment = z.infer<typeof experimentSchema>;
 export type RawRun = z.infer<typeof runSchema>;
+export type RawHubDataset = z.infer<typeof hubDatasetSchema>;
+export type RawEvalData = z.infer<typeof evalDataSchema>;

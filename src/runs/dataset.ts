@@ -2,6 +2,9 @@
 // Same rules as the worker (engine/fitlab_worker/data.py): JSONL of text, prompt/completion or messages.
 import fs from "node:fs";
 import { FitlabInputError } from "../errors.js";
+import { isHubDataset, type DatasetSpec, type HubDataset } from "../plan/run-spec.js";
+
+export { isHubDataset, looksLocal, type DatasetSpec, type EvalData, type HubDataset, type LocalDataset } from "../plan/run-spec.js";
 
 export type DatasetFormat = "text" | "prompt_completion" | "messages";
 
@@ -34,4 +37,20 @@ export function checkDataset(file: string): { format: DatasetFormat; records: nu
   }
   if (!format) throw new FitlabInputError(`dataset ${file} is empty: it needs at least one JSON line`);
   return { format, records };
+}
+
+/** The worker's form of a dataset (snake_case keys, absolute paths). */
+export function datasetForWorker(d: DatasetSpec, resolvePath: (p: string) => string): Record<string, unknown> {
+  if (!isHubDataset(d)) return { train: resolvePath(d.train), eval: d.eval ? resolvePath(d.eval) : null, eval_fraction: d.evalFraction };
+  const out: Record<string, unknown> = { hub: d.hub, eval_fraction: d.evalFraction };
+  const keys: [keyof HubDataset, string][] = [["config", "config"], ["split", "split"], ["revision", "revision"], ["fields", "fields"], ["select", "select"], ["examples", "examples"], ["tokens", "tokens"], ["evalSplit", "eval_split"], ["evalExamples", "eval_examples"]];
+  for (const [k, w] of keys) if (d[k] !== undefined) out[w] = d[k];
+  return out;
+}
+
+/** Check what can be checked before a run starts: a local file's lines; a hub id's shape (the worker fetches it). */
+export function checkDatasetSpec(d: DatasetSpec): void {
+  if (isHubDataset(d)) return;
+  checkDataset(d.train);
+  if (d.eval) checkDataset(d.eval);
 }

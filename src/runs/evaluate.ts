@@ -4,7 +4,8 @@ import fs from "node:fs";
 import path from "node:path";
 import type { ForgettingPoint } from "../analyze/forgetting.js";
 import { checkpoints } from "./checkpoints.js";
-import { writeStoredForgetting } from "./forgetting-store.js";
+import { evalDataKey, writeStoredForgetting } from "./forgetting-store.js";
+import type { EvalData } from "./dataset.js";
 import type { RunRecord } from "./store.js";
 import { runJob } from "./worker.js";
 
@@ -18,7 +19,7 @@ function runConfig(run: RunRecord): Record<string, unknown> {
 /** Eval loss of base + adapter at `checkpoint`, on the run's own eval split. */
 export async function evalCheckpoint(run: RunRecord, checkpoint: string): Promise<number> {
   const c = runConfig(run);
-  const r = await runJob("evaluate", { model: c.model, method: c.method, adapter: checkpoint, dataset: c.dataset, seed: c.seed, max_seq_len: c.max_seq_len, batch_size: c.batch_size, packing: c.packing, device: c.device });
+  const r = await runJob("evaluate", { model: c.model, method: c.method, adapter: checkpoint, dataset: c.dataset, run_dir: run.dir, seed: c.seed, max_seq_len: c.max_seq_len, batch_size: c.batch_size, packing: c.packing, device: c.device });
   return r.eval_loss as number;
 }
 
@@ -29,7 +30,9 @@ export interface ForgettingHooks {
   readonly onPoint?: (p: ForgettingPoint, done: number, total: number) => void;
 }
 
-export async function forgettingCurve(run: RunRecord, generalText: string | null, multipleChoice: string | null, hooks: ForgettingHooks = {}): Promise<ForgettingPoint[]> {
+const evalData = (d: EvalData | null) => (d === null ? null : typeof d === "string" ? path.resolve(d) : d);
+
+export async function forgettingCurve(run: RunRecord, generalText: EvalData | null, multipleChoice: EvalData | null, hooks: ForgettingHooks = {}): Promise<ForgettingPoint[]> {
   const c = runConfig(run);
   const points: ForgettingPoint[] = [];
   const targets: { step: number; path: string | null }[] = [{ step: 0, path: null }, ...checkpoints(run)];
@@ -39,8 +42,9 @@ export async function forgettingCurve(run: RunRecord, generalText: string | null
       model: c.model,
       method: c.method,
       adapter: t.path,
-      general_text: generalText ? path.resolve(generalText) : null,
-      multiple_choice: multipleChoice ? path.resolve(multipleChoice) : null,
+      run_dir: run.dir,
+      general_text: evalData(generalText),
+      multiple_choice: evalData(multipleChoice),
       max_seq_len: c.max_seq_len,
       device: c.device,
     });
@@ -48,6 +52,6 @@ export async function forgettingCurve(run: RunRecord, generalText: string | null
     points.push(p);
     hooks.onPoint?.(p, points.length, targets.length);
   }
-  writeStoredForgetting(run, { general_text: generalText ? path.resolve(generalText) : null, multiple_choice: multipleChoice ? path.resolve(multipleChoice) : null, computed_at: new Date().toISOString(), points });
+  writeStoredForgetting(run, { general_text: evalDataKey(generalText), multiple_choice: evalDataKey(multipleChoice), computed_at: new Date().toISOString(), points });
   return points;
 }

@@ -4,6 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { ForgettingPoint } from "../analyze/forgetting.js";
 import { checkpoints } from "./checkpoints.js";
+import type { EvalData } from "./dataset.js";
 import type { RunRecord } from "./store.js";
 
 /** What `forgetting.json` holds: the points and the files they were measured on. */
@@ -32,9 +33,17 @@ export function storedForgetting(run: RunRecord): StoredForgetting | null {
   return Array.isArray(o.points) ? { general_text: o.general_text ?? null, multiple_choice: o.multiple_choice ?? null, computed_at: o.computed_at ?? null, points: o.points } : null;
 }
 
-/** Do stored results answer this question: the same files (when given) and every current checkpoint? */
-export function storedAnswers(stored: StoredForgetting, run: RunRecord, generalText: string | null, multipleChoice: string | null): boolean {
-  const same = (given: string | null, had: string | null) => given === null || (had !== null && path.resolve(given) === had);
+/** How evaluation data is named in forgetting.json: a local file by its absolute path, a hub dataset as
+ *  `hub:ID[/config][:split]`. */
+export function evalDataKey(d: EvalData | null): string | null {
+  if (d === null) return null;
+  if (typeof d === "string") return path.resolve(d);
+  return `hub:${d.hub}${d.config ? `/${d.config}` : ""}${d.split ? `:${d.split}` : ""}`;
+}
+
+/** Do stored results answer this question: the same data (when given) and every current checkpoint? */
+export function storedAnswers(stored: StoredForgetting, run: RunRecord, generalText: EvalData | null, multipleChoice: EvalData | null): boolean {
+  const same = (given: EvalData | null, had: string | null) => given === null || (had !== null && evalDataKey(given) === had);
   const steps = new Set(stored.points.map((p) => p.step));
   return same(generalText, stored.general_text) && same(multipleChoice, stored.multiple_choice) && steps.has(0) && checkpoints(run).every((c) => steps.has(c.step));
 }

@@ -52,10 +52,10 @@ export async function setupEngine(onStep: (s: SetupStep) => void = () => {}): Pr
     if (!fs.existsSync(venvPython())) await run(findPython(), ["-m", "venv", venvDir()], log);
     onStep({ step: 2, total, name: "upgrade pip" });
     await run(venvPython(), ["-m", "pip", "install", "--disable-pip-version-check", "-q", "--upgrade", "pip"], log);
-    onStep({ step: 3, total, name: "install torch, transformers, peft, accelerate, safetensors, bitsandbytes (several GB)" });
+    onStep({ step: 3, total, name: "install torch, transformers, peft, accelerate, safetensors, bitsandbytes, datasets, nvidia-ml-py (several GB)" });
     await run(venvPython(), ["-m", "pip", "install", "--disable-pip-version-check", "-q", "-r", REQUIREMENTS], log);
     onStep({ step: 4, total, name: "check the imports" });
-    await run(venvPython(), ["-c", "import torch, transformers, peft, safetensors, bitsandbytes"], log);
+    await run(venvPython(), ["-c", "import torch, transformers, peft, safetensors, bitsandbytes, datasets, pynvml"], log);
     fs.writeFileSync(marker, `${hash}\n`);
     return "installed";
   } finally {

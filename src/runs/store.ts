@@ -39,6 +39,11 @@ export interface RunRecord {
   readonly measured_allocated_bytes: number | null;
   readonly measured_reserved_bytes: number | null;
   readonly measured_tokens_per_s: number | null;
+  /** device level (nvidia-smi: reserved + CUDA context + workspaces): the planner's and NVML's (schema v3) */
+  readonly predicted_device_bytes: number | null;
+  readonly measured_device_bytes: number | null;
+  /** the card the run ran on, as CUDA names it (schema v3) */
+  readonly gpu: string | null;
   readonly initial_eval_loss: number | null;
   readonly final_eval_loss: number | null;
   readonly best_eval_loss: number | null;
@@ -48,8 +53,10 @@ export interface RunRecord {
   readonly suggestion: string | null;
 }
 
-// Schema version 2 (PRAGMA user_version): version 1 had no kind/parent_run and a narrower status check.
-const SCHEMA_VERSION = 2;
+// Schema version 3 (PRAGMA user_version): version 1 had no kind/parent_run and a narrower status check;
+// version 2 had no device-level memory (predicted_device_bytes, measured_device_bytes) and no gpu name.
+const SCHEMA_VERSION = 3;
+const V3_COLUMNS = ["predicted_device_bytes INTEGER", "measured_device_bytes INTEGER", "gpu TEXT"];
 const TABLE = (name: string) => `
 CREATE TABLE IF NOT EXISTS ${name} (
   id TEXT PRIMARY KEY,
@@ -73,6 +80,9 @@ CREATE TABLE IF NOT EXISTS ${name} (
   measured_allocated_bytes INTEGER,
   measured_reserved_bytes INTEGER,
   measured_tokens_per_s REAL,
+  predicted_device_bytes INTEGER,
+  measured_device_bytes INTEGER,
+  gpu TEXT,
   initial_eval_loss REAL,
   final_eval_loss REAL,
   best_eval_loss REAL,
@@ -95,6 +105,9 @@ function migrate(db: Database.Database): void {
   db.transaction(() => {
     if (!exists) {
       db.exec(TABLE("runs"));
+    } else if (version === 2) {
+      // v2 -> v3 only adds nullable columns: old rows keep their meaning, the new figures are unknown for them
+      for (const c of V3_COLUMNS) db.exec(`ALTER TABLE runs ADD COLUMN ${c}`);
     } else {
       // SQLite cannot change a CHECK constraint in place: copy into the new table
       const old = (db.prepare("PRAGMA table_info(runs)").all() as { name: string }[]).map((c) => c.name);
@@ -123,6 +136,7 @@ export interface NewRun {
   readonly predictedAllocatedBytes?: number | null;
   readonly predictedReservedBytes?: number | null;
   readonly predictedTokensPerS?: number | null;
+  readonly predictedDeviceBytes?: number | null;
 }
 
 function newId(): string {
@@ -168,8 +182,8 @@ export class RunStore {
       fs.renameSync(tmp, final);
       this.db
         .prepare(
-          `INSERT INTO runs (id, kind, name, parent_run, experiment, sweep, sweep_value, status, created_at, dir, model, method, predicted_allocated_bytes, predicted_reserved_bytes, predicted_tokens_per_s)
-           VALUES (@id, @kind, @name, @parent_run, @experiment, @sweep, @sweep_value, 'running', @created_at, @dir, @model, @method, @pa, @pr, @pt)`,
+          `INSERT INTO runs (id, kind, name, parent_run, experiment, sweep, sweep_value, status, created_at, dir, model, method, predicted_allocated_bytes, predicted_reserved_bytes, predicted_tokens_per_s, predicted_device_bytes)
+           VALUES (@id, @kind, @name, @parent_run, @experiment, @sweep, @sweep_value, 'running', @created_at, @dir, @model, @method, @pa, @pr, @pt, @pd)`,
         )
         .run({
           id,
@@ -186,6 +200,7 @@ export class RunStore {
           pa: r.predictedAllocatedBytes ?? null,
           pr: r.predictedReservedBytes ?? null,
           pt: r.predictedTokensPerS ?? null,
+          pd: r.predictedDeviceBytes ?? null,
         });
     } catch (e) {
       fs.rmSync(tmp, { recursive: true, force: true });

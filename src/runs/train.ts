@@ -3,17 +3,17 @@
 // the fit search's cheapest change as the suggestion.
 import fs from "node:fs";
 import path from "node:path";
-import { detectGpu } from "../decide/options.js";
 import { FitlabInputError } from "../errors.js";
-import { findFit } from "../fit/search.js";
 import { loadGpuCatalog } from "../hardware/catalog.js";
 import { estimateMemory } from "../memory/estimate.js";
 import { estimate } from "../planner.js";
 import { resolveModel } from "../spec/catalog.js";
 import type { ModelSpec } from "../spec/types.js";
-import { resolveWorkload } from "../workload/resolve.js";
+import { resolveWorkload, type WorkloadInput } from "../workload/resolve.js";
 import type { Workload } from "../workload/types.js";
-import { checkDataset } from "./dataset.js";
+import type { Gpu } from "../hardware/gpu.js";
+import { checkDatasetSpec, datasetForWorker, type DatasetSpec } from "./dataset.js";
+import { oomAdvice, preflight, runGpu, type Preflight } from "./preflight.js";
 import type { WorkerEvent } from "./protocol.js";
 import { RunStore, type RunRecord } from "./store.js";
 import { requireWorker, runJob, WorkerError } from "./worker.js";
@@ -42,8 +42,19 @@ export interface TrainSettings {
   readonly epochs: number;
   readonly evalEvery: number;
   readonly checkpointEvery: number;
-  readonly dataset: { readonly train: string; readonly eval?: string | null; readonly evalFraction: number };
+  readonly dataset: DatasetSpec;
   readonly device: "auto" | "cpu" | "cuda";
+  /** a branch, tag or commit of a hub model (default main) */
+  readonly modelRevision?: string;
+  /** the planner's optimizer id (adamw, adamw8bit, paged-adamw8bit, ...); default adamw */
+  readonly optimizer?: string;
+  /** processes (GPUs) under torchrun, and how they share the model */
+  readonly nGpus?: number;
+  readonly sharding?: "ddp" | "fsdp" | "none";
+  /** the card to predict for and check against (--gpu), when nvidia-smi is not the answer */
+  readonly gpu?: string;
+  /** tests only: raise torch.cuda.OutOfMemoryError at this optimizer step */
+  readonly injectOomAtStep?: number;
   /** tests only: stop after this many steps without finishing */
   readonly stopAfterSteps?: number;
 }
@@ -84,7 +95,7 @@ export function checkModel(model: string): void {
   }
 }
 
-function workloadOf(s: TrainSettings): Workload {
+export function workloadOf(s: TrainSettings): Workload {
   return resolveWorkload({
     kind: s.method,
     seq: s.maxSeqLen,
@@ -93,29 +104,31 @@ function workloadOf(s: TrainSettings): Workload {
     packed: s.packing,
     ...(s.method !== "full" ? { rank: s.rank, alpha: s.alpha, targets: s.targets.replace(/,/g, "+") } : {}),
     gradCkpt: s.gradientCheckpointing ? "full" : "none",
-    optimizer: "adamw",
+    optimizer: (s.optimizer ?? "adamw") as WorkloadInput["optimizer"],
     engine: "fitlab-worker",
+    ...(s.nGpus && s.nGpus > 1 ? { nGpus: s.nGpus, sharding: s.sharding === "fsdp" ? "fsdp" : "ddp" } : {}),
     quant: s.method === "qlora" ? "bnb-nf4-dq" : "none",
   });
 }
 
-/** The planner's prediction for this run, against the GPU this machine has (or none). */
-function predict(s: TrainSettings): { estimate: Record<string, unknown> | null; allocated: number | null; reserved: number | null; tokensPerS: number | null } {
+/** The planner's prediction for this run, against the card it runs on (none on a CPU-only machine). */
+export function predict(s: TrainSettings, gpu: Gpu | null): { estimate: Record<string, unknown> | null; allocated: number | null; reserved: number | null; device: number | null; tokensPerS: number | null; preflight: Preflight | null } {
   let spec: ModelSpec;
   try {
     spec = resolveModel(s.model);
   } catch {
-    return { estimate: null, allocated: null, reserved: null, tokensPerS: null };
+    return { estimate: null, allocated: null, reserved: null, device: null, tokensPerS: null, preflight: null };
   }
   const w = workloadOf(s);
-  const catalog = loadGpuCatalog();
-  const gpu = s.device === "cpu" ? null : detectGpu(catalog);
-  if (!gpu) {
+  if (!gpu || s.device === "cpu") {
     const m = estimateMemory(spec, w);
-    return { estimate: { gpu: null, note: "no GPU: memory predicted for a CUDA device; nothing to measure it against on the CPU", memory: m, workload: w }, allocated: m.allocatedBytes, reserved: m.reservedBytes, tokensPerS: null };
+    return { estimate: { gpu: null, note: "no GPU: memory predicted for a CUDA device; nothing to measure it against on the CPU", memory: m, workload: w }, allocated: m.allocatedBytes, reserved: m.reservedBytes, device: m.deviceBytes, tokensPerS: null, preflight: null };
   }
-  const e = estimate(spec, w, gpu);
-  return { estimate: e as unknown as Record<string, unknown>, allocated: e.peak.allocated_bytes, reserved: e.peak.reserved_bytes, tokensPerS: e.tokens_per_s };
+  // the check uses the user's calibration when active; the run keeps the shipped model's figures, which is
+  // what `fitlab calibrate` corrects (estimate.json holds the estimate the check used)
+  const pf = preflight(spec, w, gpu);
+  const raw = pf.estimate.calibration ? estimate(spec, w, gpu, { calibration: false }) : pf.estimate;
+  return { estimate: pf.estimate as unknown as Record<string, unknown>, allocated: raw.peak.allocated_bytes, reserved: raw.peak.reserved_bytes, device: raw.peak.device_bytes, tokensPerS: raw.tokens_per_s, preflight: pf };
 }
 
 function workerConfig(s: TrainSettings): Record<string, unknown> {
@@ -141,18 +154,30 @@ function workerConfig(s: TrainSettings): Record<string, unknown> {
     eval_every: s.evalEvery,
     checkpoint_every: s.checkpointEvery,
     device: s.device,
-    dataset: { train: path.resolve(s.dataset.train), eval: s.dataset.eval ? path.resolve(s.dataset.eval) : null, eval_fraction: s.dataset.evalFraction },
+    dataset: datasetForWorker(s.dataset, (p) => path.resolve(p)),
+    optimizer: s.optimizer ?? "adamw",
+    ...(s.modelRevision ? { model_revision: s.modelRevision } : {}),
+    ...(s.nGpus && s.nGpus > 1 ? { n_gpus: s.nGpus, sharding: s.sharding ?? "ddp" } : {}),
+    ...(s.gpu ? { gpu: s.gpu } : {}),
     ...(s.stopAfterSteps !== undefined ? { stop_after_steps: s.stopAfterSteps } : {}),
+    ...(s.injectOomAtStep !== undefined ? { _test_inject_oom_at_step: s.injectOomAtStep } : {}),
   };
 }
 
-/** Check everything, then create the run. Nothing is written when a check fails. */
-export function createRun(store: RunStore, s: TrainSettings): RunRecord {
+export interface CreateOptions {
+  /** try a GPU run even when the planner predicts it does not fit */
+  readonly force?: boolean;
+}
+
+/** Check everything, then create the run. Nothing is written when a check fails; a GPU run the planner
+ *  predicts not to fit is refused with the fit search's cheapest change (unless forced). */
+export function createRun(store: RunStore, s: TrainSettings, opts: CreateOptions = {}): RunRecord {
   requireWorker();
   checkModel(s.model);
-  checkDataset(s.dataset.train);
-  if (s.dataset.eval) checkDataset(s.dataset.eval);
-  const p = predict(s);
+  checkDatasetSpec(s.dataset);
+  const target = s.device === "cpu" ? null : runGpu(loadGpuCatalog(), { flag: s.gpu, needDetected: true });
+  const p = predict(s, target?.gpu ?? null);
+  if (p.preflight && !p.preflight.fits && !opts.force) throw new FitlabInputError(`${s.name ?? s.model}: ${p.preflight.refusal}`);
   return store.create({
     name: s.name ?? `${s.method}-${path.basename(s.model)}`,
     experiment: s.experiment ?? null,
@@ -165,19 +190,8 @@ export function createRun(store: RunStore, s: TrainSettings): RunRecord {
     predictedAllocatedBytes: p.allocated,
     predictedReservedBytes: p.reserved,
     predictedTokensPerS: p.tokensPerS,
+    predictedDeviceBytes: p.device,
   });
-}
-
-function oomSuggestion(s: TrainSettings): string | null {
-  try {
-    const spec = resolveModel(s.model);
-    const gpu = detectGpu(loadGpuCatalog());
-    if (!gpu) return null;
-    const fit = findFit(spec, workloadOf(s), gpu);
-    return fit.cheapest ? `fitlab fit suggests: ${fit.cheapest.descriptions.join(" + ")}` : "fitlab fit finds no change that fits this GPU: it needs a bigger card";
-  } catch {
-    return null;
-  }
 }
 
 /** Drive the worker for a created (or interrupted) run; resumes from its newest checkpoint. */
@@ -185,7 +199,8 @@ export async function executeRun(store: RunStore, run: RunRecord, hooks: RunHook
   const config = JSON.parse(fs.readFileSync(path.join(run.dir, "config.json"), "utf8")) as Record<string, unknown>;
   store.update(run.id, { status: "running", pid: process.pid, error: null, error_kind: null, finished_at: null });
   try {
-    const r = await runJob("train", { ...config, resume: true }, hooks.onEvent ? { onEvent: hooks.onEvent } : {});
+    const processes = typeof config.n_gpus === "number" && config.n_gpus > 1 ? config.n_gpus : 1;
+    const r = await runJob("train", { ...config, resume: true }, { ...(hooks.onEvent ? { onEvent: hooks.onEvent } : {}), processes });
     if (r.stopped_at !== undefined) {
       store.update(run.id, { steps: r.stopped_at as number, pid: null });
       return store.get(run.id);
@@ -199,25 +214,51 @@ export async function executeRun(store: RunStore, run: RunRecord, hooks: RunHook
       measured_allocated_bytes: (r.peak_allocated_bytes as number | null) ?? null,
       measured_reserved_bytes: (r.peak_reserved_bytes as number | null) ?? null,
       measured_tokens_per_s: (r.mean_tokens_per_s as number | null) ?? null,
+      measured_device_bytes: (r.device_peak_bytes as number | null) ?? null,
+      gpu: (r.gpu_name as string | null) ?? null,
       initial_eval_loss: (r.initial_eval_loss as number | null) ?? null,
       final_eval_loss: (r.final_eval_loss as number | null) ?? null,
       best_eval_loss: (r.best_eval_loss as number | null) ?? null,
     });
   } catch (e) {
     if (!(e instanceof WorkerError)) throw e;
-    const settings = config as unknown as { method: TrainSettings["method"] };
-    const suggestion = e.kind === "oom" ? oomSuggestion(settingsFromConfig(config, settings.method)) : null;
-    store.update(run.id, { status: "failed", finished_at: new Date().toISOString(), pid: null, error_kind: e.kind, error: e.message, suggestion });
+    if (e.kind === "oom") {
+      store.update(run.id, { status: "oom", finished_at: new Date().toISOString(), pid: null, ...oomRecord(run, config, e) });
+      return store.get(run.id);
+    }
+    store.update(run.id, { status: "failed", finished_at: new Date().toISOString(), pid: null, error_kind: e.kind, error: e.message, suggestion: null });
   }
   return store.get(run.id);
 }
 
-function settingsFromConfig(c: Record<string, unknown>, method: TrainSettings["method"]): TrainSettings {
-  const ds = c.dataset as { train: string; eval: string | null; eval_fraction: number };
+const gibs = (b: number | null | undefined) => (typeof b === "number" ? `${(b / 2 ** 30).toFixed(2)} GiB` : "n/a");
+
+/** An out-of-memory in one line: where, what was measured, what was predicted, and the cheapest change that
+ *  fits with the margin the run showed it needs (src/runs/preflight.ts oomAdvice). */
+function oomRecord(run: RunRecord, config: Record<string, unknown>, e: WorkerError): Partial<RunRecord> {
+  const d = e.details;
+  const num = (k: string) => (typeof d[k] === "number" ? (d[k] as number) : null);
+  const allocated = num("peak_allocated_bytes");
+  const reserved = num("peak_reserved_bytes");
+  let advice: string | null = null;
+  try {
+    const s = settingsFromConfig(config);
+    const target = runGpu(loadGpuCatalog(), { flag: s.gpu, needDetected: true });
+    if (target) advice = oomAdvice(resolveModel(s.model), workloadOf(s), target.gpu, num("needed_bytes")).line;
+  } catch {
+    advice = null; // a model the planner cannot read: no advice, the measurement is still recorded
+  }
+  const at = num("step") !== null ? ` at step ${num("step")}` : "";
+  const line = `CUDA out of memory${at}: measured peak ${gibs(allocated)} allocated, ${gibs(reserved)} reserved${num("tried_bytes") !== null ? ` (+${gibs(num("tried_bytes"))} asked)` : ""}; predicted ${gibs(run.predicted_allocated_bytes)} allocated${advice ? `; ${advice}` : ""}`;
+  return { device: (d.device as string | undefined) ?? null, steps: num("step"), measured_allocated_bytes: allocated, measured_reserved_bytes: reserved, measured_device_bytes: num("device_peak_bytes"), error_kind: "oom", error: line, suggestion: advice };
+}
+
+function settingsFromConfig(c: Record<string, unknown>): TrainSettings {
+  const ds = c.dataset as Record<string, unknown>;
   return {
     ...TRAIN_DEFAULTS,
     model: String(c.model),
-    method,
+    method: c.method as TrainSettings["method"],
     targets: Array.isArray(c.target_modules) ? (c.target_modules as string[]).join("+") : String(c.target_modules),
     rank: Number(c.rank),
     alpha: Number(c.alpha),
@@ -226,7 +267,10 @@ function settingsFromConfig(c: Record<string, unknown>, method: TrainSettings["m
     maxSeqLen: Number(c.max_seq_len),
     packing: Boolean(c.packing),
     gradientCheckpointing: Boolean(c.gradient_checkpointing),
-    dataset: { train: ds.train, eval: ds.eval, evalFraction: ds.eval_fraction },
+    optimizer: typeof c.optimizer === "string" ? c.optimizer : "adamw",
+    ...(typeof c.n_gpus === "number" ? { nGpus: c.n_gpus, sharding: c.sharding as "ddp" | "fsdp" } : {}),
+    ...(typeof c.gpu === "string" ? { gpu: c.gpu } : {}),
+    dataset: typeof ds.hub === "string" ? { hub: ds.hub, evalFraction: Number(ds.eval_fraction ?? 0.1) } : { train: String(ds.train), eval: (ds.eval as string | null) ?? null, evalFraction: Number(ds.eval_fraction ?? 0.1) },
   };
 }
 

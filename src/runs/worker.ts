@@ -1,6 +1,9 @@
 // Start the Python worker, send one request, stream its events, and turn every failure into a
 // WorkerError with a one-line message (a CUDA OOM is its own kind).
 import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { FitlabInputError } from "../errors.js";
 import { ENGINE_DIR, venvPython, workerReady } from "./env.js";
 import { parseEvent, PROTOCOL_VERSION, type ErrorKind, type JobName, type WorkerEvent } from "./protocol.js";
@@ -9,6 +12,8 @@ export class WorkerError extends Error {
   constructor(
     readonly kind: ErrorKind,
     message: string,
+    /** the error event's other fields (an OOM carries its step and measured peaks) */
+    readonly details: Readonly<Record<string, unknown>> = {},
   ) {
     super(message);
     this.name = "WorkerError";
@@ -21,6 +26,8 @@ export interface WorkerRunOptions {
   readonly env?: Record<string, string>;
   /** the process id, as soon as it is known (for the run store) */
   readonly onSpawn?: (pid: number) => void;
+  /** data-parallel processes under torchrun (one per GPU; gloo on the CPU); default 1 */
+  readonly processes?: number;
 }
 
 export function requireWorker(): void {
@@ -31,9 +38,15 @@ export function requireWorker(): void {
 export function runJob(job: JobName, config: Record<string, unknown>, opts: WorkerRunOptions = {}): Promise<Record<string, unknown>> {
   requireWorker();
   return new Promise((resolve, reject) => {
-    const child = spawn(venvPython(), ["-m", "fitlab_worker"], {
+    const request = `${JSON.stringify({ v: PROTOCOL_VERSION, job, config, once: true })}\n`;
+    const n = opts.processes ?? 1;
+    // several processes share no stdin: torchrun's workers read the request from a file (FITLAB_REQUEST)
+    const requestFile = n > 1 ? path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fitlab-req-")), "request.json") : null;
+    if (requestFile) fs.writeFileSync(requestFile, request);
+    const args = n > 1 ? ["-m", "torch.distributed.run", "--standalone", `--nproc_per_node=${n}`, "-m", "fitlab_worker"] : ["-m", "fitlab_worker"];
+    const child = spawn(venvPython(), args, {
       cwd: ENGINE_DIR,
-      env: { ...process.env, PYTHONPATH: ENGINE_DIR, PYTHONUNBUFFERED: "1", ...opts.env },
+      env: { ...process.env, PYTHONPATH: ENGINE_DIR, PYTHONUNBUFFERED: "1", ...(requestFile ? { FITLAB_REQUEST: requestFile } : {}), ...opts.env },
       stdio: ["pipe", "pipe", "pipe"],
     });
     if (child.pid !== undefined) opts.onSpawn?.(child.pid);
@@ -51,7 +64,7 @@ export function runJob(job: JobName, config: Record<string, unknown>, opts: Work
         if (!line) continue;
         const e = parseEvent(line);
         if (e.type === "result") result = e as Record<string, unknown>;
-        else if (e.type === "error") failure ??= new WorkerError(e.kind as ErrorKind, e.message);
+        else if (e.type === "error") failure ??= new WorkerError(e.kind as ErrorKind, e.message, e as Record<string, unknown>);
         opts.onEvent?.(e);
       }
     });
@@ -67,7 +80,10 @@ export function runJob(job: JobName, config: Record<string, unknown>, opts: Work
       const tail = stderr.join("").trim().split("\n").filter(Boolean).at(-1) ?? "";
       reject(new WorkerError("crashed", `the worker ${signal ? `was killed by ${signal}` : `exited with code ${code}`} before finishing ${job}${tail ? `: ${tail.slice(0, 300)}` : ""}`));
     });
-    child.stdin.write(`${JSON.stringify({ v: PROTOCOL_VERSION, job, config, once: true })}\n`);
+    child.on("close", () => {
+      if (requestFile) fs.rmSync(path.dirname(requestFile), { recursive: true, force: true });
+    });
+    if (!requestFile) child.stdin.write(request);
     child.stdin.end();
   });
 }

@@ -98,10 +98,22 @@ describe("fitlab burst", () => {
     expect(t.setup).toContain("npm ci");
     expect(t.run).toContain("fitlab run S.qlora-70b");
   });
-  it("asks for four GPUs for the multi-GPU experiment", () => {
-    const t = parse(run("burst", "S.multi-gpu", "--spot").out);
-    expect(t.resources.accelerators).toMatch(/:4$/);
-    expect(t.resources.use_spot).toBe(true);
+  it("refuses an experiment without a run section in one line (the multi-GPU one has none: no FSDP in the worker yet)", () => {
+    const r = run("burst", "S.multi-gpu", "--spot", "--bucket", "b-results");
+    expectOneLineError(r, /S.multi-gpu has no run section/);
+  });
+  it("writes the task to a file and says on stderr where, on what, for how long (hours rounded) and how to launch it", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fitlab-burst-"));
+    const out = path.join(dir, "t.yaml");
+    const r = run("burst", "A.qlora-basic", "--out", out);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/^wrote .*t.yaml: A.qlora-basic on 1 x .*, about \d+(\.\d)? h, about \$\d+\.\d\d; launch with: sky launch -c fitlab-a-qlora-basic --secret HF_TOKEN /);
+    const t = parse(fs.readFileSync(out, "utf8"));
+    expect(t.run).toContain("npx fitlab run A.qlora-basic --plan data/plans/default.yaml");
+    expect(t.secrets).toEqual({ HF_TOKEN: null });
+  });
+  it("a spot burst needs a bucket", () => {
+    expectOneLineError(run("burst", "S.qlora-70b", "--spot"), /give a bucket \(--bucket NAME\)/);
   });
   it("rejects an unknown experiment and a CPU-only one", () => {
     expect(run("burst", "Z.nothing").err).toMatch(/no experiment "Z.nothing"/);

@@ -2,7 +2,8 @@
 perplexity on a general-text file, accuracy on a multiple-choice JSONL. Config: src/runs/worker.ts."""
 import json
 
-from ..data import build_examples, read_jsonl, split
+from .. import datasets_hub, hub
+from ..data import build_examples
 from ..model import device_and_dtype, load_model, load_tokenizer
 from ..protocol import JobError
 from ..scoring import eval_loss, multiple_choice, perplexity
@@ -10,6 +11,9 @@ from ..scoring import eval_loss, multiple_choice, perplexity
 
 def run(config, emit):
     device, dtype = device_and_dtype(config.get("device", "auto"), config.get("dtype", "auto"))
+    run_dir = config.get("run_dir")
+    source = hub.materialize(config["model"], emit, config.get("model_revision"), run_dir)
+    config = {**config, "model": source["path"]}
     tokenizer = load_tokenizer(config["model"])
     method = config.get("method", "lora")
     adapter = config.get("adapter")
@@ -17,24 +21,27 @@ def run(config, emit):
     if adapter and method == "full":
         model = load_model(adapter, "eval", device, dtype)
     model.eval()
-    out = {"adapter": adapter}
+    out = {"adapter": adapter, "model_source": {k: v for k, v in source.items() if k != "path"}}
     max_len = int(config.get("max_seq_len", 512))
     ds = config.get("dataset")
     if ds:
-        fmt, records = read_jsonl(ds["train"])
-        if ds.get("eval"):
-            fmt, ev = read_jsonl(ds["eval"])
-        else:
-            _, ev = split(records, float(ds.get("eval_fraction", 0.1)), int(config.get("seed", 0)))
+        _, _, fmt, ev, _ = datasets_hub.load_train_eval(ds, tokenizer, emit, int(config.get("seed", 0)), run_dir)
         examples = build_examples(tokenizer, fmt, ev, max_len, bool(config.get("packing", False)))
         out["eval_loss"] = eval_loss(model, examples, int(config.get("batch_size", 4)), tokenizer.pad_token_id, device)
-    if config.get("general_text"):
+    if isinstance(config.get("general_text"), dict):  # a hub dataset (e.g. WikiText-2)
+        text, out["general_text_sha"] = datasets_hub.general_text(config["general_text"], emit)
+        out["perplexity"] = perplexity(model, tokenizer, text, max_len, device)
+    elif config.get("general_text"):
         try:
             text = open(config["general_text"], encoding="utf-8").read()
         except FileNotFoundError:
             raise JobError("input", f"general-text file {config['general_text']} does not exist")
         out["perplexity"] = perplexity(model, tokenizer, text, max_len, device)
-    if config.get("multiple_choice"):
+    if isinstance(config.get("multiple_choice"), dict):  # a hub dataset (e.g. ARC-Easy)
+        items, out["multiple_choice_sha"] = datasets_hub.multiple_choice(config["multiple_choice"], emit)
+        out["mc_accuracy"] = multiple_choice(model, tokenizer, items, device)
+        out["mc_items"] = len(items)
+    elif config.get("multiple_choice"):
         items = []
         try:
             lines = open(config["multiple_choice"], encoding="utf-8").read().splitlines()

@@ -11,8 +11,9 @@ import os
 import resource
 import time
 
-from .. import ckpt
-from ..data import build_examples, collate, epoch_order, read_jsonl, split
+from .. import ckpt, distributed, faults, hub, telemetry
+from ..data import build_examples, collate, epoch_order
+from ..datasets_hub import load_train_eval
 from ..model import device_and_dtype, load_model, load_tokenizer
 from ..protocol import JobError
 from ..scoring import eval_loss
@@ -37,16 +38,15 @@ def run(config, emit):
     stop_after = config.get("stop_after_steps")  # tests: stop early without finishing (simulates a crash point)
     torch.manual_seed(seed)
     device, dtype = device_and_dtype(config.get("device", "auto"), config.get("dtype", "auto"))
+    dp = distributed.setup(device)  # one process, or one of torchrun's (rank 0 owns the run folder)
+    out = dp.output_dir(out)
+    os.makedirs(out, exist_ok=True)
 
     # ---- data ------------------------------------------------------------------------------------
+    model_source = hub.materialize(config["model"], emit, config.get("model_revision"), out)  # hub ids -> a local snapshot
+    config = {**config, "model": model_source["path"]}
     tokenizer = load_tokenizer(config["model"])
-    fmt, records = read_jsonl(config["dataset"]["train"])
-    if config["dataset"].get("eval"):
-        efmt, eval_records = read_jsonl(config["dataset"]["eval"])
-        train_records = records
-    else:
-        train_records, eval_records = split(records, float(config["dataset"].get("eval_fraction", 0.1)), seed)
-        efmt = fmt
+    fmt, train_records, efmt, eval_records, data_source = load_train_eval(config["dataset"], tokenizer, emit, seed, out)
     packing = bool(config.get("packing", False))
     train_ex = build_examples(tokenizer, fmt, train_records, max_len, packing)
     eval_ex = build_examples(tokenizer, efmt, eval_records, max_len, packing)
@@ -132,6 +132,7 @@ def run(config, emit):
     # ---- training loop -----------------------------------------------------------------------------
     if device == "cuda":
         torch.cuda.reset_peak_memory_stats()
+    tel = faults.state["telemetry"] = telemetry.start(device)  # NVML per step; empty off the GPU
     tokens_seen = 0
     t_run = time.time()
     while step < total_steps:
@@ -142,13 +143,15 @@ def run(config, emit):
         optimizer.zero_grad(set_to_none=True)
         loss_sum, step_tokens = 0.0, 0
         for k in range(grad_accum):
+            faults.at_step(config, step + 1)  # where an OOM happens; tests inject one here
             m = (micro_start + k) % micro_per_epoch
-            batch = [train_ex[i] for i in order[m * batch_size : (m + 1) * batch_size]]
+            batch = dp.shard([train_ex[i] for i in order[m * batch_size : (m + 1) * batch_size]])
             ids, mask, labels = collate(batch, tokenizer.pad_token_id)
             ids, mask, labels = ids.to(device), mask.to(device), labels.to(device)
             try:
                 out_ = model(input_ids=ids, attention_mask=mask, labels=labels)
-                loss = out_.loss / grad_accum
+                loss, reported = dp.scale(out_.loss, labels)  # this process's share of the global mean
+                loss = loss / grad_accum
                 if not torch.isfinite(loss):
                     raise JobError("internal", f"loss became {loss.item()} at step {step + 1}: lower the learning rate")
                 loss.backward()
@@ -159,8 +162,10 @@ def run(config, emit):
                     first = str(e).splitlines()[0] if str(e) else type(e).__name__
                     raise JobError("needs_gpu", f"QLoRA needs a GPU here: bitsandbytes {bitsandbytes.__version__} cannot train this 4-bit model on the CPU ({first})")
                 raise
-            loss_sum += loss.item()
+            loss_sum += reported.item() / grad_accum
             step_tokens += int(mask.sum())
+        dp.sync_grads(params)
+        step_tokens = dp.sum(step_tokens)
         grad_norm = float(torch.nn.utils.clip_grad_norm_(params, float(config.get("max_grad_norm", 1.0))))
         current_lr = scheduler.get_last_lr()[0]
         optimizer.step()
@@ -179,6 +184,7 @@ def run(config, emit):
             "peak_allocated_bytes": torch.cuda.max_memory_allocated() if device == "cuda" else None,
             "peak_reserved_bytes": torch.cuda.max_memory_reserved() if device == "cuda" else None,
             "cpu_rss_peak_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+            **tel.step(),
         }
         record(entry)
         emit("metric", **{k: v for k, v in entry.items() if k != "type"})
@@ -194,6 +200,8 @@ def run(config, emit):
             metrics.close()
             return {"stopped_at": step, "total_steps": total_steps}
     metrics.close()
+    tel.stop()
+    dp.close()
 
     # ---- result ------------------------------------------------------------------------------------
     evals = []
@@ -216,7 +224,11 @@ def run(config, emit):
         "peak_allocated_bytes": max((t["peak_allocated_bytes"] or 0) for t in trains) if trains and device == "cuda" else None,
         "peak_reserved_bytes": max((t["peak_reserved_bytes"] or 0) for t in trains) if trains and device == "cuda" else None,
         "cpu_rss_peak_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "device_peak_bytes": tel.run_peak_bytes(),
+        "gpu_name": torch.cuda.get_device_name() if device == "cuda" else None,
         "final_checkpoint": ckpt.latest(out),
+        "model_source": {k: v for k, v in model_source.items() if k != "path"},
+        "data_source": data_source,
         "seconds": time.time() - t_run,
     }
     with open(os.path.join(out, "result.json.tmp"), "w") as f:
