@@ -1,5 +1,6 @@
 // `fitlab run [EXPERIMENT]`: run a plan experiment (a single run or a sweep) or a run given by flags;
 // record it in the run store with the planner's prediction beside what it measured.
+import fs from "node:fs";
 import path from "node:path";
 import { Command } from "commander";
 import { analyzeLoss } from "../analyze/loss-curve.js";
@@ -9,7 +10,8 @@ import { FitlabInputError } from "../errors.js";
 import { DEFAULT_PLAN_PATH, loadPlan, type PlanExperiment } from "../plan/load.js";
 import { forgettingCurve } from "../runs/evaluate.js";
 import { RunStore, type RunRecord } from "../runs/store.js";
-import { createRun, executeRun, readMetrics, TRAIN_DEFAULTS, type TrainSettings } from "../runs/train.js";
+import { leanSettings } from "../runs/lean-options.js";
+import { createRun, executeRun, readMetrics, TRAIN_DEFAULTS, type TrainSettings, type WorkerRuntime } from "../runs/train.js";
 import { gib } from "./format.js";
 import { intArg, numArg } from "./options.js";
 import { print } from "./output.js";
@@ -43,7 +45,11 @@ function settingsFromFlags(o: Flags): TrainSettings {
     gradAccum: intArg("--grad-accum", s("gradAccum"), 1, 1e6) ?? 1,
     maxSeqLen: intArg("--seq", s("seq"), 2, 1_000_000) ?? TRAIN_DEFAULTS.maxSeqLen,
     packing: o.packing === true,
-    gradientCheckpointing: o.gradCkpt === true,
+    ...leanSettings(
+      { loss: s("loss"), lossChunkTokens: s("lossChunk"), gradCkpt: o.gradCkpt, optimizer: s("optimizer"), kernels: s("kernels"), compile: o.compile === true ? true : undefined },
+      { loss: "--loss", lossChunkTokens: "--loss-chunk", gradCkpt: "--grad-ckpt", optimizer: "--optimizer", kernels: "--kernels", compile: "--compile" },
+      method as TrainSettings["method"],
+    ),
     seed: intArg("--seed", s("seed"), 0, 2 ** 31) ?? 0,
     maxSteps: intArg("--steps", s("steps"), 1, 1e8) ?? null,
     epochs: numArg("--epochs", s("epochs"), 0.001, 1000) ?? 1,
@@ -79,8 +85,13 @@ export function settingsFromPlan(ex: PlanExperiment): TrainSettings[] {
       batch: w.batch,
       gradAccum: w.gradAccum,
       maxSeqLen: w.seqLen,
-      packing: w.packed,
-      gradientCheckpointing: w.gradCkpt !== "none",
+      packing: r.packing ?? w.packed,
+      ...leanSettings(
+        { loss: r.loss, lossChunkTokens: r.loss_chunk_tokens, gradCkpt: r.grad_ckpt, optimizer: r.optimizer, kernels: r.kernels, compile: r.compile },
+        { loss: `${ex.key} run.loss`, lossChunkTokens: `${ex.key} run.loss_chunk_tokens`, gradCkpt: `${ex.key} run.grad_ckpt`, optimizer: `${ex.key} run.optimizer`, kernels: `${ex.key} run.kernels`, compile: `${ex.key} run.compile` },
+        w.kind,
+        w,
+      ),
       seed: r.seed ?? 0,
       maxSteps: r.max_steps ?? null,
       epochs: r.epochs ?? 1,
@@ -90,6 +101,15 @@ export function settingsFromPlan(ex: PlanExperiment): TrainSettings[] {
       device: r.device ?? "auto",
     };
   });
+}
+
+/** What the worker ran (its result.json "runtime"), or null before it finished. */
+function runtimeOf(r: RunRecord): WorkerRuntime | null {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(r.dir, "result.json"), "utf8")) as { runtime?: WorkerRuntime }).runtime ?? null;
+  } catch {
+    return null;
+  }
 }
 
 export function runSummary(r: RunRecord): Record<string, unknown> {
@@ -103,6 +123,7 @@ export function runSummary(r: RunRecord): Record<string, unknown> {
     memory: { predicted_allocated_bytes: r.predicted_allocated_bytes, measured_allocated_bytes: r.measured_allocated_bytes, predicted_reserved_bytes: r.predicted_reserved_bytes, measured_reserved_bytes: r.measured_reserved_bytes },
     tokens_per_s: { predicted: r.predicted_tokens_per_s, measured: r.measured_tokens_per_s },
     error: r.error ? { kind: r.error_kind, message: r.error, suggestion: r.suggestion } : null,
+    runtime: runtimeOf(r),
     dir: r.dir,
   };
 }
@@ -115,6 +136,12 @@ export function describeRun(r: RunRecord): string {
     `  peak memory predicted/measured: allocated ${mem(r.predicted_allocated_bytes)} / ${r.device === "cpu" ? "n/a on the CPU" : mem(r.measured_allocated_bytes)}, reserved ${mem(r.predicted_reserved_bytes)} / ${r.device === "cpu" ? "n/a on the CPU" : mem(r.measured_reserved_bytes)}`,
     `  tokens/s predicted/measured: ${r.predicted_tokens_per_s?.toFixed(0) ?? "n/a (no GPU)"} / ${r.measured_tokens_per_s?.toFixed(0) ?? "-"}`,
   ];
+  const rt = runtimeOf(r);
+  if (rt) {
+    lines.push(
+      `  ran: loss ${rt.loss}${rt.loss_chunk_tokens ? ` (${rt.loss_chunk_tokens}-token chunks)` : ""}: ${rt.loss_reason}; checkpointing ${rt.gradient_checkpointing}; ${rt.packing ? `packed into ${rt.packed_rows} rows (${Math.round((rt.packing_fill ?? 0) * 100)}% full)` : "unpacked"}; optimizer ${rt.optimizer}${rt.optimizer_note ? ` (${rt.optimizer_note})` : ""}; kernels ${rt.kernels}${rt.compile ? "; compiled" : ""}`,
+    );
+  }
   if (r.error) lines.push(`  failed (${r.error_kind}): ${r.error}${r.suggestion ? `\n  ${r.suggestion}` : ""}`);
   return lines.join("\n");
 }
@@ -143,7 +170,14 @@ export function runCommand(): Command {
     .option("--lr <x>").option("--schedule <s>", "linear, cosine or constant").option("--warmup <steps>")
     .option("--steps <n>").option("--epochs <n>").option("--batch <n>").option("--grad-accum <n>").option("--seq <n>", "max sequence length")
     .option("--rank <r>").option("--alpha <a>").option("--targets <list>").option("--dropout <p>")
-    .option("--packing").option("--grad-ckpt").option("--seed <n>").option("--eval-every <n>").option("--checkpoint-every <n>")
+    .option("--packing", "pack whole examples into rows (position ids reset, attention kept inside each example)")
+    .option("--grad-ckpt [mode]", "activation checkpointing: none, full (the bare flag) or offload (kept layer inputs in CPU memory); QLoRA default full")
+    .option("--loss <impl>", "auto (fused on CUDA with Liger, else chunked), standard, chunked or fused", "auto")
+    .option("--loss-chunk <tokens>", "tokens per chunk of the chunked loss (default 256)")
+    .option("--optimizer <o>", "adamw, adamw-fused, adamw8bit or paged-adamw8bit", "adamw")
+    .option("--kernels <k>", "auto (Liger RMSNorm/RoPE/SwiGLU on CUDA), none or liger", "auto")
+    .option("--compile", "torch.compile each decoder layer")
+    .option("--seed <n>").option("--eval-every <n>").option("--checkpoint-every <n>")
     .option("--device <d>", "auto, cpu or cuda").option("--name <name>")
     .option("--general <file>", "general-text file: perplexity before and after (forgetting)")
     .option("--mc <jsonl>", "multiple-choice file: accuracy before and after (forgetting)")

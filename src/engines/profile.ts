@@ -3,7 +3,16 @@ import fs from "node:fs";
 import { parseYamlCached } from "../data/yaml-cache.js";
 import { z } from "zod";
 import { FitlabInputError } from "../errors.js";
-import type { LossImpl } from "../workload/types.js";
+import type { GradCkpt, Kernels, LossImpl, Optimizer } from "../workload/types.js";
+
+/** What a runner can be told to do (fitlab-worker lists exactly its options); absent: anything. */
+export interface EngineOptions {
+  readonly loss: readonly LossImpl[];
+  readonly gradCkpt: readonly GradCkpt[];
+  readonly optimizer: readonly Optimizer[];
+  readonly kernels: readonly Kernels[];
+  readonly optimizerInBackward: boolean;
+}
 
 export interface EngineProfile {
   readonly id: string;
@@ -26,6 +35,15 @@ export interface EngineProfile {
   readonly decodeBwEfficiency: number;
   readonly decodeLayerOverheadS: number;
   readonly decodeKvSecondsPerByte: number;
+  /** chunked loss keeps one chunk's logits live (recomputed in backward) rather than all chunks */
+  readonly chunkedLossOneChunk: boolean;
+  /** fused linear-CE implementation whose buffers are counted: Liger's (or none: 0 B) */
+  readonly fusedLoss: "liger" | null;
+  /** packed rows are masked with a dense [b,1,s,s] mask that SDPA turns into a saved float bias per layer */
+  readonly packedDenseMask: boolean;
+  /** loss when the workload names none */
+  readonly defaultLoss: LossImpl;
+  readonly options: EngineOptions | null;
 }
 
 const GIB = 2 ** 30;
@@ -52,6 +70,20 @@ const profileSchema = z
     decode_bw_efficiency: frac.optional(),
     decode_layer_overhead_ms: z.number().min(0).optional(),
     decode_kv_ms_per_gib: z.number().min(0).optional(),
+    chunked_loss_live: z.enum(["all-chunks", "one-chunk"]).optional(),
+    fused_loss: z.enum(["liger"]).optional(),
+    packed_mask: z.enum(["varlen", "dense"]).optional(),
+    default_loss: z.enum(["standard", "chunked", "fused-linear-ce"]).optional(),
+    options: z
+      .object({
+        loss: z.array(z.enum(["standard", "chunked", "fused-linear-ce"])),
+        grad_ckpt: z.array(z.enum(["none", "full", "selective", "offload"])),
+        optimizer: z.array(z.enum(["adamw", "adamw-fused", "adamw8bit", "paged-adamw8bit", "paged-adamw32bit", "adafactor", "sgd"])),
+        kernels: z.array(z.enum(["none", "liger"])),
+        optimizer_in_backward: z.boolean(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 const fileSchema = z.object({ profiles: z.record(z.string(), profileSchema) });
@@ -95,6 +127,13 @@ function resolve(id: string, raw: Record<string, RawProfile>): EngineProfile {
     decodeBwEfficiency: req(p.decode_bw_efficiency, "decode_bw_efficiency"),
     decodeLayerOverheadS: req(p.decode_layer_overhead_ms, "decode_layer_overhead_ms") / 1000,
     decodeKvSecondsPerByte: req(p.decode_kv_ms_per_gib, "decode_kv_ms_per_gib") / 1000 / GIB,
+    chunkedLossOneChunk: p.chunked_loss_live === "one-chunk",
+    fusedLoss: p.fused_loss ?? null,
+    packedDenseMask: p.packed_mask === "dense",
+    defaultLoss: p.default_loss ?? "standard",
+    options: p.options
+      ? Object.freeze({ loss: p.options.loss, gradCkpt: p.options.grad_ckpt, optimizer: p.options.optimizer, kernels: p.options.kernels, optimizerInBackward: p.options.optimizer_in_backward })
+      : null,
   });
 }
 

@@ -5,7 +5,8 @@ import type { Gpu } from "../hardware/gpu.js";
 import { estimateMemory, fitsIn } from "../memory/estimate.js";
 import { estimate, type Estimate } from "../planner.js";
 import type { ModelSpec } from "../spec/types.js";
-import { parseLoraTargets } from "../workload/resolve.js";
+import { engineProfile } from "../engines/profile.js";
+import { parseLoraTargets, unsupportedOption } from "../workload/resolve.js";
 import type { Workload } from "../workload/types.js";
 
 export interface Change {
@@ -24,6 +25,8 @@ const training = (w: Workload) => w.kind === "full" || w.kind === "lora" || w.ki
 export const CHANGES: readonly Change[] = [
   { id: "chunked-loss", cost: "none", description: "chunked cross-entropy (no full fp32 logits)", apply: (w) => (training(w) && w.loss === "standard" ? { ...w, loss: "chunked" } : null) },
   { id: "fused-loss", cost: "none", description: "fused linear cross-entropy (Liger / Cut Cross-Entropy)", apply: (w) => (training(w) && w.loss !== "fused-linear-ce" ? { ...w, loss: "fused-linear-ce" } : null) },
+  { id: "smaller-loss-chunks", cost: "none", description: "chunked loss over 64-token chunks", apply: (w) => (training(w) && w.loss === "chunked" && w.lossChunkTokens > 64 ? { ...w, lossChunkTokens: 64 } : null) },
+  { id: "liger-kernels", cost: "none", description: "Liger fused RMSNorm/RoPE/SwiGLU kernels", apply: (w) => (training(w) && w.kernels === "none" ? { ...w, kernels: "liger" } : null) },
   { id: "flash-attention", cost: "none", description: "SDPA/FlashAttention instead of eager attention", apply: (w) => (w.attn === "eager" && w.kind !== "attention_extract" ? { ...w, attn: "sdpa" } : null) },
   { id: "halve-batch", cost: "time", touches: "batch", description: "half the micro-batch, twice the gradient accumulation (same effective batch)", apply: (w) => (training(w) && w.batch > 1 ? { ...w, batch: Math.ceil(w.batch / 2), gradAccum: w.gradAccum * 2 } : null) },
   { id: "batch-1", cost: "time", touches: "batch", description: "micro-batch 1 with gradient accumulation (same effective batch)", apply: (w) => (training(w) && w.batch > 2 ? { ...w, batch: 1, gradAccum: w.gradAccum * w.batch } : null) },
@@ -66,6 +69,16 @@ export interface FitResult {
 
 const COST_RANK = { none: 0, time: 1, quality: 2, experiment: 3 } as const;
 
+/** Can the workload's engine run this on this GPU? Engines that list their options run only those, and
+ *  Liger's fused loss / kernels need Triton on compute capability 8.0+ for bf16 (engine/fitlab_worker/loss.py). */
+function runnable(w: Workload, gpu: Gpu): boolean {
+  if (unsupportedOption(w)) return false;
+  const e = engineProfile(w.engine);
+  const major = Number((gpu.computeCapability ?? "0").split(".")[0]);
+  const ligerUsed = (w.loss === "fused-linear-ce" && e.fusedLoss === "liger") || w.kernels === "liger";
+  return !(ligerUsed && major < (w.computeDtype === "bf16" ? 8 : 7));
+}
+
 const fitsOn = (spec: ModelSpec, w: Workload, gpu: Gpu) => fitsIn(estimateMemory(spec, w, gpu), gpu.usableBytes);
 
 export interface FitSearchOptions {
@@ -74,7 +87,11 @@ export interface FitSearchOptions {
 }
 
 export function findFit(spec: ModelSpec, workload: Workload, gpu: Gpu, opts: FitSearchOptions = {}): FitResult {
-  const changes = opts.allow ? CHANGES.filter(opts.allow) : CHANGES;
+  const allowed = opts.allow ? CHANGES.filter(opts.allow) : CHANGES;
+  const changes = allowed.map((c) => ({ ...c, apply: (w: Workload) => {
+    const next = c.apply(w);
+    return next && runnable(next, gpu) ? next : null;
+  } }));
   const baseline = estimate(spec, workload, gpu);
   const option = (ids: Change[], w: Workload): FitOption => ({
     changes: ids.map((c) => c.id),

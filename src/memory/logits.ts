@@ -1,5 +1,6 @@
 // Term: logits and the cross-entropy loss at its peak (training), or the prefill logits (inference).
 import type { MemoryContext } from "./context.js";
+import { ligerFusedLossBytes, oneChunkLossBytes } from "./loss-chunks.js";
 
 /** Training: bytes at the loss for the micro-batch.
  *  Standard HF loss (transformers loss/loss_utils.py ForCausalLMLoss) keeps the bf16 logits in the model
@@ -11,6 +12,8 @@ import type { MemoryContext } from "./context.js";
 export function trainingLogitsBytes(ctx: MemoryContext): number {
   if (!ctx.training) return 0;
   const perLogit = ctx.engine.lossBytesPerLogit[ctx.workload.loss];
+  if (ctx.workload.loss === "chunked" && ctx.engine.chunkedLossOneChunk) return oneChunkLossBytes(ctx, perLogit);
+  if (ctx.workload.loss === "fused-linear-ce" && ctx.engine.fusedLoss === "liger") return ligerFusedLossBytes(ctx);
   return Math.round(ctx.peakTokens * ctx.spec.vocabSize * perLogit);
 }
 

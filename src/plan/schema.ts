@@ -31,6 +31,14 @@ export const runSchema = z
     checkpoint_every: z.number().int().positive().optional(),
     seed: z.number().int().min(0).optional(),
     device: z.enum(["auto", "cpu", "cuda"]).optional(),
+    // the worker's lean options (fitlab run --packing/--loss/--loss-chunk/--grad-ckpt/--optimizer/--kernels/--compile)
+    packing: z.boolean().optional(),
+    loss: z.enum(["auto", "standard", "chunked", "fused"]).optional(),
+    loss_chunk_tokens: z.number().int().positive().max(1_000_000).optional(),
+    grad_ckpt: z.enum(["none", "full", "offload"]).optional(),
+    optimizer: z.enum(["adamw", "adamw-fused", "adamw8bit", "paged-adamw8bit"]).optional(),
+    kernels: z.enum(["auto", "none", "liger"]).optional(),
+    compile: z.boolean().optional(),
     general_text: z.string().optional(),
     multiple_choice: z.string().optional(),
   })

@@ -10,8 +10,9 @@ import { loadGpuCatalog } from "../hardware/catalog.js";
 import { estimateMemory } from "../memory/estimate.js";
 import { estimate } from "../planner.js";
 import { resolveModel } from "../spec/catalog.js";
+import type { Gpu } from "../hardware/gpu.js";
 import type { ModelSpec } from "../spec/types.js";
-import { resolveWorkload } from "../workload/resolve.js";
+import { DEFAULT_LOSS_CHUNK_TOKENS, resolveWorkload } from "../workload/resolve.js";
 import type { Workload } from "../workload/types.js";
 import { checkDataset } from "./dataset.js";
 import type { WorkerEvent } from "./protocol.js";
@@ -35,8 +36,19 @@ export interface TrainSettings {
   readonly batch: number;
   readonly gradAccum: number;
   readonly maxSeqLen: number;
+  /** whole examples per row, position ids reset per example, attention kept inside each (packing.py) */
   readonly packing: boolean;
-  readonly gradientCheckpointing: boolean;
+  /** none | full | offload (checkpointed layer inputs kept in CPU memory) */
+  readonly gradientCheckpointing: "none" | "full" | "offload";
+  /** auto: Liger's fused linear-CE where CUDA + Triton allow it, else chunked; standard: the model's own loss */
+  readonly loss: "auto" | "standard" | "chunked" | "fused";
+  /** tokens per chunk of the chunked loss */
+  readonly lossChunkTokens: number;
+  readonly optimizer: "adamw" | "adamw-fused" | "adamw8bit" | "paged-adamw8bit";
+  /** auto: Liger's RMSNorm/RoPE/SwiGLU where CUDA + Triton allow it */
+  readonly kernels: "auto" | "none" | "liger";
+  /** torch.compile each decoder layer */
+  readonly compile: boolean;
   readonly seed: number;
   readonly maxSteps: number | null;
   readonly epochs: number;
@@ -61,7 +73,12 @@ export const TRAIN_DEFAULTS = {
   gradAccum: 1,
   maxSeqLen: 512,
   packing: false,
-  gradientCheckpointing: false,
+  gradientCheckpointing: "none",
+  loss: "auto",
+  lossChunkTokens: DEFAULT_LOSS_CHUNK_TOKENS,
+  optimizer: "adamw",
+  kernels: "auto",
+  compile: false,
   seed: 0,
   maxSteps: null,
   epochs: 1,
@@ -84,7 +101,18 @@ function checkModel(model: string): void {
   }
 }
 
-function workloadOf(s: TrainSettings): Workload {
+/** What the worker's "auto" choices become on this GPU (engine/fitlab_worker/loss.py choose and
+ *  kernels.py choose): Liger needs CUDA with Triton, compute capability 7.0+, 8.0+ for bf16. */
+export function resolvedLean(s: TrainSettings, gpu: Gpu | null): { loss: "standard" | "chunked" | "fused-linear-ce"; kernels: "none" | "liger" } {
+  const major = gpu ? Number(gpu.computeCapability.split(".")[0]) : 0;
+  const ligerOk = s.device !== "cpu" && major >= 8; // the worker trains in bf16 on Ampere and newer
+  const loss = s.loss === "standard" ? "standard" : s.loss === "chunked" ? "chunked" : s.loss === "fused" || ligerOk ? "fused-linear-ce" : "chunked";
+  const kernels = s.kernels === "liger" || (s.kernels === "auto" && ligerOk) ? "liger" : "none";
+  return { loss, kernels };
+}
+
+function workloadOf(s: TrainSettings, gpu: Gpu | null = null): Workload {
+  const lean = resolvedLean(s, gpu);
   return resolveWorkload({
     kind: s.method,
     seq: s.maxSeqLen,
@@ -92,8 +120,12 @@ function workloadOf(s: TrainSettings): Workload {
     gradAccum: s.gradAccum,
     packed: s.packing,
     ...(s.method !== "full" ? { rank: s.rank, alpha: s.alpha, targets: s.targets.replace(/,/g, "+") } : {}),
-    gradCkpt: s.gradientCheckpointing ? "full" : "none",
-    optimizer: "adamw",
+    gradCkpt: s.gradientCheckpointing,
+    optimizer: s.optimizer,
+    loss: lean.loss,
+    lossChunkTokens: s.lossChunkTokens,
+    kernels: lean.kernels,
+    compile: s.compile,
     engine: "fitlab-worker",
     quant: s.method === "qlora" ? "bnb-nf4-dq" : "none",
   });
@@ -107,9 +139,9 @@ function predict(s: TrainSettings): { estimate: Record<string, unknown> | null; 
   } catch {
     return { estimate: null, allocated: null, reserved: null, tokensPerS: null };
   }
-  const w = workloadOf(s);
   const catalog = loadGpuCatalog();
   const gpu = s.device === "cpu" ? null : detectGpu(catalog);
+  const w = workloadOf(s, gpu);
   if (!gpu) {
     const m = estimateMemory(spec, w);
     return { estimate: { gpu: null, note: "no GPU: memory predicted for a CUDA device; nothing to measure it against on the CPU", memory: m, workload: w }, allocated: m.allocatedBytes, reserved: m.reservedBytes, tokensPerS: null };
@@ -135,6 +167,11 @@ function workerConfig(s: TrainSettings): Record<string, unknown> {
     max_seq_len: s.maxSeqLen,
     packing: s.packing,
     gradient_checkpointing: s.gradientCheckpointing,
+    loss: s.loss,
+    loss_chunk_tokens: s.lossChunkTokens,
+    optimizer: s.optimizer,
+    kernels: s.kernels,
+    compile: s.compile,
     seed: s.seed,
     max_steps: s.maxSteps,
     epochs: s.epochs,
@@ -173,7 +210,7 @@ function oomSuggestion(s: TrainSettings): string | null {
     const spec = resolveModel(s.model);
     const gpu = detectGpu(loadGpuCatalog());
     if (!gpu) return null;
-    const fit = findFit(spec, workloadOf(s), gpu);
+    const fit = findFit(spec, workloadOf(s, gpu), gpu);
     return fit.cheapest ? `fitlab fit suggests: ${fit.cheapest.descriptions.join(" + ")}` : "fitlab fit finds no change that fits this GPU: it needs a bigger card";
   } catch {
     return null;
@@ -202,6 +239,7 @@ export async function executeRun(store: RunStore, run: RunRecord, hooks: RunHook
       initial_eval_loss: (r.initial_eval_loss as number | null) ?? null,
       final_eval_loss: (r.final_eval_loss as number | null) ?? null,
       best_eval_loss: (r.best_eval_loss as number | null) ?? null,
+      ...repredict(run, config, r.runtime as WorkerRuntime | undefined),
     });
   } catch (e) {
     if (!(e instanceof WorkerError)) throw e;
@@ -211,6 +249,38 @@ export async function executeRun(store: RunStore, run: RunRecord, hooks: RunHook
   }
   return store.get(run.id);
 }
+
+/** What the worker says it ran (result.json "runtime"; engine/fitlab_worker/jobs/train.py). */
+export interface WorkerRuntime {
+  readonly loss: "standard" | "chunked" | "fused";
+  readonly loss_reason: string;
+  readonly loss_chunk_tokens: number | null;
+  readonly gradient_checkpointing: string;
+  readonly packing: boolean;
+  readonly optimizer: string;
+  readonly optimizer_note: string | null;
+  readonly kernels: "none" | "liger";
+  readonly kernels_reason: string;
+  readonly compile: boolean;
+  readonly packed_rows: number | null;
+  readonly packing_fill: number | null;
+}
+
+/** When the worker's automatic choices differ from what the prediction assumed (say Liger failed to
+ *  import on this GPU), predict again for what really ran, and keep the first estimate beside it. */
+function repredict(run: RunRecord, config: Record<string, unknown>, rt: WorkerRuntime | undefined): Partial<RunRecord> {
+  if (!rt) return {};
+  const s = settingsFromConfig(config, config.method as TrainSettings["method"]);
+  const ran: TrainSettings = { ...s, loss: rt.loss, kernels: rt.kernels };
+  const p = predict(ran);
+  if (p.allocated === null || p.allocated === run.predicted_allocated_bytes) return {};
+  const file = path.join(run.dir, "estimate.json");
+  const first = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as unknown) : null;
+  fs.writeFileSync(file, `${JSON.stringify({ ...p.estimate, note: `re-predicted for what the worker ran: loss ${rt.loss} (${rt.loss_reason}), kernels ${rt.kernels}`, first_estimate: first }, null, 2)}\n`);
+  return { predicted_allocated_bytes: p.allocated, predicted_reserved_bytes: p.reserved, predicted_tokens_per_s: p.tokensPerS };
+}
+
+const CKPT_MODES = ["none", "full", "offload"] as const;
 
 function settingsFromConfig(c: Record<string, unknown>, method: TrainSettings["method"]): TrainSettings {
   const ds = c.dataset as { train: string; eval: string | null; eval_fraction: number };
@@ -225,7 +295,14 @@ function settingsFromConfig(c: Record<string, unknown>, method: TrainSettings["m
     gradAccum: Number(c.grad_accum),
     maxSeqLen: Number(c.max_seq_len),
     packing: Boolean(c.packing),
-    gradientCheckpointing: Boolean(c.gradient_checkpointing),
+    // runs made before checkpointing had modes stored a boolean
+    gradientCheckpointing: (CKPT_MODES as readonly unknown[]).includes(c.gradient_checkpointing) ? (c.gradient_checkpointing as TrainSettings["gradientCheckpointing"]) : c.gradient_checkpointing === true ? "full" : "none",
+    loss: (c.loss as TrainSettings["loss"] | undefined) ?? "standard",
+    lossChunkTokens: Number(c.loss_chunk_tokens ?? TRAIN_DEFAULTS.lossChunkTokens),
+    optimizer: (c.optimizer as TrainSettings["optimizer"] | undefined) ?? "adamw",
+    kernels: (c.kernels as TrainSettings["kernels"] | undefined) ?? "none",
+    compile: c.compile === true,
+    device: (c.device as TrainSettings["device"] | undefined) ?? "auto",
     dataset: { train: ds.train, eval: ds.eval, evalFraction: ds.eval_fraction },
   };
 }

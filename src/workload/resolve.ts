@@ -8,6 +8,7 @@ import {
   ATTN_IMPLS,
   DTYPES,
   GRAD_CKPT,
+  KERNELS,
   LORA_MODULES,
   LOSS_IMPLS,
   OPTIMIZERS,
@@ -41,6 +42,8 @@ export const workloadInputSchema = z
     gradCkpt: z.enum(GRAD_CKPT).optional(),
     attn: z.enum(ATTN_IMPLS).optional(),
     loss: z.enum(LOSS_IMPLS).optional(),
+    lossChunkTokens: posInt(10_000_000).optional(),
+    kernels: z.enum(KERNELS).optional(),
     compile: z.boolean().optional(),
     engine: z.string().optional(),
     engineVersion: z.string().optional(),
@@ -84,6 +87,9 @@ export function parseQuant(q: string): Quant {
 
 const TRAINING: readonly WorkloadKind[] = ["full", "lora", "qlora"];
 
+/** fitlab-worker's chunk of the chunked loss (engine/fitlab_worker/loss.py, `fitlab run --loss-chunk`) */
+export const DEFAULT_LOSS_CHUNK_TOKENS = 256;
+
 /** Fill defaults and check the combination. Throws FitlabInputError with one line on bad input. */
 export function resolveWorkload(input: WorkloadInput): Workload {
   const parsed = workloadInputSchema.safeParse(input);
@@ -125,7 +131,7 @@ export function resolveWorkload(input: WorkloadInput): Workload {
   const nGpus = i.nGpus ?? 1;
   const attn = i.attn ?? (kind === "attention_extract" ? "eager" : "sdpa");
   if (kind === "attention_extract" && attn !== "eager") throw new FitlabInputError("attention extraction needs eager attention (output_attentions=True is not supported by sdpa/flash kernels)");
-  return Object.freeze({
+  const w: Workload = Object.freeze({
     kind,
     quant,
     computeDtype: i.dtype ?? "bf16",
@@ -138,7 +144,9 @@ export function resolveWorkload(input: WorkloadInput): Workload {
     optimizerInBackward: i.optimizerInBackward ?? false,
     gradCkpt: training ? gradCkpt : "none",
     attn,
-    loss: i.loss ?? "standard",
+    loss: i.loss ?? (training ? engineProfiles().get(engine)!.defaultLoss : "standard"),
+    lossChunkTokens: i.lossChunkTokens ?? DEFAULT_LOSS_CHUNK_TOKENS,
+    kernels: i.kernels ?? "none",
     compile: i.compile ?? false,
     engine,
     engineVersion: i.engineVersion ?? "",
@@ -149,4 +157,24 @@ export function resolveWorkload(input: WorkloadInput): Workload {
     attentionCapture: i.attentionCapture ?? "all-layers",
     probe: kind === "probe" ? Object.freeze({ samples: i.probeSamples ?? 10_000, features: i.probeFeatures ?? 0, classes: i.probeClasses ?? 2 }) : null,
   });
+  if (training) {
+    const unsupported = unsupportedOption(w);
+    if (unsupported) throw new FitlabInputError(unsupported);
+  }
+  return w;
+}
+
+/** Why this engine cannot run the workload's training options, or null. Engines that list their options
+ *  (data/engines.yaml `options`, e.g. fitlab-worker) run exactly those. */
+export function unsupportedOption(w: Workload): string | null {
+  const opts = engineProfiles().get(w.engine)?.options;
+  if (!opts) return null;
+  const check = (what: string, value: string, allowed: readonly string[]) => (allowed.includes(value) ? null : `${w.engine} has no ${what} "${value}"; it offers ${allowed.join(", ")}`);
+  return (
+    check("loss", w.loss, opts.loss) ??
+    check("checkpointing mode", w.gradCkpt, opts.gradCkpt) ??
+    check("optimizer", w.optimizer, opts.optimizer) ??
+    check("kernels", w.kernels, opts.kernels) ??
+    (w.optimizerInBackward && !opts.optimizerInBackward ? `${w.engine} cannot fuse the optimizer step into backward` : null)
+  );
 }
