@@ -7,7 +7,9 @@ DataCollatorWithFlattening, data/data_collator.py). The batch carries no attenti
 (masking_utils.py find_packed_sequence_indices) then reads the example boundaries from the position ids and
 builds a block-diagonal causal mask for sdpa/eager (flash-attention uses them as varlen boundaries), so a
 token attends only to earlier tokens of its own example. A packed row therefore gives each example the
-loss it has alone (checked in test/runs/lean.test.ts within 1e-5).
+loss it has alone (checked in test/runs/lean.test.ts within 1e-5). transformers reads packed position ids only
+when the forward has no KV cache (masking_utils.py _preprocess_mask_arguments: past_key_values is None), so
+every forward over packed rows passes use_cache=False.
 Padding at the end of a row is its own segment (positions 0..k-1, labels -100), so it attends to nothing real.
 """
 
