@@ -156,6 +156,14 @@ def head_inputs(model, batch):
     return hidden.reshape(-1, hidden.size(-1)).index_select(0, keep), targets.index_select(0, keep)
 
 
+def lm_head_of(model):
+    return _parts(model)[2]
+
+
+def softcap_of(model):
+    return getattr(_parts(model)[0].config, "final_logit_softcapping", None)
+
+
 def make_loss(model, impl, chunk_tokens):
     """A function batch -> mean token loss, for the chosen implementation."""
     base, _, lm_head = _parts(model)

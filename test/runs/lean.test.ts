@@ -39,11 +39,15 @@ interface Checks {
 }
 let checks: Checks;
 
+beforeAll(async () => {
+  if (!ready) return;
+  const words = JSON.parse(fs.readFileSync(path.join(DEMO, "words.json"), "utf8"));
+  await runJob("make_tiny", { out_dir: qwen, arch: "qwen2", words });
+  await runJob("make_tiny", { out_dir: llama, arch: "llama", words });
+}, 120_000);
+
 describe.runIf(ready)("the lean runner's mechanisms, measured on the CPU", () => {
   beforeAll(async () => {
-    const words = JSON.parse(fs.readFileSync(path.join(DEMO, "words.json"), "utf8"));
-    await runJob("make_tiny", { out_dir: qwen, arch: "qwen2", words });
-    await runJob("make_tiny", { out_dir: llama, arch: "llama", words });
     const memory = [...CHUNKS.map((c) => [HEAD.tokens, HEAD.hidden, HEAD.vocab, HEAD.tokens / c, "float32"]), ...[1, 4].map((c) => [HEAD.tokens, HEAD.hidden, HEAD.vocab, HEAD.tokens / c, "bfloat16"])];
     const r = spawnSync(venvPython(), [CHECKS, JSON.stringify({ qwen, llama, data: path.join(DEMO, "prompt-completion.jsonl"), memory })], {
       encoding: "utf8",
@@ -187,4 +191,24 @@ describe("the option combinations", () => {
       if (c.ckpt === "offload") for (const m of trains) expect(m.offloaded_bytes).toBeGreaterThan(0);
     }, 600_000);
   }
+});
+
+describe.runIf(ready)("the GPU bench's CPU smoke mode (bench/lean_vs_trl.py --smoke)", () => {
+  it("runs the same tiny QLoRA through TRL SFTTrainer + PEFT and through the worker, and writes what each ran", () => {
+    const out = path.join(tmp, "bench-smoke");
+    const bench = fileURLToPath(new URL("../../bench/lean_vs_trl.py", import.meta.url));
+    const r = spawnSync(venvPython(), [bench, "--smoke", out], { encoding: "utf8", timeout: 900_000 });
+    expect(r.status, r.stderr.slice(-2000)).toBe(0);
+    const result = JSON.parse(fs.readFileSync(path.join(out, "lean-vs-trl.json"), "utf8"));
+    expect(result.rows.map((x: { id: string }) => x.id)).toEqual(["trl-64", "worker-64", "worker-offload-64"]);
+    for (const row of result.rows) {
+      expect(row.error).toBeUndefined();
+      expect(row.measured.tokens_per_s).toBeGreaterThan(0);
+      // a random 300-word model starts near ln(300) = 5.70 nats in both runners
+      expect(Math.abs(row.measured.final_train_loss - Math.log(300))).toBeLessThan(0.5);
+    }
+    expect(result.rows[0].measured.runtime.trl).toBe("1.16.0");
+    expect(result.rows[1].measured.runtime).toMatchObject({ loss: "chunked", gradient_checkpointing: "full", optimizer: "adamw" });
+    expect(result.rows[2].measured.runtime).toMatchObject({ loss: "chunked", gradient_checkpointing: "offload", optimizer: "paged-adamw8bit" });
+  }, 900_000);
 });
