@@ -14,7 +14,7 @@ def _flatten_value(prefix, v, tensors):
     """A state value as JSON meta, its tensors moved into `tensors` under dotted keys. Nested dicts occur:
     bitsandbytes 0.50 keeps its 8-bit states under state[pid]["__bnb_optimizer_quant_state__"]."""
     if torch.is_tensor(v):
-        tensors[prefix] = v.detach().cpu().contiguous()
+        tensors[prefix] = v.detach().to("cpu", copy=True).contiguous()  # a copy: bitsandbytes shares one qmap among params
         return "tensor"
     if isinstance(v, dict):
         return {"dict": {k: _flatten_value(f"{prefix}.{k}", x, tensors) for k, x in v.items()}}

@@ -36,6 +36,7 @@ interface Checks {
   memory: { tokens: number; hidden: number; vocab: number; chunk: number; dtype: string; peak_bytes: number }[];
   offload: Record<"none" | "full" | "offload", { loss_diff: number; grad_diff: number; offloaded_bytes: number | null }>;
   choices: Record<string, [string, string] | string>;
+  optimizer_resume: Record<string, { identical: boolean; moment_dtypes: string[] }>;
 }
 let checks: Checks;
 
@@ -113,6 +114,13 @@ describe.runIf(ready)("the lean runner's mechanisms, measured on the CPU", () =>
     expect(checks.offload.full.offloaded_bytes).toBeNull();
   });
 
+  it("every optimizer resumes from a safetensors checkpoint to the very same next step; the 8-bit ones keep uint8 moments", () => {
+    for (const name of ["adamw", "adamw-fused", "adamw8bit", "paged-adamw8bit"]) {
+      expect(checks.optimizer_resume[name]!.identical, name).toBe(true);
+      expect(checks.optimizer_resume[name]!.moment_dtypes).toEqual([name.includes("8bit") ? "torch.uint8" : "torch.float32"]);
+    }
+  });
+
   it("chooses the fused loss and Liger kernels only where CUDA, Triton and Liger allow (sm_120 included), and says why otherwise", () => {
     const c = checks.choices;
     expect(c.cpu).toEqual(["chunked", expect.stringMatching(/no CUDA GPU/)]);
@@ -150,6 +158,15 @@ for (let o = 0; o < 4; o++) {
 COMBOS.push({ method: "lora", loss: "chunked", ckpt: "offload", packing: true, optimizer: "adamw8bit", compile: true });
 COMBOS.push({ method: "full", loss: "standard", ckpt: "none", packing: false, optimizer: "adamw-fused", compile: true });
 
+/** dtypes of the optimizer state tensors ("state.*"; the file also holds the RNG state as uint8) in a
+ *  safetensors header (8-byte little-endian length, then JSON) */
+function safetensorsDtypes(file: string): Set<string> {
+  const buf = fs.readFileSync(file);
+  const n = Number(buf.readBigUInt64LE(0));
+  const header = JSON.parse(buf.subarray(8, 8 + n).toString("utf8")) as Record<string, { dtype?: string }>;
+  return new Set(Object.entries(header).filter(([k]) => k.startsWith("state.")).map(([, v]) => v.dtype).filter((d): d is string => typeof d === "string"));
+}
+
 describe("the option combinations", () => {
   it("cover every pair of option values", () => {
     const factors: [keyof Combo, readonly unknown[]][] = [["method", METHODS], ["loss", LOSSES], ["ckpt", CKPTS], ["packing", [false, true]], ["optimizer", OPTIMIZERS]];
@@ -185,6 +202,11 @@ describe("the option combinations", () => {
       expect(rt.kernels).toBe("none");
       if (c.optimizer === "paged-adamw8bit") expect(rt.optimizer_note).toMatch(/pages optimizer state only on CUDA/);
       if (c.packing) expect(rt.packing_fill).toBeGreaterThan(0.8);
+      // 8-bit AdamW keeps uint8 moments for tensors of 4,096 elements or more (bitsandbytes min_8bit_size): the
+      // full fine-tune's MLP weights (64 x 128); the tiny model's LoRA matrices are smaller and stay 32-bit
+      const header = safetensorsDtypes(path.join(run.dir, "checkpoint-30", "optimizer.safetensors"));
+      const eightBit = c.optimizer === "adamw8bit" || c.optimizer === "paged-adamw8bit";
+      expect(header.has("U8")).toBe(eightBit && c.method === "full");
       const metrics = fs.readFileSync(path.join(run.dir, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
       const trains = metrics.filter((m) => m.type === "train");
       expect(trains).toHaveLength(30);

@@ -178,6 +178,46 @@ def choices():
     return out
 
 
+def optimizer_resume():
+    """Each optimizer's state through a checkpoint (ckpt.py, safetensors): the step after reloading equals the
+    step of the optimizer that never stopped; and which dtype holds the moments of a 64 x 128 matrix."""
+    import os
+    import tempfile
+
+    from fitlab_worker import ckpt, optim
+
+    out = {}
+    for name in optim.NAMES:
+        torch.manual_seed(0)
+        params = [torch.nn.Parameter(torch.randn(64, 128)), torch.nn.Parameter(torch.randn(16))]
+        opt, _ = optim.build(name, params, 1e-2, 0.0, "cpu")
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0)
+        for _ in range(2):
+            for p in params:
+                p.grad = torch.randn_like(p)
+            opt.step()
+        folder = tempfile.mkdtemp()
+        model = torch.nn.Module()
+        model.save_pretrained = lambda d, **k: None
+        path = ckpt.save(folder, 2, model, opt, sched, {})
+        start = [p.detach().clone() for p in params]
+        grads = [torch.randn_like(p) for p in params]
+        for p, g in zip(params, grads):
+            p.grad = g
+        opt.step()
+        kept = [p.detach().clone() for p in params]
+        for p, x in zip(params, start):
+            p.data.copy_(x)
+        fresh, _ = optim.build(name, params, 1e-2, 0.0, "cpu")
+        ckpt.load_training_state(path, fresh, torch.optim.lr_scheduler.LambdaLR(fresh, lambda s: 1.0))
+        for p, g in zip(params, grads):
+            p.grad = g
+        fresh.step()
+        dtypes = sorted({str(v.dtype) for v in fresh.state[params[0]].values() if torch.is_tensor(v) and v.numel() > 1000} | {str(v.dtype) for st in fresh.state[params[0]].values() if isinstance(st, dict) for v in st.values() if torch.is_tensor(v) and v.numel() > 1000})
+        out[name] = {"identical": all(torch.equal(a, p.detach()) for a, p in zip(kept, params)), "moment_dtypes": dtypes, "files": sorted(os.listdir(path))}
+    return out
+
+
 def main():
     cfg = json.loads(sys.argv[1])
     out = {
@@ -192,6 +232,7 @@ def main():
         ],
         "offload": offload_bytes(cfg["qwen"], cfg["data"], 24, 1),
         "choices": choices(),
+        "optimizer_resume": optimizer_resume(),
     }
     json.dump(out, sys.stdout)
 
