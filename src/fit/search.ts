@@ -25,8 +25,9 @@ const training = (w: Workload) => w.kind === "full" || w.kind === "lora" || w.ki
 export const CHANGES: readonly Change[] = [
   { id: "chunked-loss", cost: "none", description: "chunked cross-entropy (no full fp32 logits)", apply: (w) => (training(w) && w.loss === "standard" ? { ...w, loss: "chunked" } : null) },
   { id: "fused-loss", cost: "none", description: "fused linear cross-entropy (Liger / Cut Cross-Entropy)", apply: (w) => (training(w) && w.loss !== "fused-linear-ce" ? { ...w, loss: "fused-linear-ce" } : null) },
-  { id: "smaller-loss-chunks", cost: "none", description: "chunked loss over 64-token chunks", apply: (w) => (training(w) && w.loss === "chunked" && w.lossChunkTokens > 64 ? { ...w, lossChunkTokens: 64 } : null) },
-  { id: "liger-kernels", cost: "none", description: "Liger fused RMSNorm/RoPE/SwiGLU kernels", apply: (w) => (training(w) && w.kernels === "none" ? { ...w, kernels: "liger" } : null) },
+  // runner options that only engines listing them offer (fitlab-worker: data/engines.yaml `options`)
+  { id: "smaller-loss-chunks", cost: "none", description: "chunked loss over 64-token chunks", apply: (w) => (training(w) && w.loss === "chunked" && w.lossChunkTokens > 64 && engineProfile(w.engine).chunkedLossOneChunk ? { ...w, lossChunkTokens: 64 } : null) },
+  { id: "liger-kernels", cost: "none", description: "Liger fused RMSNorm/RoPE/SwiGLU kernels", apply: (w) => (training(w) && w.kernels === "none" && engineProfile(w.engine).options?.kernels.includes("liger") ? { ...w, kernels: "liger" } : null) },
   { id: "flash-attention", cost: "none", description: "SDPA/FlashAttention instead of eager attention", apply: (w) => (w.attn === "eager" && w.kind !== "attention_extract" ? { ...w, attn: "sdpa" } : null) },
   { id: "halve-batch", cost: "time", touches: "batch", description: "half the micro-batch, twice the gradient accumulation (same effective batch)", apply: (w) => (training(w) && w.batch > 1 ? { ...w, batch: Math.ceil(w.batch / 2), gradAccum: w.gradAccum * 2 } : null) },
   { id: "batch-1", cost: "time", touches: "batch", description: "micro-batch 1 with gradient accumulation (same effective batch)", apply: (w) => (training(w) && w.batch > 2 ? { ...w, batch: 1, gradAccum: w.gradAccum * w.batch } : null) },
