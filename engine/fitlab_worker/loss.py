@@ -140,10 +140,10 @@ def chunked_cross_entropy(hidden, targets, lm_head, chunk_tokens, softcap=None):
     return total / n
 
 
-def fused_cross_entropy(hidden, targets, lm_head):
+def fused_cross_entropy(hidden, targets, lm_head, softcap=None):
     from liger_kernel.transformers import LigerFusedLinearCrossEntropyLoss
 
-    return LigerFusedLinearCrossEntropyLoss(ignore_index=-100, reduction="mean")(lm_head.weight, hidden, targets, getattr(lm_head, "bias", None))
+    return LigerFusedLinearCrossEntropyLoss(ignore_index=-100, reduction="mean", softcap=softcap)(lm_head.weight, hidden, targets, getattr(lm_head, "bias", None))
 
 
 def head_inputs(model, batch):
@@ -171,9 +171,7 @@ def make_loss(model, impl, chunk_tokens):
     if impl == "standard":
         return lambda batch: model(**batch, use_cache=False).loss
     if impl == "fused":
-        if softcap:
-            raise JobError("input", "--loss fused does not apply Gemma 2's final logit soft-cap: use --loss chunked")
-        return lambda batch: fused_cross_entropy(*head_inputs(model, batch), lm_head)
+        return lambda batch: fused_cross_entropy(*head_inputs(model, batch), lm_head, softcap)
     return lambda batch: chunked_cross_entropy(*head_inputs(model, batch), lm_head, chunk_tokens, softcap)
 
 
