@@ -33,7 +33,7 @@ def _offload_hooks(stats):
         if t.device.type == "cpu":
             return (t.device, t)  # already in host memory (the CPU run): nothing to move
         host = torch.empty(t.size(), dtype=t.dtype, layout=t.layout, pin_memory=pin)
-        host.copy_(t, non_blocking=pin)
+        host.copy_(t)  # as torch.autograd.graph.save_on_cpu does: the source may be reused once we return
         return (t.device, host)
 
     def unpack(packed):
