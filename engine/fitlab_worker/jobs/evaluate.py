@@ -26,7 +26,8 @@ def run(config, emit):
             fmt, ev = read_jsonl(ds["eval"])
         else:
             _, ev = split(records, float(ds.get("eval_fraction", 0.1)), int(config.get("seed", 0)))
-        examples = build_examples(tokenizer, fmt, ev, max_len, bool(config.get("packing", False)))
+        # whole examples, as the train job evaluates them (packing only shapes training rows: packing.py)
+        examples = build_examples(tokenizer, fmt, ev, max_len, False)
         out["eval_loss"] = eval_loss(model, examples, int(config.get("batch_size", 4)), tokenizer.pad_token_id, device)
     if config.get("general_text"):
         try:
