@@ -18,7 +18,7 @@ export const CASES = [
 ];
 
 const out = CASES.map((c) => {
-  const w = resolveWorkload({ kind: c.method, seq: c.seq, batch: c.batch, packed: true, ...(c.method !== "full" ? { rank: c.rank, alpha: 2 * c.rank, targets: "all-linear" } : {}), gradCkpt: c.gradCkpt ? "full" : "none", optimizer: "adamw", engine: "fitlab-worker", quant: c.method === "qlora" ? "bnb-nf4-dq" : "none" });
+  const w = resolveWorkload({ kind: c.method, seq: c.seq, batch: c.batch, packed: true, ...(c.method !== "full" ? { rank: c.rank, alpha: 2 * c.rank, targets: "all-linear" } : {}), gradCkpt: c.gradCkpt ? "full" : "none", optimizer: "adamw", loss: "standard", kernels: "none", engine: "fitlab-worker", quant: c.method === "qlora" ? "bnb-nf4-dq" : "none" });
   const e = estimate(resolveModel(c.model), w, gpu);
   return { ...c, gpu: gpu.name, predicted: { allocated_bytes: e.peak.allocated_bytes, reserved_bytes: e.peak.reserved_bytes, device_bytes: e.peak.device_bytes, tokens_per_s: e.tokens_per_s, components: e.components } };
 });

@@ -5,6 +5,8 @@ On a GPU machine, from the repository root (the worker's Python stack installed 
   node bench/gpu-predictions.mjs "NVIDIA H100 80GB SXM5" > bench/gpu-predictions.json   # here, with Node
   python bench/gpu_vs_planner.py bench/gpu-predictions.json $OUT                          # there
 Prints a table and writes $OUT/gpu-vs-planner.json. --smoke runs one tiny case on the CPU to check the script.
+The worker runs here with the HF loss and no fused kernels (the baseline stack); bench/lean_vs_trl.py measures
+the lean options.
 """
 import json
 import os
@@ -57,7 +59,7 @@ def main():
                 torch.cuda.empty_cache()
             r = train.run({"model": model_dir, "method": c["method"], "rank": c["rank"] or 8, "alpha": 2 * (c["rank"] or 8), "target_modules": "all-linear",
                            "learning_rate": 1e-4, "batch_size": c["batch"], "grad_accum": 1, "max_seq_len": c["seq"], "packing": True,
-                           "gradient_checkpointing": c["gradCkpt"], "max_steps": 4, "eval_every": 1000, "checkpoint_every": 1000, "seed": 0,
+                           "gradient_checkpointing": c["gradCkpt"], "loss": "standard", "kernels": "none", "max_steps": 4, "eval_every": 1000, "checkpoint_every": 1000, "seed": 0,
                            "dataset": {"train": data, "eval_fraction": 0.05}, "output_dir": os.path.join(work, "run-" + c["id"]), "device": device, "resume": False}, emit)
             row["measured"] = {k: r.get(k) for k in ("peak_allocated_bytes", "peak_reserved_bytes", "mean_tokens_per_s")}
         except Exception as e:  # noqa: BLE001

@@ -10,23 +10,36 @@ import torch
 from safetensors.torch import load_file, save_file
 
 
+def _flatten_value(prefix, v, tensors):
+    """A state value as JSON meta, its tensors moved into `tensors` under dotted keys. Nested dicts occur:
+    bitsandbytes 0.50 keeps its 8-bit states under state[pid]["__bnb_optimizer_quant_state__"]."""
+    if torch.is_tensor(v):
+        tensors[prefix] = v.detach().to("cpu", copy=True).contiguous()  # a copy: bitsandbytes shares one qmap among params
+        return "tensor"
+    if isinstance(v, dict):
+        return {"dict": {k: _flatten_value(f"{prefix}.{k}", x, tensors) for k, x in v.items()}}
+    return v
+
+
+def _unflatten_value(prefix, meta, tensors):
+    if meta == "tensor":
+        return tensors[prefix]
+    if isinstance(meta, dict) and set(meta) == {"dict"}:
+        return {k: _unflatten_value(f"{prefix}.{k}", m, tensors) for k, m in meta["dict"].items()}
+    return meta
+
+
 def _flatten_optimizer(state_dict):
     tensors, meta = {}, {"param_groups": state_dict["param_groups"], "state": {}}
     for pid, st in state_dict["state"].items():
-        meta["state"][str(pid)] = {}
-        for k, v in st.items():
-            if torch.is_tensor(v):
-                tensors[f"state.{pid}.{k}"] = v.detach().cpu().contiguous()
-                meta["state"][str(pid)][k] = "tensor"
-            else:
-                meta["state"][str(pid)][k] = v
+        meta["state"][str(pid)] = {k: _flatten_value(f"state.{pid}.{k}", v, tensors) for k, v in st.items()}
     return tensors, meta
 
 
 def _unflatten_optimizer(tensors, meta):
     state = {}
     for pid, st in meta["state"].items():
-        state[int(pid)] = {k: (tensors[f"state.{pid}.{k}"] if v == "tensor" else v) for k, v in st.items()}
+        state[int(pid)] = {k: _unflatten_value(f"state.{pid}.{k}", v, tensors) for k, v in st.items()}
     return {"state": state, "param_groups": meta["param_groups"]}
 
 

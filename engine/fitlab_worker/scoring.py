@@ -4,18 +4,30 @@ import math
 
 from .data import collate
 
+EVAL_CHUNK_TOKENS = 1024
+
 
 def eval_loss(model, examples, batch_size, pad_id, device):
     """Mean token cross-entropy over the examples' labelled tokens."""
     import torch
 
+    from . import loss as lossmod
+
     was_training = model.training
     model.eval()
     total, count = 0.0, 0
+    # the lean runner's head: lm_head + cross-entropy over token chunks, never the whole [tokens, vocab]
+    # logits (a 7B model's fp32 logits at 8,192 tokens are 5 GB); other architectures use the full logits
+    head = lossmod.supports_head_loss(model)
     with torch.no_grad():
         for s in range(0, len(examples), batch_size):
             ids, mask, labels = collate(examples[s : s + batch_size], pad_id)
             ids, mask, labels = ids.to(device), mask.to(device), labels.to(device)
+            if head:
+                hidden, targets = lossmod.head_inputs(model, {"input_ids": ids, "attention_mask": mask, "labels": labels})
+                total += lossmod.chunked_cross_entropy(hidden, targets, lossmod.lm_head_of(model), EVAL_CHUNK_TOKENS, lossmod.softcap_of(model)).item() * targets.numel()
+                count += targets.numel()
+                continue
             logits = model(input_ids=ids, attention_mask=mask).logits.float()
             shift_logits, shift_labels = logits[:, :-1], labels[:, 1:]
             loss = torch.nn.functional.cross_entropy(shift_logits.reshape(-1, shift_logits.size(-1)), shift_labels.reshape(-1), ignore_index=-100, reduction="sum")

@@ -44,6 +44,8 @@ export function addWorkloadOptions(cmd: Command): Command {
     .option("--grad-ckpt <mode>", "none, full, selective or offload")
     .option("--attn <impl>", "eager, sdpa, flash2 or flex")
     .option("--loss <impl>", "standard, chunked or fused-linear-ce")
+    .option("--loss-chunk <tokens>", "chunked loss: tokens per chunk (fitlab-worker keeps one chunk live; default 256)")
+    .option("--kernels <k>", "none or liger (fused RMSNorm/RoPE/SwiGLU)")
     .option("--compile", "torch.compile")
     .option("--engine <profile>", "engine profile: hf-peft, hf-trl, unsloth, torchtune, ms-swift, llama.cpp, vllm, ...")
     .option("--engine-version <text>", 'library versions, e.g. "transformers 4.48.1; bitsandbytes 0.45"')
@@ -85,6 +87,8 @@ export function workloadInputFromFlags(o: WorkloadFlags): WorkloadInput {
   set("gradCkpt", s("gradCkpt") as WorkloadInput["gradCkpt"]);
   set("attn", s("attn") as WorkloadInput["attn"]);
   set("loss", s("loss") as WorkloadInput["loss"]);
+  set("lossChunkTokens", intArg("--loss-chunk", s("lossChunk"), 1, 10_000_000));
+  set("kernels", s("kernels") as WorkloadInput["kernels"]);
   set("engine", s("engine"));
   set("engineVersion", s("engineVersion"));
   set("nGpus", intArg("--gpus", s("gpus"), 1, 4096));

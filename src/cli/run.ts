@@ -7,6 +7,7 @@ import { analyzeLoss } from "../analyze/loss-curve.js";
 import { forgettingFindings } from "../analyze/forgetting.js";
 import { compareSweep } from "../analyze/sweep.js";
 import { FitlabInputError } from "../errors.js";
+import type { WorkerRuntime } from "../runs/train.js";
 import { DEFAULT_PLAN_PATH, loadPlan, type PlanExperiment } from "../plan/load.js";
 import { loadGpuCatalog } from "../hardware/catalog.js";
 import { estimate as planEstimate } from "../planner.js";
@@ -19,6 +20,7 @@ import { runSummary } from "../runs/summary.js";
 import { sweepInstanceId } from "../runs/sweeps.js";
 import { createRun, executeRun, readMetrics, TRAIN_DEFAULTS, workloadOf, type CreateOptions, type TrainSettings } from "../runs/train.js";
 import { duration, gib } from "./format.js";
+import { leanSettings } from "../runs/lean-options.js";
 import { intArg, numArg } from "./options.js";
 import { print } from "./output.js";
 import { evaluationProgress, trainingProgress } from "./progress.js";
@@ -54,7 +56,11 @@ function settingsFromFlags(o: Flags): TrainSettings {
     gradAccum: intArg("--grad-accum", s("gradAccum"), 1, 1e6) ?? 1,
     maxSeqLen: intArg("--seq", s("seq"), 2, 1_000_000) ?? TRAIN_DEFAULTS.maxSeqLen,
     packing: o.packing === true,
-    gradientCheckpointing: o.gradCkpt === true,
+    ...leanSettings(
+      { loss: s("loss"), lossChunkTokens: s("lossChunk"), gradCkpt: o.gradCkpt, optimizer: s("optimizer"), kernels: s("kernels"), compile: o.compile === true ? true : undefined },
+      { loss: "--loss", lossChunkTokens: "--loss-chunk", gradCkpt: "--grad-ckpt", optimizer: "--optimizer", kernels: "--kernels", compile: "--compile" },
+      method as TrainSettings["method"],
+    ),
     seed: intArg("--seed", s("seed"), 0, 2 ** 31) ?? 0,
     maxSteps: intArg("--steps", s("steps"), 1, 1e8) ?? null,
     epochs: numArg("--epochs", s("epochs"), 0.001, 1000) ?? 1,
@@ -102,8 +108,13 @@ export function settingsFromPlan(ex: PlanExperiment): TrainSettings[] {
       batch: w.batch,
       gradAccum: w.gradAccum,
       maxSeqLen: w.seqLen,
-      packing: w.packed,
-      gradientCheckpointing: w.gradCkpt !== "none",
+      packing: r.packing ?? w.packed,
+      ...leanSettings(
+        { loss: r.loss, lossChunkTokens: r.loss_chunk_tokens, gradCkpt: r.grad_ckpt, optimizer: r.optimizer, kernels: r.kernels, compile: r.compile },
+        { loss: `${ex.key} run.loss`, lossChunkTokens: `${ex.key} run.loss_chunk_tokens`, gradCkpt: `${ex.key} run.grad_ckpt`, optimizer: `${ex.key} run.optimizer`, kernels: `${ex.key} run.kernels`, compile: `${ex.key} run.compile` },
+        w.kind,
+        w,
+      ),
       seed: r.seed ?? 0,
       maxSteps: r.max_steps ?? null,
       epochs: r.epochs ?? ex.data.epochs ?? 1,
@@ -111,7 +122,6 @@ export function settingsFromPlan(ex: PlanExperiment): TrainSettings[] {
       checkpointEvery: r.checkpoint_every ?? TRAIN_DEFAULTS.checkpointEvery,
       dataset: r.dataset!,
       device: r.device ?? "auto",
-      optimizer: w.optimizer,
       ...(r.modelRevision ? { modelRevision: r.modelRevision } : {}),
       ...(w.nGpus > 1 ? { nGpus: w.nGpus, sharding: w.sharding === "fsdp" ? ("fsdp" as const) : ("ddp" as const) } : {}),
     };
@@ -123,7 +133,7 @@ export { runSummary };
 
 export function describeRun(r: RunRecord): string {
   const mem = (x: number | null) => (x === null ? "n/a" : gib(x));
-  const src = runSummary(r) as { model_source?: { id: string; sha: string | null }; data_source?: { id?: string; sha?: string | null } };
+  const src = runSummary(r) as { model_source?: { id: string; sha: string | null }; data_source?: { id?: string; sha?: string | null }; runtime: WorkerRuntime | null };
   const lines = [
     `${r.id} ${r.name}: ${RunStore.displayStatus(r)}${r.steps !== null ? `, ${r.steps} steps` : ""}${r.device ? ` on ${r.device}` : ""}${r.gpu ? ` (${r.gpu})` : ""}`,
     ...(src.model_source?.sha ? [`  model ${src.model_source.id} @ ${src.model_source.sha.slice(0, 12)}${src.data_source?.sha ? `, data ${src.data_source.id} @ ${src.data_source.sha.slice(0, 12)}` : ""}`] : []),
@@ -131,6 +141,12 @@ export function describeRun(r: RunRecord): string {
     `  peak memory predicted/measured: allocated ${mem(r.predicted_allocated_bytes)} / ${r.device === "cpu" ? "n/a on the CPU" : mem(r.measured_allocated_bytes)}, reserved ${mem(r.predicted_reserved_bytes)} / ${r.device === "cpu" ? "n/a on the CPU" : mem(r.measured_reserved_bytes)}${r.device === "cuda" ? `, device ${mem(r.predicted_device_bytes)} / ${mem(r.measured_device_bytes)}` : ""}`,
     `  tokens/s predicted/measured: ${r.predicted_tokens_per_s?.toFixed(0) ?? "n/a (no GPU)"} / ${r.measured_tokens_per_s?.toFixed(0) ?? "-"}`,
   ];
+  const rt = src.runtime;
+  if (rt) {
+    lines.push(
+      `  ran: loss ${rt.loss}${rt.loss_chunk_tokens ? ` (${rt.loss_chunk_tokens}-token chunks)` : ""}: ${rt.loss_reason}; checkpointing ${rt.gradient_checkpointing}; ${rt.packing ? `packed into ${rt.packed_rows} rows (${Math.round((rt.packing_fill ?? 0) * 100)}% full)` : "unpacked"}; optimizer ${rt.optimizer}${rt.optimizer_note ? ` (${rt.optimizer_note})` : ""}; kernels ${rt.kernels}${rt.compile ? "; compiled" : ""}`,
+    );
+  }
   if (r.error && r.status === "oom") lines.push(`  ${r.error}`);
   else if (r.error) lines.push(`  failed (${r.error_kind}): ${r.error}${r.suggestion ? `\n  ${r.suggestion}` : ""}`);
   return lines.join("\n");
@@ -224,7 +240,14 @@ export function runCommand(): Command {
     .option("--lr <x>").option("--schedule <s>", "linear, cosine or constant").option("--warmup <steps>")
     .option("--steps <n>").option("--epochs <n>").option("--batch <n>").option("--grad-accum <n>").option("--seq <n>", "max sequence length")
     .option("--rank <r>").option("--alpha <a>").option("--targets <list>").option("--dropout <p>")
-    .option("--packing").option("--grad-ckpt").option("--seed <n>").option("--eval-every <n>").option("--checkpoint-every <n>")
+    .option("--packing", "pack whole examples into rows (position ids reset, attention kept inside each example)")
+    .option("--grad-ckpt [mode]", "activation checkpointing: none, full (the bare flag) or offload (kept layer inputs in CPU memory); QLoRA default full")
+    .option("--loss <impl>", "auto (fused on CUDA with Liger, else chunked), standard, chunked or fused", "auto")
+    .option("--loss-chunk <tokens>", "tokens per chunk of the chunked loss (default 256)")
+    .option("--optimizer <o>", "adamw, adamw-fused, adamw8bit or paged-adamw8bit", "adamw")
+    .option("--kernels <k>", "auto (Liger RMSNorm/RoPE/SwiGLU on CUDA), none or liger", "auto")
+    .option("--compile", "torch.compile each decoder layer")
+    .option("--seed <n>").option("--eval-every <n>").option("--checkpoint-every <n>")
     .option("--device <d>", "auto, cpu or cuda").option("--name <name>")
     .option("--gpu <name>", "the card to predict for and check against (default: what nvidia-smi sees; for --dry-run, else the plan's)")
     .option("--dry-run", "print the resolved run (model, dataset, settings, the estimate) without downloading or starting anything")

@@ -5,10 +5,19 @@ import { parseYamlCached } from "../data/yaml-cache.js";
 import { z } from "zod";
 import { FitlabInputError } from "../errors.js";
 import { rankBySimilarity } from "../data/match.js";
-import type { GradCkpt, LossImpl, Precision, WorkloadKind } from "../workload/types.js";
+import type { GradCkpt, Kernels, LossImpl, Optimizer, Precision, WorkloadKind } from "../workload/types.js";
 
 export const KERNEL_FAMILIES = ["hf", "unsloth", "torchtune", "vllm", "sglang", "llama.cpp"] as const;
 export type KernelFamily = (typeof KERNEL_FAMILIES)[number];
+
+/** What a runner can be told to do (fitlab-worker lists exactly its options); absent: anything. */
+export interface EngineOptions {
+  readonly loss: readonly LossImpl[];
+  readonly gradCkpt: readonly GradCkpt[];
+  readonly optimizer: readonly Optimizer[];
+  readonly kernels: readonly Kernels[];
+  readonly optimizerInBackward: boolean;
+}
 
 export interface EngineProfile {
   readonly id: string;
@@ -35,6 +44,13 @@ export interface EngineProfile {
   /** CUDA context + cuBLAS workspace outside the allocator (nvidia-smi minus reserved), GiB */
   readonly cudaContextGib: number;
   readonly hostOverlapsGpu: boolean;
+  /** chunked loss keeps one chunk's logits live (recomputed in backward) rather than all chunks */
+  readonly chunkedLossOneChunk: boolean;
+  /** fused linear-CE implementation whose buffers are counted: Liger's (or none: 0 B) */
+  readonly fusedLoss: "liger" | null;
+  /** packed rows are masked with a dense [b,1,s,s] mask that SDPA turns into a saved float bias per layer */
+  readonly packedDenseMask: boolean;
+  readonly options: EngineOptions | null;
 }
 
 const frac = z.number().min(0).max(1);
@@ -60,6 +76,19 @@ const profileSchema = z
     caching_allocator: z.boolean().optional(),
     cuda_context_gib: z.number().min(0).optional(),
     host_overlaps_gpu: z.boolean().optional(),
+    chunked_loss_live: z.enum(["all-chunks", "one-chunk"]).optional(),
+    fused_loss: z.enum(["liger"]).optional(),
+    packed_mask: z.enum(["varlen", "dense"]).optional(),
+    options: z
+      .object({
+        loss: z.array(z.enum(["standard", "chunked", "fused-linear-ce"])),
+        grad_ckpt: z.array(z.enum(["none", "full", "selective", "offload"])),
+        optimizer: z.array(z.enum(["adamw", "adamw-fused", "adamw8bit", "paged-adamw8bit", "paged-adamw32bit", "adafactor", "sgd"])),
+        kernels: z.array(z.enum(["none", "liger"])),
+        optimizer_in_backward: z.boolean(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 const fileSchema = z.object({ profiles: z.record(z.string(), profileSchema) });
@@ -104,6 +133,12 @@ function resolve(id: string, raw: Record<string, RawProfile>): EngineProfile {
     cachingAllocator: p.caching_allocator ?? true,
     cudaContextGib: req(p.cuda_context_gib, "cuda_context_gib"),
     hostOverlapsGpu: p.host_overlaps_gpu ?? true,
+    chunkedLossOneChunk: p.chunked_loss_live === "one-chunk",
+    fusedLoss: p.fused_loss ?? null,
+    packedDenseMask: p.packed_mask === "dense",
+    options: p.options
+      ? Object.freeze({ loss: p.options.loss, gradCkpt: p.options.grad_ckpt, optimizer: p.options.optimizer, kernels: p.options.kernels, optimizerInBackward: p.options.optimizer_in_backward })
+      : null,
   });
 }
 

@@ -6,7 +6,8 @@ import { estimateMemory, fitsIn } from "../memory/estimate.js";
 import { hasActiveCalibration } from "../calibration/correction.js";
 import { estimate, type Estimate } from "../planner.js";
 import type { ModelSpec } from "../spec/types.js";
-import { parseLoraTargets } from "../workload/resolve.js";
+import { engineProfile } from "../engines/profile.js";
+import { parseLoraTargets, unsupportedOption } from "../workload/resolve.js";
 import { applyChanges, pruneChanges } from "./minimal.js";
 import type { Workload } from "../workload/types.js";
 
@@ -26,6 +27,9 @@ const training = (w: Workload) => w.kind === "full" || w.kind === "lora" || w.ki
 export const CHANGES: readonly Change[] = [
   { id: "chunked-loss", cost: "none", description: "chunked cross-entropy (no full fp32 logits)", apply: (w) => (training(w) && w.loss === "standard" ? { ...w, loss: "chunked" } : null) },
   { id: "fused-loss", cost: "none", description: "fused linear cross-entropy (Liger / Cut Cross-Entropy)", apply: (w) => (training(w) && w.loss !== "fused-linear-ce" ? { ...w, loss: "fused-linear-ce" } : null) },
+  // runner options that only engines listing them offer (fitlab-worker: data/engines.yaml `options`)
+  { id: "smaller-loss-chunks", cost: "none", description: "chunked loss over 64-token chunks", apply: (w) => (training(w) && w.loss === "chunked" && w.lossChunkTokens > 64 && engineProfile(w.engine).chunkedLossOneChunk ? { ...w, lossChunkTokens: 64 } : null) },
+  { id: "liger-kernels", cost: "none", description: "Liger fused RMSNorm/RoPE/SwiGLU kernels", apply: (w) => (training(w) && w.kernels === "none" && engineProfile(w.engine).options?.kernels.includes("liger") ? { ...w, kernels: "liger" } : null) },
   { id: "flash-attention", cost: "none", description: "SDPA/FlashAttention instead of eager attention", apply: (w) => (w.attn === "eager" && w.kind !== "attention_extract" ? { ...w, attn: "sdpa" } : null) },
   { id: "halve-batch", cost: "time", touches: "batch", description: "half the micro-batch, twice the gradient accumulation (same effective batch)", apply: (w) => (training(w) && w.batch > 1 ? { ...w, batch: Math.ceil(w.batch / 2), gradAccum: w.gradAccum * 2 } : null) },
   { id: "batch-1", cost: "time", touches: "batch", description: "micro-batch 1 with gradient accumulation (same effective batch)", apply: (w) => (training(w) && w.batch > 2 ? { ...w, batch: 1, gradAccum: w.gradAccum * w.batch } : null) },
@@ -68,6 +72,16 @@ export interface FitResult {
 
 const COST_RANK = { none: 0, time: 1, quality: 2, experiment: 3 } as const;
 
+/** Can the workload's engine run this on this GPU? Engines that list their options run only those, and
+ *  Liger's fused loss / kernels need Triton on compute capability 8.0+ for bf16 (engine/fitlab_worker/loss.py). */
+function runnable(w: Workload, gpu: Gpu): boolean {
+  if (unsupportedOption(w)) return false;
+  const e = engineProfile(w.engine);
+  const major = Number((gpu.computeCapability ?? "0").split(".")[0]);
+  const ligerUsed = (w.loss === "fused-linear-ce" && e.fusedLoss === "liger") || w.kernels === "liger";
+  return !(ligerUsed && major < (w.computeDtype === "bf16" ? 8 : 7));
+}
+
 // the planner's fit rule, with the user's calibration when one is active (src/calibration)
 const fitsOn = (spec: ModelSpec, w: Workload, gpu: Gpu) => (hasActiveCalibration() ? estimate(spec, w, gpu).fits : fitsIn(estimateMemory(spec, w, gpu), gpu.usableBytes));
 
@@ -77,7 +91,11 @@ export interface FitSearchOptions {
 }
 
 export function findFit(spec: ModelSpec, workload: Workload, gpu: Gpu, opts: FitSearchOptions = {}): FitResult {
-  const changes = opts.allow ? CHANGES.filter(opts.allow) : CHANGES;
+  const allowed = opts.allow ? CHANGES.filter(opts.allow) : CHANGES;
+  const changes = allowed.map((c) => ({ ...c, apply: (w: Workload) => {
+    const next = c.apply(w);
+    return next && runnable(next, gpu) ? next : null;
+  } }));
   const baseline = estimate(spec, workload, gpu);
   const option = (ids: Change[], w: Workload): FitOption => ({
     changes: ids.map((c) => c.id),

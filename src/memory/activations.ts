@@ -2,6 +2,7 @@
 // checkpointing mode. Inference: the transient buffers of the widest op in one layer.
 // Per-tensor accounting in the style of Korthikanti et al. 2022 (arXiv:2205.05198) adapted to HF
 // Llama-style blocks: RMSNorm in fp32, SwiGLU, GQA, no dropout, FlashAttention/SDPA or eager.
+import { denseMaskBytes, maskBiasBytesPerToken } from "./attention-mask.js";
 import { savesInput, type MemoryContext } from "./context.js";
 
 /** Score-matrix bytes per element kept by eager attention in training: the fp32 softmax output
@@ -24,18 +25,22 @@ export function layerSavedBytesPerToken(ctx: MemoryContext, seqLen: number): num
   // RMSNorm upcasts to fp32 and keeps the fp32 input for pow/mul backward (LlamaRMSNorm.forward);
   // its weight gradient (full training) also needs the normalised input in the stream dtype.
   const norms = spec.modelType === "gemma2" || spec.modelType === "gemma3_text" ? 4 : 2;
-  bytes += norms * (4 * h + (ctx.fullTraining ? ctx.streamBytes * h : 0));
+  // Liger's RMSNorm keeps its input in the stream dtype and one fp32 rstd per row (liger_kernel/ops/rms_norm.py)
+  const liger = workload.kernels === "liger";
+  bytes += liger ? norms * (ctx.streamBytes * h + 4) : norms * (4 * h + (ctx.fullTraining ? ctx.streamBytes * h : 0));
   // q/k/v read the same normalised input: kept once when any of them has a weight gradient or an adapter
   if (savesInput(ctx, "q_proj") || savesInput(ctx, "k_proj") || savesInput(ctx, "v_proj")) bytes += a * h;
   // attention keeps q, k, v (post-RoPE) and its output for backward (FlashAttention-2 / SDPA save
   // q, k, v, out and a per-row logsumexp); the output doubles as o_proj's input.
   bytes += a * (qd + 2 * kvd) + a * qd + 4 * spec.numHeads;
   if (workload.attn === "eager") bytes += EAGER_TRAIN_BYTES_PER_SCORE * spec.numHeads * seqLen;
+  bytes += maskBiasBytesPerToken(ctx);
   // MLP: gate/up share one input; SiLU keeps the gate output, the product keeps silu(gate) and up;
   // the product is down_proj's input, kept only when down_proj has a weight gradient or adapter.
   if (savesInput(ctx, "gate_proj") || savesInput(ctx, "up_proj")) bytes += a * h;
   if (spec.gatedMlp) {
-    bytes += 3 * out * I;
+    // Liger's SwiGLU keeps gate and up and recomputes silu in backward (liger_kernel/ops/swiglu.py)
+    bytes += (liger ? 2 : 3) * out * I;
     if (savesInput(ctx, "down_proj")) bytes += a * I;
   } else {
     bytes += out * I; // GELU keeps its input
@@ -61,19 +66,20 @@ export function activationMemory(ctx: MemoryContext): ActivationMemory {
   if (!ctx.training) return { atLossBytes: 0, recomputeBytes: 0 };
   const perLayer = layerSavedBytesPerToken(ctx, ctx.peakSeqLen) * tokens;
   const boundary = ctx.streamBytes * spec.hiddenSize * tokens; // one layer's input, kept by checkpointing
+  const mask = denseMaskBytes(ctx); // packed rows' attention mask, alive for the whole step
   switch (workload.gradCkpt) {
     case "none":
-      return { atLossBytes: perLayer * spec.numLayers, recomputeBytes: 0 };
+      return { atLossBytes: perLayer * spec.numLayers + mask, recomputeBytes: 0 };
     case "selective":
       // recompute attention internals only (Korthikanti selective): keep everything but the score path
-      return { atLossBytes: Math.round(perLayer * spec.numLayers * 0.8), recomputeBytes: perLayer };
+      return { atLossBytes: Math.round(perLayer * spec.numLayers * 0.8) + mask, recomputeBytes: perLayer + mask };
     case "full":
       // layer inputs stay; backward re-runs one layer at a time (torch.utils.checkpoint), plus the
       // incoming and outgoing gradient of the stream
-      return { atLossBytes: boundary * spec.numLayers, recomputeBytes: boundary * spec.numLayers + perLayer + 2 * boundary };
+      return { atLossBytes: boundary * spec.numLayers + mask, recomputeBytes: boundary * spec.numLayers + perLayer + 2 * boundary + mask };
     case "offload":
       // checkpoints live in CPU memory; about two layers' inputs are in flight on the GPU
-      return { atLossBytes: 2 * boundary, recomputeBytes: 2 * boundary + perLayer + 2 * boundary };
+      return { atLossBytes: 2 * boundary + mask, recomputeBytes: 2 * boundary + perLayer + 2 * boundary + mask };
   }
 }
 

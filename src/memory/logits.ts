@@ -1,6 +1,7 @@
 // Term: logits and the cross-entropy loss at its peak (training), or the prefill logits (inference).
 import { legacyFp32Logits, parseVersions } from "../engines/versions.js";
 import type { MemoryContext } from "./context.js";
+import { ligerFusedLossBytes, oneChunkLossBytes } from "./loss-chunks.js";
 
 /** Peak bytes per logit element at the loss.
  *  transformers >= 4.46 (loss/loss_utils.py ForCausalLMLoss): bf16 logits kept in the model output (2), the
@@ -24,6 +25,9 @@ export function lossBytesPerLogit(ctx: MemoryContext): number {
 /** Training: bytes at the loss for the micro-batch. */
 export function trainingLogitsBytes(ctx: MemoryContext): number {
   if (!ctx.training) return 0;
+  // fitlab-worker's chunked loss recomputes each chunk in backward: one chunk is live (loss-chunks.ts)
+  if (ctx.workload.loss === "chunked" && ctx.engine.chunkedLossOneChunk) return oneChunkLossBytes(ctx, ctx.engine.lossBytesPerLogit.chunked);
+  if (ctx.workload.loss === "fused-linear-ce" && ctx.engine.fusedLoss === "liger") return ligerFusedLossBytes(ctx);
   return Math.round(ctx.peakTokens * ctx.spec.vocabSize * lossBytesPerLogit(ctx));
 }
 

@@ -55,6 +55,14 @@ export interface RunSpec {
   readonly device?: "auto" | "cpu" | "cuda";
   readonly general_text: EvalData | null;
   readonly multiple_choice: EvalData | null;
+  // the worker's lean options (fitlab run --packing/--loss/--loss-chunk/--grad-ckpt/--optimizer/--kernels/--compile)
+  readonly packing?: boolean;
+  readonly loss?: "auto" | "standard" | "chunked" | "fused";
+  readonly loss_chunk_tokens?: number;
+  readonly grad_ckpt?: "none" | "full" | "offload";
+  readonly optimizer?: "adamw" | "adamw-fused" | "adamw8bit" | "paged-adamw8bit";
+  readonly kernels?: "auto" | "none" | "liger";
+  readonly compile?: boolean;
   // Tracks B and C (`fitlab inspect`): prompts for attention/hidden, an adapter folder (absolute) or training
   // run id, labelled probe data, a training run whose checkpoints a probe follows, which inspection to run
   readonly prompts?: string;

@@ -84,6 +84,14 @@ export const runSchema = z
     probe_data: z.string().optional(),
     probe_run: z.string().optional(),
     inspect: z.enum(["attention", "compare", "hidden", "probe"]).optional(),
+    // the worker's lean options (fitlab run --packing/--loss/--loss-chunk/--grad-ckpt/--optimizer/--kernels/--compile)
+    packing: z.boolean().optional(),
+    loss: z.enum(["auto", "standard", "chunked", "fused"]).optional(),
+    loss_chunk_tokens: z.number().int().positive().max(1_000_000).optional(),
+    grad_ckpt: z.enum(["none", "full", "offload"]).optional(),
+    optimizer: z.enum(["adamw", "adamw-fused", "adamw8bit", "paged-adamw8bit"]).optional(),
+    kernels: z.enum(["auto", "none", "liger"]).optional(),
+    compile: z.boolean().optional(),
   })
   .strict();
 

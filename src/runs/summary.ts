@@ -38,7 +38,17 @@ export interface RunSummary {
   readonly gpu: string | null;
   readonly tokens_per_s: { readonly predicted: number | null; readonly measured: number | null };
   readonly error: { readonly kind: string | null; readonly message: string; readonly suggestion: string | null } | null;
+  /** what the worker ran (its result.json "runtime": loss, checkpointing, packing, optimizer, kernels), or null before it finished */
+  readonly runtime: Record<string, unknown> | null;
   readonly dir: string;
+}
+
+function runtimeOf(r: RunRecord): Record<string, unknown> | null {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(r.dir, "result.json"), "utf8")) as { runtime?: Record<string, unknown> }).runtime ?? null;
+  } catch {
+    return null;
+  }
 }
 
 function sources(r: RunRecord): { model_source?: unknown; data_source?: unknown } {
@@ -84,6 +94,7 @@ export function runSummary(r: RunRecord): RunSummary {
     gpu: r.gpu,
     tokens_per_s: { predicted: r.predicted_tokens_per_s, measured: r.measured_tokens_per_s },
     error: r.error ? { kind: r.error_kind, message: r.error, suggestion: r.suggestion } : null,
+    runtime: runtimeOf(r),
     dir: r.dir,
   };
 }

@@ -8,10 +8,10 @@ import { loadGpuCatalog } from "../hardware/catalog.js";
 import { estimateMemory } from "../memory/estimate.js";
 import { estimate } from "../planner.js";
 import { resolveModel } from "../spec/catalog.js";
-import type { ModelSpec } from "../spec/types.js";
-import { resolveWorkload, type WorkloadInput } from "../workload/resolve.js";
-import type { Workload } from "../workload/types.js";
 import type { Gpu } from "../hardware/gpu.js";
+import type { ModelSpec } from "../spec/types.js";
+import { DEFAULT_LOSS_CHUNK_TOKENS, resolveWorkload, type WorkloadInput } from "../workload/resolve.js";
+import type { Workload } from "../workload/types.js";
 import { checkDatasetSpec, datasetForWorker, type DatasetSpec } from "./dataset.js";
 import { oomAdvice, preflight, runGpu, type Preflight } from "./preflight.js";
 import type { WorkerEvent } from "./protocol.js";
@@ -35,8 +35,19 @@ export interface TrainSettings {
   readonly batch: number;
   readonly gradAccum: number;
   readonly maxSeqLen: number;
+  /** whole examples per row, position ids reset per example, attention kept inside each (packing.py) */
   readonly packing: boolean;
-  readonly gradientCheckpointing: boolean;
+  /** none | full | offload (checkpointed layer inputs kept in CPU memory) */
+  readonly gradientCheckpointing: "none" | "full" | "offload";
+  /** auto: Liger's fused linear-CE where CUDA + Triton allow it, else chunked; standard: the model's own loss */
+  readonly loss: "auto" | "standard" | "chunked" | "fused";
+  /** tokens per chunk of the chunked loss */
+  readonly lossChunkTokens: number;
+  readonly optimizer: "adamw" | "adamw-fused" | "adamw8bit" | "paged-adamw8bit";
+  /** auto: Liger's RMSNorm/RoPE/SwiGLU where CUDA + Triton allow it */
+  readonly kernels: "auto" | "none" | "liger";
+  /** torch.compile each decoder layer */
+  readonly compile: boolean;
   readonly seed: number;
   readonly maxSteps: number | null;
   readonly epochs: number;
@@ -46,8 +57,6 @@ export interface TrainSettings {
   readonly device: "auto" | "cpu" | "cuda";
   /** a branch, tag or commit of a hub model (default main) */
   readonly modelRevision?: string;
-  /** the planner's optimizer id (adamw, adamw8bit, paged-adamw8bit, ...); default adamw */
-  readonly optimizer?: string;
   /** processes (GPUs) under torchrun, and how they share the model */
   readonly nGpus?: number;
   readonly sharding?: "ddp" | "fsdp" | "none";
@@ -72,7 +81,12 @@ export const TRAIN_DEFAULTS = {
   gradAccum: 1,
   maxSeqLen: 512,
   packing: false,
-  gradientCheckpointing: false,
+  gradientCheckpointing: "none",
+  loss: "auto",
+  lossChunkTokens: DEFAULT_LOSS_CHUNK_TOKENS,
+  optimizer: "adamw",
+  kernels: "auto",
+  compile: false,
   seed: 0,
   maxSteps: null,
   epochs: 1,
@@ -95,7 +109,18 @@ export function checkModel(model: string): void {
   }
 }
 
-export function workloadOf(s: TrainSettings): Workload {
+/** What the worker's "auto" choices become on this GPU (engine/fitlab_worker/loss.py choose and
+ *  kernels.py choose): Liger needs CUDA with Triton, compute capability 7.0+, 8.0+ for bf16. */
+export function resolvedLean(s: TrainSettings, gpu: Gpu | null): { loss: "standard" | "chunked" | "fused-linear-ce"; kernels: "none" | "liger" } {
+  const major = gpu ? Number(gpu.computeCapability.split(".")[0]) : 0;
+  const ligerOk = s.device !== "cpu" && major >= 8; // the worker trains in bf16 on Ampere and newer
+  const loss = s.loss === "standard" ? "standard" : s.loss === "chunked" ? "chunked" : s.loss === "fused" || ligerOk ? "fused-linear-ce" : "chunked";
+  const kernels = s.kernels === "liger" || (s.kernels === "auto" && ligerOk) ? "liger" : "none";
+  return { loss, kernels };
+}
+
+export function workloadOf(s: TrainSettings, gpu: Gpu | null = null): Workload {
+  const lean = resolvedLean(s, gpu);
   return resolveWorkload({
     kind: s.method,
     seq: s.maxSeqLen,
@@ -103,8 +128,12 @@ export function workloadOf(s: TrainSettings): Workload {
     gradAccum: s.gradAccum,
     packed: s.packing,
     ...(s.method !== "full" ? { rank: s.rank, alpha: s.alpha, targets: s.targets.replace(/,/g, "+") } : {}),
-    gradCkpt: s.gradientCheckpointing ? "full" : "none",
-    optimizer: (s.optimizer ?? "adamw") as WorkloadInput["optimizer"],
+    gradCkpt: s.gradientCheckpointing,
+    optimizer: s.optimizer as WorkloadInput["optimizer"],
+    loss: lean.loss,
+    lossChunkTokens: s.lossChunkTokens,
+    kernels: lean.kernels,
+    compile: s.compile,
     engine: "fitlab-worker",
     ...(s.nGpus && s.nGpus > 1 ? { nGpus: s.nGpus, sharding: s.sharding === "fsdp" ? "fsdp" : "ddp" } : {}),
     quant: s.method === "qlora" ? "bnb-nf4-dq" : "none",
@@ -119,7 +148,7 @@ export function predict(s: TrainSettings, gpu: Gpu | null): { estimate: Record<s
   } catch {
     return { estimate: null, allocated: null, reserved: null, device: null, tokensPerS: null, preflight: null };
   }
-  const w = workloadOf(s);
+  const w = workloadOf(s, s.device === "cpu" ? null : gpu);
   if (!gpu || s.device === "cpu") {
     const m = estimateMemory(spec, w);
     return { estimate: { gpu: null, note: "no GPU: memory predicted for a CUDA device; nothing to measure it against on the CPU", memory: m, workload: w }, allocated: m.allocatedBytes, reserved: m.reservedBytes, device: m.deviceBytes, tokensPerS: null, preflight: null };
@@ -148,6 +177,11 @@ function workerConfig(s: TrainSettings): Record<string, unknown> {
     max_seq_len: s.maxSeqLen,
     packing: s.packing,
     gradient_checkpointing: s.gradientCheckpointing,
+    loss: s.loss,
+    loss_chunk_tokens: s.lossChunkTokens,
+    optimizer: s.optimizer,
+    kernels: s.kernels,
+    compile: s.compile,
     seed: s.seed,
     max_steps: s.maxSteps,
     epochs: s.epochs,
@@ -155,7 +189,6 @@ function workerConfig(s: TrainSettings): Record<string, unknown> {
     checkpoint_every: s.checkpointEvery,
     device: s.device,
     dataset: datasetForWorker(s.dataset, (p) => path.resolve(p)),
-    optimizer: s.optimizer ?? "adamw",
     ...(s.modelRevision ? { model_revision: s.modelRevision } : {}),
     ...(s.nGpus && s.nGpus > 1 ? { n_gpus: s.nGpus, sharding: s.sharding ?? "ddp" } : {}),
     ...(s.gpu ? { gpu: s.gpu } : {}),
@@ -175,8 +208,7 @@ export function createRun(store: RunStore, s: TrainSettings, opts: CreateOptions
   requireWorker();
   checkModel(s.model);
   checkDatasetSpec(s.dataset);
-  const target = s.device === "cpu" ? null : runGpu(loadGpuCatalog(), { flag: s.gpu, needDetected: true });
-  const p = predict(s, target?.gpu ?? null);
+  const p = predict(s, targetGpu(s));
   if (p.preflight && !p.preflight.fits && !opts.force) throw new FitlabInputError(`${s.name ?? s.model}: ${p.preflight.refusal}`);
   return store.create({
     name: s.name ?? `${s.method}-${path.basename(s.model)}`,
@@ -192,6 +224,11 @@ export function createRun(store: RunStore, s: TrainSettings, opts: CreateOptions
     predictedTokensPerS: p.tokensPerS,
     predictedDeviceBytes: p.device,
   });
+}
+
+/** The card a run is predicted for and checked against: --gpu, else the one nvidia-smi reports; none on the CPU. */
+function targetGpu(s: TrainSettings): Gpu | null {
+  return s.device === "cpu" ? null : (runGpu(loadGpuCatalog(), { flag: s.gpu, needDetected: true })?.gpu ?? null);
 }
 
 /** Drive the worker for a created (or interrupted) run; resumes from its newest checkpoint. */
@@ -219,6 +256,7 @@ export async function executeRun(store: RunStore, run: RunRecord, hooks: RunHook
       initial_eval_loss: (r.initial_eval_loss as number | null) ?? null,
       final_eval_loss: (r.final_eval_loss as number | null) ?? null,
       best_eval_loss: (r.best_eval_loss as number | null) ?? null,
+      ...repredict(run, config, r.runtime as WorkerRuntime | undefined),
     });
   } catch (e) {
     if (!(e instanceof WorkerError)) throw e;
@@ -243,8 +281,8 @@ function oomRecord(run: RunRecord, config: Record<string, unknown>, e: WorkerErr
   let advice: string | null = null;
   try {
     const s = settingsFromConfig(config);
-    const target = runGpu(loadGpuCatalog(), { flag: s.gpu, needDetected: true });
-    if (target) advice = oomAdvice(resolveModel(s.model), workloadOf(s), target.gpu, num("needed_bytes")).line;
+    const gpu = targetGpu(s);
+    if (gpu) advice = oomAdvice(resolveModel(s.model), workloadOf(s, gpu), gpu, num("needed_bytes")).line;
   } catch {
     advice = null; // a model the planner cannot read: no advice, the measurement is still recorded
   }
@@ -252,6 +290,38 @@ function oomRecord(run: RunRecord, config: Record<string, unknown>, e: WorkerErr
   const line = `CUDA out of memory${at}: measured peak ${gibs(allocated)} allocated, ${gibs(reserved)} reserved${num("tried_bytes") !== null ? ` (+${gibs(num("tried_bytes"))} asked)` : ""}; predicted ${gibs(run.predicted_allocated_bytes)} allocated${advice ? `; ${advice}` : ""}`;
   return { device: (d.device as string | undefined) ?? null, steps: num("step"), measured_allocated_bytes: allocated, measured_reserved_bytes: reserved, measured_device_bytes: num("device_peak_bytes"), error_kind: "oom", error: line, suggestion: advice };
 }
+
+/** What the worker says it ran (result.json "runtime"; engine/fitlab_worker/jobs/train.py). */
+export interface WorkerRuntime {
+  readonly loss: "standard" | "chunked" | "fused";
+  readonly loss_reason: string;
+  readonly loss_chunk_tokens: number | null;
+  readonly gradient_checkpointing: string;
+  readonly packing: boolean;
+  readonly optimizer: string;
+  readonly optimizer_note: string | null;
+  readonly kernels: "none" | "liger";
+  readonly kernels_reason: string;
+  readonly compile: boolean;
+  readonly packed_rows: number | null;
+  readonly packing_fill: number | null;
+}
+
+/** When the worker's automatic choices differ from what the prediction assumed (say Liger failed to
+ *  import on this GPU), predict again for what really ran, and keep the first estimate beside it. */
+function repredict(run: RunRecord, config: Record<string, unknown>, rt: WorkerRuntime | undefined): Partial<RunRecord> {
+  if (!rt) return {};
+  const s = settingsFromConfig(config);
+  const ran: TrainSettings = { ...s, loss: rt.loss, kernels: rt.kernels };
+  const p = predict(ran, targetGpu(ran));
+  if (p.allocated === null || p.allocated === run.predicted_allocated_bytes) return {};
+  const file = path.join(run.dir, "estimate.json");
+  const first = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as unknown) : null;
+  fs.writeFileSync(file, `${JSON.stringify({ ...p.estimate, note: `re-predicted for what the worker ran: loss ${rt.loss} (${rt.loss_reason}), kernels ${rt.kernels}`, first_estimate: first }, null, 2)}\n`);
+  return { predicted_allocated_bytes: p.allocated, predicted_reserved_bytes: p.reserved, predicted_tokens_per_s: p.tokensPerS };
+}
+
+const CKPT_MODES = ["none", "full", "offload"] as const;
 
 function settingsFromConfig(c: Record<string, unknown>): TrainSettings {
   const ds = c.dataset as Record<string, unknown>;
@@ -266,8 +336,14 @@ function settingsFromConfig(c: Record<string, unknown>): TrainSettings {
     gradAccum: Number(c.grad_accum),
     maxSeqLen: Number(c.max_seq_len),
     packing: Boolean(c.packing),
-    gradientCheckpointing: Boolean(c.gradient_checkpointing),
-    optimizer: typeof c.optimizer === "string" ? c.optimizer : "adamw",
+    // runs made before checkpointing had modes stored a boolean
+    gradientCheckpointing: (CKPT_MODES as readonly unknown[]).includes(c.gradient_checkpointing) ? (c.gradient_checkpointing as TrainSettings["gradientCheckpointing"]) : c.gradient_checkpointing === true ? "full" : "none",
+    loss: (c.loss as TrainSettings["loss"] | undefined) ?? "standard",
+    lossChunkTokens: Number(c.loss_chunk_tokens ?? TRAIN_DEFAULTS.lossChunkTokens),
+    optimizer: (c.optimizer as TrainSettings["optimizer"] | undefined) ?? "adamw",
+    kernels: (c.kernels as TrainSettings["kernels"] | undefined) ?? "none",
+    compile: c.compile === true,
+    device: (c.device as TrainSettings["device"] | undefined) ?? "auto",
     ...(typeof c.n_gpus === "number" ? { nGpus: c.n_gpus, sharding: c.sharding as "ddp" | "fsdp" } : {}),
     ...(typeof c.gpu === "string" ? { gpu: c.gpu } : {}),
     dataset: typeof ds.hub === "string" ? { hub: ds.hub, evalFraction: Number(ds.eval_fraction ?? 0.1) } : { train: String(ds.train), eval: (ds.eval as string | null) ?? null, evalFraction: Number(ds.eval_fraction ?? 0.1) },

@@ -39,5 +39,7 @@ export function trainingFlopsPerToken(ctx: MemoryContext): number {
   else total = forward + mm + 2 * attn + 6 * loraParams(ctx);
   if (workload.gradCkpt === "full" || workload.gradCkpt === "offload") total += forward;
   else if (workload.gradCkpt === "selective") total += attn;
+  // a chunked loss that keeps one chunk live re-runs lm_head for each chunk in backward (engine/fitlab_worker/loss.py)
+  if (ctx.training && workload.loss === "chunked" && ctx.engine.chunkedLossOneChunk) total += 2 * spec.vocabSize * spec.hiddenSize;
   return total;
 }

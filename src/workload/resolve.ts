@@ -8,6 +8,7 @@ import {
   ATTN_IMPLS,
   DTYPES,
   GRAD_CKPT,
+  KERNELS,
   LORA_MODULES,
   LOSS_IMPLS,
   OFFLOADS,
@@ -43,6 +44,8 @@ export const workloadInputSchema = z
     gradCkpt: z.enum(GRAD_CKPT).optional(),
     attn: z.enum(ATTN_IMPLS).optional(),
     loss: z.enum(LOSS_IMPLS).optional(),
+    lossChunkTokens: posInt(10_000_000).optional(),
+    kernels: z.enum(KERNELS).optional(),
     compile: z.boolean().optional(),
     engine: z.string().optional(),
     engineVersion: z.string().optional(),
@@ -90,6 +93,9 @@ export function parseQuant(q: string): Quant {
 }
 
 const TRAINING: readonly WorkloadKind[] = ["full", "lora", "qlora"];
+
+/** fitlab-worker's chunk of the chunked loss (engine/fitlab_worker/loss.py, `fitlab run --loss-chunk`) */
+export const DEFAULT_LOSS_CHUNK_TOKENS = 256;
 
 /** What a model's files fix before any setting is read: a pre-quantized checkpoint runs in its stored format. */
 export interface StoredFormat {
@@ -164,7 +170,7 @@ export function resolveWorkload(input: WorkloadInput, model?: StoredFormat): Wor
   const attentionCapture = i.attentionCapture ?? "per-layer";
   const attn = i.attn ?? (kind === "attention_extract" && attentionCapture === "all-layers" ? "eager" : "sdpa");
   if (kind === "attention_extract" && attentionCapture === "all-layers" && attn !== "eager") throw new FitlabInputError("all-layers attention capture needs eager attention (output_attentions=True is not supported by sdpa/flash kernels): use --capture per-layer");
-  return Object.freeze({
+  const w: Workload = Object.freeze({
     kind,
     quant,
     computeDtype: i.dtype ?? "bf16",
@@ -178,6 +184,8 @@ export function resolveWorkload(input: WorkloadInput, model?: StoredFormat): Wor
     gradCkpt: training ? gradCkpt : "none",
     attn,
     loss: i.loss ?? profile.lossDefault,
+    lossChunkTokens: i.lossChunkTokens ?? DEFAULT_LOSS_CHUNK_TOKENS,
+    kernels: i.kernels ?? "none",
     compile: i.compile ?? false,
     engine,
     engineVersion: i.engineVersion ?? "",
@@ -191,4 +199,24 @@ export function resolveWorkload(input: WorkloadInput, model?: StoredFormat): Wor
     attentionCapture,
     probe: kind === "probe" ? Object.freeze({ samples: i.probeSamples ?? 10_000, features: i.probeFeatures ?? 0, classes: i.probeClasses ?? 2 }) : null,
   });
+  if (training) {
+    const unsupported = unsupportedOption(w);
+    if (unsupported) throw new FitlabInputError(unsupported);
+  }
+  return w;
+}
+
+/** Why this engine cannot run the workload's training options, or null. Engines that list their options
+ *  (data/engines.yaml `options`, e.g. fitlab-worker) run exactly those. */
+export function unsupportedOption(w: Workload): string | null {
+  const opts = engineProfile(w.engine).options;
+  if (!opts) return null;
+  const check = (what: string, value: string, allowed: readonly string[]) => (allowed.includes(value) ? null : `${w.engine} has no ${what} "${value}"; it offers ${allowed.join(", ")}`);
+  return (
+    check("loss", w.loss, opts.loss) ??
+    check("checkpointing mode", w.gradCkpt, opts.gradCkpt) ??
+    check("optimizer", w.optimizer, opts.optimizer) ??
+    check("kernels", w.kernels, opts.kernels) ??
+    (w.optimizerInBackward && !opts.optimizerInBackward ? `${w.engine} cannot fuse the optimizer step into backward` : null)
+  );
 }

@@ -32,6 +32,10 @@ export type AttnImpl = (typeof ATTN_IMPLS)[number];
 export const LOSS_IMPLS = ["standard", "chunked", "fused-linear-ce", "unknown"] as const;
 export type LossImpl = (typeof LOSS_IMPLS)[number];
 
+/** fused per-layer kernels: Liger Kernel's RMSNorm / RoPE / SwiGLU (fitlab-worker --kernels liger) */
+export const KERNELS = ["none", "liger"] as const;
+export type Kernels = (typeof KERNELS)[number];
+
 /** How the work is split over GPUs (the `parallel` column of CASES.md). Training: data parallel with a full
  *  replica (ddp), ZeRO stages (DeepSpeed; zero2-offload / zero3-offload move the optimizer, and for stage 3
  *  the parameters too, to CPU memory), FSDP full shard or hybrid shard (shard inside a node, replicate across
@@ -78,6 +82,9 @@ export interface Workload {
   readonly gradCkpt: GradCkpt;
   readonly attn: AttnImpl;
   readonly loss: LossImpl;
+  /** chunked loss: tokens per chunk of lm_head + cross-entropy (fitlab-worker keeps one chunk live) */
+  readonly lossChunkTokens: number;
+  readonly kernels: Kernels;
   readonly compile: boolean;
   /** engine profile id (data/engines.yaml) */
   readonly engine: string;

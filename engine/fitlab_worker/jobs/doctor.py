@@ -46,6 +46,12 @@ def run(config, emit):
     else:
         problems.append("no CUDA GPU visible: the worker runs on the CPU (fine for the tiny demo; real 7B runs need a GPU)")
     report["gpus"] = gpus
+    # the lean runner's fused path (loss.py, kernels.py): Liger's Triton kernels on CUDA
+    from .. import loss as lossmod
+
+    facts = lossmod.probe_machine()
+    report["triton"], report["liger_kernel"] = facts["triton"], facts["liger"]
+    report["fused_loss"] = lossmod.fused_unavailable_reason(facts, "bfloat16") or "available: --loss auto uses Liger's fused linear cross-entropy"
     bnb = report["bitsandbytes"]
     report["bnb_4bit_cpu"] = False
     if bnb and not str(bnb).startswith("error"):

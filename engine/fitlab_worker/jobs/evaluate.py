@@ -26,7 +26,8 @@ def run(config, emit):
     ds = config.get("dataset")
     if ds:
         _, _, fmt, ev, _ = datasets_hub.load_train_eval(ds, tokenizer, emit, int(config.get("seed", 0)), run_dir)
-        examples = build_examples(tokenizer, fmt, ev, max_len, bool(config.get("packing", False)))
+        # whole examples, as the train job evaluates them (packing only shapes training rows: packing.py)
+        examples = build_examples(tokenizer, fmt, ev, max_len, False)
         out["eval_loss"] = eval_loss(model, examples, int(config.get("batch_size", 4)), tokenizer.pad_token_id, device)
     if isinstance(config.get("general_text"), dict):  # a hub dataset (e.g. WikiText-2)
         text, out["general_text_sha"] = datasets_hub.general_text(config["general_text"], emit)

@@ -4,6 +4,11 @@ Writes into config["output_dir"]: metrics.jsonl (one line per optimizer step and
 checkpoint-<step>/ (PEFT adapter or model weights, optimizer state, trainer state; all safetensors/JSON),
 result.json. With resume, it continues from the newest checkpoint and rewrites metrics.jsonl up to it,
 so the metrics have no gap and no repeated step.
+
+The lean options (each in its own module, each recorded in result.json under "runtime"):
+loss (loss.py: auto | standard | chunked | fused), gradient_checkpointing (checkpointing.py: none | full |
+offload), packing (packing.py: whole examples per row, attention kept inside each), optimizer (optim.py:
+adamw | adamw-fused | adamw8bit | paged-adamw8bit), kernels (kernels.py: auto | none | liger) and compile.
 """
 import json
 import math
@@ -11,8 +16,8 @@ import os
 import resource
 import time
 
-from .. import ckpt, distributed, faults, hub, telemetry
-from ..data import build_examples, collate, epoch_order
+from .. import checkpointing, ckpt, distributed, faults, hub, kernels, loss as lossmod, optim, packing, telemetry
+from ..data import build_examples, epoch_order
 from ..datasets_hub import load_train_eval
 from ..model import device_and_dtype, load_model, load_tokenizer
 from ..protocol import JobError
@@ -36,6 +41,15 @@ def run(config, emit):
     eval_every = int(config.get("eval_every", 50))
     ckpt_every = int(config.get("checkpoint_every", 50))
     stop_after = config.get("stop_after_steps")  # tests: stop early without finishing (simulates a crash point)
+    loss_req = config.get("loss", "auto")
+    chunk_tokens = int(config.get("loss_chunk_tokens", 256))
+    gc = config.get("gradient_checkpointing", "none")
+    gc_mode = {True: "full", False: "none", None: "none"}.get(gc, gc) if not isinstance(gc, str) else gc
+    if gc_mode not in ("none", "full", "offload"):
+        raise JobError("input", f"gradient_checkpointing must be none, full or offload, got {gc!r}")
+    optimizer_name = config.get("optimizer", "adamw")
+    kernels_req = config.get("kernels", "auto")
+    use_compile = bool(config.get("compile", False))
     torch.manual_seed(seed)
     device, dtype = device_and_dtype(config.get("device", "auto"), config.get("dtype", "auto"))
     dp = distributed.setup(device)  # one process, or one of torchrun's (rank 0 owns the run folder)
@@ -47,22 +61,46 @@ def run(config, emit):
     config = {**config, "model": model_source["path"]}
     tokenizer = load_tokenizer(config["model"])
     fmt, train_records, efmt, eval_records, data_source = load_train_eval(config["dataset"], tokenizer, emit, seed, out)
-    packing = bool(config.get("packing", False))
-    train_ex = build_examples(tokenizer, fmt, train_records, max_len, packing)
-    eval_ex = build_examples(tokenizer, efmt, eval_records, max_len, packing)
+    packing_on = bool(config.get("packing", False))
+    # examples are whole and truncated to max_seq_len; packing places them into rows (never cut, never mixed)
+    train_ex = build_examples(tokenizer, fmt, train_records, max_len, False)
+    eval_ex = build_examples(tokenizer, efmt, eval_records, max_len, False)
     if not train_ex:
         raise JobError("input", "no training example has a token to learn from after truncation: raise max_seq_len or check the completions")
+    if packing_on:
+        train_ex = packing.pack(train_ex, max_len)
+        collate_batch = packing.collate
+    else:
+        collate_batch = packing.collate_padded
     micro_per_epoch = math.ceil(len(train_ex) / batch_size)
     steps_per_epoch = max(1, micro_per_epoch // grad_accum)
     total_steps = int(config.get("max_steps") or steps_per_epoch * float(config.get("epochs", 1)))
 
     # ---- model -----------------------------------------------------------------------------------
     lora = {"rank": int(config.get("rank", 8)), "alpha": float(config.get("alpha", 16)), "dropout": float(config.get("dropout", 0.0)), "targets": config.get("target_modules", "all-linear")}
-    model = load_model(config["model"], method, device, dtype, bool(config.get("gradient_checkpointing", False)), lora)
+    model = load_model(config["model"], method, device, dtype, False, lora)
+    facts = lossmod.probe_machine()
+    dtype_name = str(dtype).replace("torch.", "")
+    kernels_used, kernels_reason = kernels.choose(kernels_req, facts, dtype_name, model.config.model_type)
+    if kernels_used == "liger":
+        kernels.apply_liger(model)
+    offload = checkpointing.enable(model, gc_mode)
+    if use_compile:
+        kernels.compile_layers(model)
+    loss_impl, loss_reason = lossmod.choose(loss_req, facts, dtype_name, lossmod.supports_head_loss(model), lossmod.lm_head_is_plain(model))
+    loss_of = lossmod.make_loss(model, loss_impl, chunk_tokens)
     model.train()
     params = [p for p in model.parameters() if p.requires_grad]
     trainable = sum(p.numel() for p in params)
-    optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=float(config.get("weight_decay", 0.0)))
+    optimizer, optimizer_note = optim.build(optimizer_name, params, lr, float(config.get("weight_decay", 0.0)), device)
+    runtime = {
+        "loss": loss_impl, "loss_reason": loss_reason, "loss_chunk_tokens": chunk_tokens if loss_impl == "chunked" else None,
+        "gradient_checkpointing": gc_mode, "packing": packing_on, "optimizer": optimizer_name, "optimizer_note": optimizer_note,
+        "kernels": kernels_used, "kernels_reason": kernels_reason, "compile": use_compile,
+        "packed_rows": len(train_ex) if packing_on else None, "packing_fill": round(packing.fill(train_ex, max_len), 4) if packing_on else None,
+        "machine": facts,
+    }
+    emit("log", message=f"loss {loss_impl} ({loss_reason}); checkpointing {gc_mode}; optimizer {optimizer_name}; kernels {kernels_used}{'; compiled layers' if use_compile else ''}{'; packed ' + str(len(train_ex)) + ' rows' if packing_on else ''}")
 
     def lr_factor(step):
         if warmup and step < warmup:
@@ -142,15 +180,15 @@ def run(config, emit):
         t0 = time.time()
         optimizer.zero_grad(set_to_none=True)
         loss_sum, step_tokens = 0.0, 0
+        if offload:
+            offload.reset()
         for k in range(grad_accum):
             faults.at_step(config, step + 1)  # where an OOM happens; tests inject one here
             m = (micro_start + k) % micro_per_epoch
-            batch = dp.shard([train_ex[i] for i in order[m * batch_size : (m + 1) * batch_size]])
-            ids, mask, labels = collate(batch, tokenizer.pad_token_id)
-            ids, mask, labels = ids.to(device), mask.to(device), labels.to(device)
+            batch, real_tokens = collate_batch(dp.shard([train_ex[i] for i in order[m * batch_size : (m + 1) * batch_size]]), tokenizer.pad_token_id)
+            batch = {key: t.to(device) for key, t in batch.items()}
             try:
-                out_ = model(input_ids=ids, attention_mask=mask, labels=labels)
-                loss, reported = dp.scale(out_.loss, labels)  # this process's share of the global mean
+                loss, reported = dp.scale(loss_of(batch), batch["labels"])  # this process's share of the global mean
                 loss = loss / grad_accum
                 if not torch.isfinite(loss):
                     raise JobError("internal", f"loss became {loss.item()} at step {step + 1}: lower the learning rate")
@@ -163,7 +201,7 @@ def run(config, emit):
                     raise JobError("needs_gpu", f"QLoRA needs a GPU here: bitsandbytes {bitsandbytes.__version__} cannot train this 4-bit model on the CPU ({first})")
                 raise
             loss_sum += reported.item() / grad_accum
-            step_tokens += int(mask.sum())
+            step_tokens += real_tokens
         dp.sync_grads(params)
         step_tokens = dp.sum(step_tokens)
         grad_norm = float(torch.nn.utils.clip_grad_norm_(params, float(config.get("max_grad_norm", 1.0))))
@@ -184,6 +222,7 @@ def run(config, emit):
             "peak_allocated_bytes": torch.cuda.max_memory_allocated() if device == "cuda" else None,
             "peak_reserved_bytes": torch.cuda.max_memory_reserved() if device == "cuda" else None,
             "cpu_rss_peak_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+            "offloaded_bytes": offload.bytes if offload else None,
             **tel.step(),
         }
         record(entry)
@@ -230,6 +269,7 @@ def run(config, emit):
         "model_source": {k: v for k, v in model_source.items() if k != "path"},
         "data_source": data_source,
         "seconds": time.time() - t_run,
+        "runtime": runtime,
     }
     with open(os.path.join(out, "result.json.tmp"), "w") as f:
         json.dump(result, f, indent=2)
