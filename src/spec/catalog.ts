@@ -6,7 +6,12 @@ import { fileURLToPath } from "node:url";
 import { parseYamlCached } from "../data/yaml-cache.js";
 import { z } from "zod";
 import { FitlabInputError } from "../errors.js";
+import { shownString } from "../input/shown.js";
+import { readJsonFile } from "../input/json.js";
+import { LIMITS } from "../input/limits.js";
 import { specFromConfig } from "./config.js";
+import { checkConfig, checkSpecSize } from "./config-check.js";
+import { refuseWeightFile, requireSafeWeights } from "./weight-files.js";
 import { readSafetensorsModel } from "./safetensors.js";
 import type { ModelSpec } from "./types.js";
 
@@ -42,18 +47,18 @@ function findEntry(name: string): CatalogEntry | undefined {
   return all.find((e) => norm(e.id) === n) ?? all.find((e) => norm(e.id.split("/")[1] ?? "") === n);
 }
 
-function readJson(file: string): unknown {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch {
-    throw new FitlabInputError(`cannot read ${file}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new FitlabInputError(`${file} is not valid JSON (${(e as Error).message.split("\n")[0]})`);
-  }
+/** A config.json read under its size limit, parsed with line-located errors and checked field by field. */
+function readConfig(file: string): unknown {
+  const raw = readJsonFile(file, "config", LIMITS.configBytes);
+  checkConfig(raw, file);
+  return raw;
+}
+
+/** config.ts on a checked config, then the size sanity check. */
+function specOf(file: string, name: string): ModelSpec {
+  const spec = specFromConfig(readConfig(file), name);
+  checkSpecSize(spec, file);
+  return spec;
 }
 
 /** Resolve a model by built-in name/HF id, config.json path, or local folder. Cached per name. */
@@ -63,24 +68,28 @@ export function resolveModel(nameOrPath: string): ModelSpec {
   let spec: ModelSpec;
   const entry = findEntry(nameOrPath);
   if (entry) {
-    spec = { ...specFromConfig(readJson(path.join(MODELS_DIR, entry.file)), entry.id) };
+    spec = { ...specOf(path.join(MODELS_DIR, entry.file), entry.id) };
+  } else if (nameOrPath.trim() === "") {
+    throw new FitlabInputError("the model name is empty: give a built-in name, a config.json or a model folder");
   } else if (fs.existsSync(nameOrPath)) {
     const stat = fs.statSync(nameOrPath);
     if (stat.isDirectory()) {
       const cfg = path.join(nameOrPath, "config.json");
       if (!fs.existsSync(cfg)) throw new FitlabInputError(`model folder ${nameOrPath} has no config.json`);
-      const base = specFromConfig(readJson(cfg), path.basename(path.resolve(nameOrPath)));
-      const hasWeights = fs.readdirSync(nameOrPath).some((f) => f.endsWith(".safetensors") || f === "model.safetensors.index.json");
+      // pickles are refused before anything is read; a folder with only config.json is planned from it
+      const hasWeights = requireSafeWeights(nameOrPath);
+      const base = specOf(cfg, path.basename(path.resolve(nameOrPath)));
       spec = hasWeights ? { ...base, storedBytes: readSafetensorsModel(nameOrPath).totalBytes } : base;
     } else {
-      spec = specFromConfig(readJson(nameOrPath), path.basename(path.dirname(path.resolve(nameOrPath))) || nameOrPath);
+      refuseWeightFile(nameOrPath);
+      spec = specOf(nameOrPath, path.basename(path.dirname(path.resolve(nameOrPath))) || nameOrPath);
     }
   } else {
     const close = catalogEntries()
       .map((e) => e.id)
       .filter((id) => norm(id).includes(norm(nameOrPath).slice(0, 6)))
       .slice(0, 4);
-    throw new FitlabInputError(`unknown model "${nameOrPath}": not a built-in name, config.json or model folder${close.length ? `; closest: ${close.join(", ")}` : " (see `fitlab models`)"}`);
+    throw new FitlabInputError(`unknown model ${shownString(nameOrPath)}: not a built-in name, config.json or model folder${close.length ? `; closest: ${close.join(", ")}` : " (see `fitlab models`)"}`);
   }
   const frozen = Object.freeze(spec);
   specCache.set(nameOrPath, frozen);
