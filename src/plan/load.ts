@@ -2,15 +2,33 @@
 // is resolved into read-only experiments the decision and the runner read.
 import fs from "node:fs";
 import { fileURLToPath } from "node:url";
-import { isMap, isSeq, LineCounter, parseDocument, type Node } from "yaml";
+import { isMap, isSeq, type Document, type Node } from "yaml";
 import { parseYamlCached } from "../data/yaml-cache.js";
 import { FitlabInputError } from "../errors.js";
+import { loadGpuCatalog } from "../hardware/catalog.js";
+import { LIMITS } from "../input/limits.js";
+import { readTextFile, statInputFile } from "../input/read.js";
+import { oneLine } from "../input/shown.js";
+import { flowNesting, parseYaml, valueDepth, type ParsedYaml } from "../input/yaml.js";
 import { resolveModel } from "../spec/catalog.js";
 import type { ModelSpec } from "../spec/types.js";
 import { resolveWorkload, workloadInputSchema, type WorkloadInput } from "../workload/resolve.js";
 import type { Workload } from "../workload/types.js";
 import path from "node:path";
-import { planSchema, type RawExperiment, type RawRun } from "./schema.js";
+import { planSchema, type RawExperiment, type RawPlan, type RawRun } from "./schema.js";
+
+/** Experiments in a plan, and the runs they expand to (each sweep value or repetition is one run). */
+function planSize(p: RawPlan): { experiments: number; runs: number } {
+  let experiments = 0;
+  let runs = 0;
+  for (const t of p.tracks) {
+    for (const ex of t.experiments) {
+      experiments++;
+      runs += ex.sweep ? ex.sweep.values.length : (ex.runs ?? 1);
+    }
+  }
+  return { experiments, runs };
+}
 
 export const DEFAULT_PLAN_PATH = fileURLToPath(new URL("../../data/plans/default.yaml", import.meta.url));
 
@@ -59,7 +77,7 @@ export interface Plan {
 const NEUTRAL_SWEEP_PARAMS = new Set(["learning_rate", "lr", "seed", "warmup", "weight_decay", "schedule", "lora_dropout_seed"]);
 const WORKLOAD_KEYS = new Set(Object.keys(workloadInputSchema.shape));
 
-function lineOf(doc: ReturnType<typeof parseDocument>, counter: LineCounter, path: readonly (string | number)[]): number {
+function lineOf(doc: Document.Parsed, counter: { linePos(offset: number): { line: number } }, path: readonly (string | number)[]): number {
   let node: unknown = doc.contents;
   let best = 1;
   for (const key of path) {
@@ -79,37 +97,63 @@ export interface CheckResult {
   readonly problems: readonly PlanProblem[];
 }
 
-export function checkPlan(file: string): CheckResult {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch {
-    throw new FitlabInputError(`cannot read plan ${file}`);
-  }
+export interface CheckOptions {
+  /** extra or overriding GPUs (decide's --gpu-file), so a plan's current_gpu may name one of them */
+  readonly gpuFile?: string | undefined;
+}
+
+/** Most problems one check lists (a plan with thousands of bad entries needs the first few fixed first). */
+const MAX_PROBLEMS = 50;
+
+/** Check a plan: every problem with its line, each one printable line (user keys and values escaped). */
+export function checkPlan(file: string, opts: CheckOptions = {}): CheckResult {
+  const r = checkPlanText(file, opts);
+  return r.problems.length === 0 ? r : { plan: null, problems: r.problems.map((p) => ({ line: p.line, path: oneLine(p.path, 120), message: oneLine(p.message) })) };
+}
+
+function checkPlanText(file: string, opts: CheckOptions): CheckResult {
+  // size, folder, device, encoding: one line and exit 2 before any parsing (a 50 MB plan is refused at once)
+  const text = readTextFile(file, "plan", LIMITS.planBytes);
+  const problems: PlanProblem[] = [];
+  const flow = flowNesting(text, LIMITS.nesting);
+  if (flow.overLine >= 0) return { plan: null, problems: [{ line: flow.overLine, path: "", message: `nested more than ${LIMITS.nesting} levels deep (the limit)` }] };
   // fast path: a cached parse without positions; only a plan with problems is re-read for line numbers
   let fast: unknown = undefined;
   try {
     fast = parseYamlCached(text);
+    if (valueDepth(fast, LIMITS.nesting) > LIMITS.nesting) fast = undefined;
   } catch {
     fast = undefined;
   }
   const quick = fast === undefined ? null : planSchema.safeParse(fast);
-  const counter = new LineCounter();
-  let docCache: ReturnType<typeof parseDocument> | null = null;
-  const docOf = () => (docCache ??= parseDocument(text, { lineCounter: counter, prettyErrors: false }));
-  const problems: PlanProblem[] = [];
+  let yaml: ParsedYaml | null = null;
+  const yamlOf = () => (yaml ??= parseYaml(text));
+  const docOf = () => yamlOf().doc;
   if (!quick?.success) {
-    for (const e of docOf().errors) problems.push({ line: e.linePos?.[0]?.line ?? 1, path: "", message: `YAML: ${e.message.split("\n")[0]}` });
-    if (problems.length > 0) return { plan: null, problems };
+    const y = yamlOf();
+    if (y.problem) return { plan: null, problems: [{ line: y.problem.line, path: "", message: y.problem.message }] };
   }
-  const raw = quick?.success ? fast : docOf().toJS();
+  const counter = { linePos: (offset: number) => yamlOf().counter.linePos(offset) };
+  const raw = quick?.success ? fast : yamlOf().value;
   const parsed = quick?.success ? quick : planSchema.safeParse(raw);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
+    for (const issue of parsed.error.issues.slice(0, MAX_PROBLEMS)) {
       const path = issue.path as (string | number)[];
       problems.push({ line: lineOf(docOf(), counter, path), path: path.join("."), message: issue.message });
     }
     return { plan: null, problems };
+  }
+  const count = planSize(parsed.data);
+  if (count.experiments > LIMITS.planExperiments) return { plan: null, problems: [{ line: lineOf(docOf(), counter, ["tracks"]), path: "tracks", message: `the plan has ${count.experiments} experiments, above the limit of ${LIMITS.planExperiments}` }] };
+  if (count.runs > LIMITS.planRuns) return { plan: null, problems: [{ line: lineOf(docOf(), counter, ["tracks"]), path: "tracks", message: `the plan expands to ${count.runs} runs (sweep values x runs), above the limit of ${LIMITS.planRuns}` }] };
+  if (parsed.data.current_gpu !== undefined) {
+    const catalog = loadGpuCatalog(opts.gpuFile);
+    try {
+      catalog.find(parsed.data.current_gpu);
+    } catch (e) {
+      if (!(e instanceof FitlabInputError)) throw e;
+      problems.push({ line: lineOf(docOf(), counter, ["current_gpu"]), path: "current_gpu", message: e.message });
+    }
   }
   const p = parsed.data;
   const experiments: PlanExperiment[] = [];
@@ -144,6 +188,23 @@ function resolveExperiment(
   let ok = true;
   let model: ModelSpec | null = null;
   const runSpec = ex.run ? resolveRunPaths(ex.run, dir) : null;
+  if (runSpec) {
+    // the files `fitlab run` will read: missing ones are this plan's problem, found now rather than mid-run
+    const files: [(string | number)[], string | undefined, string, number][] = [
+      [["run", "dataset", "train"], runSpec.dataset.train, "dataset", LIMITS.datasetBytes],
+      [["run", "dataset", "eval"], runSpec.dataset.eval, "dataset", LIMITS.datasetBytes],
+      [["run", "general_text"], runSpec.general_text, "general-text file", LIMITS.generalTextBytes],
+      [["run", "multiple_choice"], runSpec.multiple_choice, "multiple-choice file", LIMITS.multipleChoiceBytes],
+    ];
+    for (const [where, file, what, limit] of files) {
+      if (file === undefined) continue;
+      try {
+        statInputFile(file, what, limit);
+      } catch (e) {
+        report(at(...where), (e as Error).message);
+      }
+    }
+  }
   if (!ex.model) {
     report(at(), `experiment ${key} needs a model (or cpu: true)`);
     ok = false;
@@ -205,8 +266,8 @@ function resolveRunPaths(r: RawRun, dir: string): RawRun {
 }
 
 /** Load a plan or fail with one line that counts the problems and names the first. */
-export function loadPlan(file: string = DEFAULT_PLAN_PATH): Plan {
-  const { plan, problems } = checkPlan(file);
+export function loadPlan(file: string = DEFAULT_PLAN_PATH, opts: CheckOptions = {}): Plan {
+  const { plan, problems } = checkPlan(file, opts);
   if (!plan) {
     const first = problems[0]!;
     throw new FitlabInputError(`plan ${file} has ${problems.length} problem${problems.length > 1 ? "s" : ""}; line ${first.line}: ${first.path ? `${first.path}: ` : ""}${first.message} (run \`fitlab plan check ${file}\` for all)`);
