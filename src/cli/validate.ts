@@ -1,6 +1,7 @@
 // `fitlab validate FILE.csv`: score the planner against measured cases.
 import { Command } from "commander";
 import { FitlabInputError } from "../errors.js";
+import { oneLine } from "../input/shown.js";
 import { readCases } from "../validate/cases.js";
 import { validateCases, type ValidationReport } from "../validate/score.js";
 import { table } from "./format.js";
@@ -50,8 +51,15 @@ export function validateCommand(): Command {
         if (bad.length) throw new FitlabInputError(`--trust takes high, medium, low; got ${bad.join(", ")}`);
         selected = cases.filter((c) => levels.includes(c.trust));
       }
-      for (const r of rejected) process.stderr.write(`fitlab: skipped ${r.id} (line ${r.line}): ${r.reason}\n`);
       const report = validateCases(selected, rejected);
+      // nothing scored is a failed validation, not a report of zeros: one line naming the first reason
+      const scored = report.cases.filter((c) => c.abs_pct_error !== null || c.tokens_abs_pct_error !== null || c.fit_agrees !== null);
+      if (scored.length === 0) {
+        const first = report.cases.find((c) => !c.expressed);
+        const why = first ? `; first: ${first.id}: ${first.reason}` : selected.length === 0 ? "; no row was selected" : "";
+        throw new FitlabInputError(`no row of ${file} could be scored (${rejected.length} rejected, ${report.cases.length - rejected.length} read)${why}`);
+      }
+      for (const r of rejected) process.stderr.write(`fitlab: skipped ${r.id} (line ${r.line}): ${oneLine(r.reason)}\n`);
       print(o.json ? report : renderValidation(report), o.json);
     });
 }

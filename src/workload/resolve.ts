@@ -4,6 +4,7 @@ import { z } from "zod";
 import { FitlabInputError } from "../errors.js";
 import { engineProfiles } from "../engines/profile.js";
 import { isGgufType } from "../memory/gguf-types.js";
+import { refuseInapplicable } from "./applies.js";
 import {
   ATTN_IMPLS,
   DTYPES,
@@ -94,6 +95,7 @@ export function resolveWorkload(input: WorkloadInput): Workload {
     throw new FitlabInputError(`bad workload setting ${key || "(input)"}${got !== undefined ? ` = ${JSON.stringify(got)}` : ""}: ${issue.message.replace(/^Invalid input: /, "")}`);
   }
   const i = parsed.data;
+  refuseInapplicable(i);
   const kind = i.kind;
   const training = TRAINING.includes(kind);
   const inference = kind === "inference_decode" || kind === "inference_prefill";
@@ -115,9 +117,6 @@ export function resolveWorkload(input: WorkloadInput): Workload {
           dropout: i.dropout ?? 0,
         }
       : null;
-  if (!lora && (i.rank !== undefined || i.targets !== undefined) && kind !== "full") {
-    throw new FitlabInputError(`--rank/--targets apply to lora and qlora, not ${kind}`);
-  }
   // prepare_model_for_kbit_training turns gradient checkpointing on by default (peft utils/other.py)
   const gradCkpt = i.gradCkpt ?? (kind === "qlora" && engine !== "torchtune" ? "full" : "none");
   const optimizer = i.optimizer ?? (training ? "adamw" : kind === "probe" ? "adamw" : "none");
