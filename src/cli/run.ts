@@ -9,7 +9,10 @@ import { FitlabInputError } from "../errors.js";
 import { DEFAULT_PLAN_PATH, loadPlan, type PlanExperiment } from "../plan/load.js";
 import { forgettingCurve } from "../runs/evaluate.js";
 import { RunStore, type RunRecord } from "../runs/store.js";
-import { createRun, executeRun, readMetrics, TRAIN_DEFAULTS, type TrainSettings } from "../runs/train.js";
+import { checkGeneralText, checkMultipleChoice } from "../runs/dataset.js";
+import type { WorkerEvent } from "../runs/protocol.js";
+import { checkRunInputs, createRun, executeRun, readMetrics, TRAIN_DEFAULTS, type TrainSettings } from "../runs/train.js";
+import { oneLine } from "../input/shown.js";
 import { gib } from "./format.js";
 import { intArg, numArg } from "./options.js";
 import { print } from "./output.js";
@@ -119,11 +122,16 @@ export function describeRun(r: RunRecord): string {
   return lines.join("\n");
 }
 
-export async function trainOne(store: RunStore, s: TrainSettings, quiet: boolean): Promise<RunRecord> {
-  const run = createRun(store, s);
+/** Worker notes worth a line on stderr: checkpoints skipped on resume, where it resumed from. */
+export function resumeNotes(e: WorkerEvent): void {
+  if (e.type === "log" && /^(skipped|resumed|removed)/.test(e.message)) process.stderr.write(`fitlab: ${oneLine(e.message)}\n`);
+}
+
+export async function trainOne(store: RunStore, s: TrainSettings, quiet: boolean, opts: { inputsChecked?: boolean } = {}): Promise<RunRecord> {
+  const run = createRun(store, s, opts);
   const bar = quiet ? null : trainingProgress(run.name);
   try {
-    return await executeRun(store, run, bar ? { onEvent: bar.onEvent } : {});
+    return await executeRun(store, run, { onEvent: (e) => (bar?.onEvent(e), quiet ? undefined : resumeNotes(e)) });
   } finally {
     bar?.stop();
   }
@@ -150,24 +158,29 @@ export function runCommand(): Command {
     .option("--json", "print the summary as JSON")
     .action(async (experiment: string | undefined, o: Flags) => {
       if (typeof o.runs === "string") process.env.FITLAB_RUNS = o.runs;
+      // every input is checked before the store is opened or the worker started: bad input writes nothing
+      let settings: TrainSettings[];
+      let general = typeof o.general === "string" ? o.general : null;
+      let mc = typeof o.mc === "string" ? o.mc : null;
+      let sweepParam: string | null = null;
+      if (experiment) {
+        const plan = loadPlan(String(o.plan));
+        const ex = plan.experiments.find((e) => e.key === experiment || e.id === experiment);
+        if (!ex) throw new FitlabInputError(`no experiment ${JSON.stringify(experiment.slice(0, 80))} in ${plan.file}; known: ${plan.experiments.map((e) => e.key).join(", ")}`);
+        settings = settingsFromPlan(ex);
+        general ??= ex.run?.general_text ?? null;
+        mc ??= ex.run?.multiple_choice ?? null;
+        sweepParam = ex.sweep?.param ?? null;
+      } else settings = [settingsFromFlags(o)];
+      const seen = new Set<string>();
+      for (const s of settings) checkRunInputs(s, seen);
+      if (general) checkGeneralText(general);
+      if (mc) checkMultipleChoice(mc);
       const store = new RunStore();
       try {
-        let settings: TrainSettings[];
-        let general = typeof o.general === "string" ? o.general : null;
-        let mc = typeof o.mc === "string" ? o.mc : null;
-        let sweepParam: string | null = null;
-        if (experiment) {
-          const plan = loadPlan(String(o.plan));
-          const ex = plan.experiments.find((e) => e.key === experiment || e.id === experiment);
-          if (!ex) throw new FitlabInputError(`no experiment "${experiment}" in ${plan.file}; known: ${plan.experiments.map((e) => e.key).join(", ")}`);
-          settings = settingsFromPlan(ex);
-          general ??= ex.run?.general_text ?? null;
-          mc ??= ex.run?.multiple_choice ?? null;
-          sweepParam = ex.sweep?.param ?? null;
-        } else settings = [settingsFromFlags(o)];
         const sweepId = settings.length > 1 ? `${settings[0]!.experiment ?? "sweep"}@${new Date().toISOString().replace(/[-:]/g, "").slice(0, 15)}` : null;
         const runs: RunRecord[] = [];
-        for (const s of settings) runs.push(await trainOne(store, { ...s, sweep: sweepId }, o.json === true));
+        for (const s of settings) runs.push(await trainOne(store, { ...s, sweep: sweepId }, o.json === true, { inputsChecked: true }));
         const out: Record<string, unknown> = { runs: runs.map(runSummary) };
         const lines = runs.map(describeRun);
         for (const r of runs.filter((x) => x.status === "done")) {

@@ -1,18 +1,18 @@
 // `fitlab runs list | show | compare | resume | forgetting`: the run store, predicted beside measured.
-import fs from "node:fs";
 import { Command } from "commander";
 import { analyzeLoss } from "../analyze/loss-curve.js";
 import { forgettingFindings, type ForgettingPoint } from "../analyze/forgetting.js";
 import { compareSweep } from "../analyze/sweep.js";
 import { FitlabInputError } from "../errors.js";
 import { lineChart } from "../report/line-chart.js";
+import { checkGeneralText, checkMultipleChoice } from "../runs/dataset.js";
 import { checkpoints, forgettingCurve } from "../runs/evaluate.js";
 import { RunStore, type RunRecord } from "../runs/store.js";
 import { executeRun, readMetrics } from "../runs/train.js";
 import { gib, table } from "./format.js";
 import { print } from "./output.js";
 import { trainingProgress } from "./progress.js";
-import { describeRun, runSummary } from "./run.js";
+import { describeRun, resumeNotes, runSummary } from "./run.js";
 import { writeOut } from "./write.js";
 
 const withStore = async <T>(dir: string | undefined, f: (s: RunStore) => Promise<T> | T): Promise<T> => {
@@ -120,7 +120,7 @@ export function runsCommand(): Command {
         if (RunStore.displayStatus(r) === "running") throw new FitlabInputError(`run ${r.id} is still running (pid ${r.pid})`);
         if (r.status === "done") throw new FitlabInputError(`run ${r.id} already finished`);
         const bar = o.json ? null : trainingProgress(`${r.name} (resumed)`);
-        const done = await executeRun(store, r, bar ? { onEvent: bar.onEvent } : {}).finally(() => bar?.stop());
+        const done = await executeRun(store, r, { onEvent: (e) => (bar?.onEvent(e), o.json ? undefined : resumeNotes(e)) }).finally(() => bar?.stop());
         print(o.json ? runSummary(done) : describeRun(done), o.json);
         if (done.status === "failed") process.exitCode = 1;
       }),
@@ -133,16 +133,17 @@ export function runsCommand(): Command {
     .option("--mc <jsonl>", "multiple-choice JSONL: {question, choices, answer}")
     .option("--svg <file>", "write the forgetting curve as an SVG chart")
     .option("--json", "print JSON")
-    .action((id: string, o: { general?: string; mc?: string; svg?: string; json?: boolean }) =>
-      withStore(storeDir(), async (store) => {
-        if (!o.general && !o.mc) throw new FitlabInputError("give --general FILE and/or --mc FILE");
-        for (const f of [o.general, o.mc]) if (f && !fs.existsSync(f)) throw new FitlabInputError(`${f} does not exist`);
+    .action((id: string, o: { general?: string; mc?: string; svg?: string; json?: boolean }) => {
+      if (!o.general && !o.mc) throw new FitlabInputError("give --general FILE and/or --mc FILE");
+      if (o.general) checkGeneralText(o.general);
+      if (o.mc) checkMultipleChoice(o.mc);
+      return withStore(storeDir(), async (store) => {
         const r = store.get(id);
         const points = await forgettingCurve(r, o.general ?? null, o.mc ?? null);
         if (o.svg) writeOut(forgettingCharts(points), o.svg);
         const findings = forgettingFindings(points);
         print(o.json ? { run: r.id, points, findings } : [table(["step", "perplexity", "MC accuracy"], points.map((p) => [String(p.step), p.perplexity?.toFixed(3) ?? "-", p.mc_accuracy === null ? "-" : `${(p.mc_accuracy * 100).toFixed(0)}%`])), ...findings.map((f) => `- ${f}`)].join("\n"), o.json);
-      }),
-    );
+      });
+    });
   return runs;
 }

@@ -39,13 +39,24 @@ export function writeOut(text: string, out: string | undefined): void {
     return;
   }
   const dir = path.dirname(path.resolve(out));
-  if (!fs.existsSync(dir)) throw new FitlabInputError(`cannot write ${out}: folder ${dir} does not exist`);
+  let dirStat: fs.Stats | null = null;
+  try {
+    dirStat = fs.statSync(dir);
+  } catch {
+    dirStat = null;
+  }
+  if (!dirStat) throw new FitlabInputError(`cannot write ${out}: folder ${dir} does not exist`);
+  if (!dirStat.isDirectory()) throw new FitlabInputError(`cannot write ${out}: ${dir} is a file, not a folder`);
   const tmp = path.join(dir, `.${path.basename(out)}.${process.pid}.tmp`);
   try {
     fs.writeFileSync(tmp, body);
     fs.renameSync(tmp, out);
   } catch (e) {
-    fs.rmSync(tmp, { force: true });
+    try {
+      fs.rmSync(tmp, { force: true });
+    } catch {
+      // nothing was written
+    }
     throw writeFailure(out, e);
   }
 }

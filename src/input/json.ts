@@ -156,9 +156,9 @@ export function lineColumn(text: string, offset: number): { line: number; column
 
 /** What stands at an offset, for a message: a printable character, or a description. */
 function found(text: string, offset: number): string {
-  if (offset >= text.length) return "the end of the file";
+  if (offset >= text.length) return "end of the file";
   const c = text[offset]!;
-  if (c === "\n" || c === "\r") return "the end of the line";
+  if (c === "\n" || c === "\r") return "end of the line";
   if (/[\u0000-\u001f\u007f-\u009f]/.test(c)) return `control character U+${c.charCodeAt(0).toString(16).padStart(4, "0").toUpperCase()}`;
   return `'${c}'`;
 }

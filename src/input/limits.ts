@@ -46,3 +46,10 @@ export function formatLimit(bytes: number): string {
   if (bytes >= MiB && bytes % MiB === 0) return `${bytes / MiB} MiB`;
   return `${bytes.toLocaleString("en-US")} bytes`;
 }
+
+/** A file's size for a message: "52.4 MiB". */
+export function formatSize(bytes: number): string {
+  if (bytes >= GiB) return `${(bytes / GiB).toFixed(1)} GiB`;
+  if (bytes >= MiB) return `${(bytes / MiB).toFixed(1)} MiB`;
+  return `${bytes.toLocaleString("en-US")} bytes`;
+}

@@ -2,7 +2,7 @@
 // too big, not UTF-8, binary) into one line naming the file, and never hands raw bytes downstream.
 import fs from "node:fs";
 import { FitlabInputError } from "../errors.js";
-import { formatLimit } from "./limits.js";
+import { formatLimit, formatSize } from "./limits.js";
 
 /** Why a path cannot be read, in words, from a Node error code. */
 export function describeFsError(e: unknown): string {
@@ -42,7 +42,7 @@ export function statInputFile(file: string, what: string, maxBytes: number): num
   if (st.isDirectory()) throw new FitlabInputError(`${what} ${file} is a folder, not a file`);
   // a FIFO, socket or device (/dev/zero, /dev/stdin) could block or never end
   if (!st.isFile()) throw new FitlabInputError(`${what} ${file} is not a regular file`);
-  if (st.size > maxBytes) throw new FitlabInputError(`${what} ${file} is ${formatLimit(st.size)}, above the ${formatLimit(maxBytes)} limit for ${what}s`);
+  if (st.size > maxBytes) throw new FitlabInputError(`${what} ${file} is ${formatSize(st.size)}, above the ${formatLimit(maxBytes)} limit for this kind of file`);
   return st.size;
 }
 

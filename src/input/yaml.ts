@@ -1,6 +1,6 @@
 // YAML from a user's file (lab plans): the first syntax error at its real line, alias expansion and
 // nesting limited (an alias bomb or ten thousand nested brackets is refused at once, the limit named).
-import { LineCounter, parseDocument, type Document } from "yaml";
+import { LineCounter, parseDocument, visit, type Document } from "yaml";
 import { oneLine } from "./shown.js";
 import { LIMITS } from "./limits.js";
 
@@ -78,15 +78,30 @@ export function parseYaml(text: string, limits: { aliases: number; nesting: numb
   const first = doc.errors[0];
   if (first) {
     const line = counter.linePos(first.pos[0]).line;
-    const msg = /call stack/i.test(first.message) ? `nested too deeply to read (limit ${limits.nesting} levels)` : `YAML syntax: ${oneLine(first.message, 160)}`;
+    const msg = /call stack/i.test(first.message)
+      ? `nested too deeply to read (limit ${limits.nesting} levels)`
+      : /multiple documents/i.test(first.message)
+        ? "a second YAML document starts here (---): one file holds one document"
+        : `YAML syntax: ${oneLine(first.message, 160)}`;
     return result(undefined, { line, message: msg });
   }
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: limits.aliases });
   } catch (e) {
-    if (e instanceof ReferenceError && /alias/i.test(e.message)) {
+    if (e instanceof ReferenceError && /excessive alias/i.test(e.message)) {
       return result(undefined, { line: 1, message: `expands YAML aliases more than the limit of ${limits.aliases} (an alias bomb?)` });
+    }
+    if (e instanceof ReferenceError && /alias/i.test(e.message)) {
+      let at: YamlProblem | null = null;
+      visit(doc, {
+        Alias(_key, node) {
+          if (at === null && node.resolve(doc) === undefined) {
+            at = { line: node.range ? counter.linePos(node.range[0]).line : 1, message: `YAML alias *${oneLine(node.source, 60)} has no anchor &${oneLine(node.source, 60)} before it` };
+          }
+        },
+      });
+      return result(undefined, at ?? { line: 1, message: `YAML: ${oneLine(e.message, 160)}` });
     }
     if (e instanceof RangeError) return result(undefined, { line: 1, message: `nested too deeply to read (limit ${limits.nesting} levels)` });
     return result(undefined, { line: 1, message: `YAML: ${oneLine((e as Error).message, 160)}` });

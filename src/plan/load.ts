@@ -9,6 +9,7 @@ import { loadGpuCatalog } from "../hardware/catalog.js";
 import { LIMITS } from "../input/limits.js";
 import { readTextFile, statInputFile } from "../input/read.js";
 import { oneLine } from "../input/shown.js";
+import { valueAt, zodIssueText } from "../input/zod-issue.js";
 import { flowNesting, parseYaml, valueDepth, type ParsedYaml } from "../input/yaml.js";
 import { resolveModel } from "../spec/catalog.js";
 import type { ModelSpec } from "../spec/types.js";
@@ -135,11 +136,12 @@ function checkPlanText(file: string, opts: CheckOptions): CheckResult {
   }
   const counter = { linePos: (offset: number) => yamlOf().counter.linePos(offset) };
   const raw = quick?.success ? fast : yamlOf().value;
+  if (raw === null || raw === undefined) return { plan: null, problems: [{ line: 1, path: "", message: "the plan is empty" }] };
   const parsed = quick?.success ? quick : planSchema.safeParse(raw);
   if (!parsed.success) {
     for (const issue of parsed.error.issues.slice(0, MAX_PROBLEMS)) {
       const path = issue.path as (string | number)[];
-      problems.push({ line: lineOf(docOf(), counter, path), path: path.join("."), message: issue.message });
+      problems.push({ line: lineOf(docOf(), counter, path), path: path.join("."), message: zodIssueText(issue, valueAt(raw, path)) });
     }
     return { plan: null, problems };
   }

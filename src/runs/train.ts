@@ -13,7 +13,11 @@ import { resolveModel } from "../spec/catalog.js";
 import type { ModelSpec } from "../spec/types.js";
 import { resolveWorkload } from "../workload/resolve.js";
 import type { Workload } from "../workload/types.js";
+import { requireSafeWeights } from "../spec/weight-files.js";
+import { describeFsError } from "../input/read.js";
+import { oneLine } from "../input/shown.js";
 import { checkDataset } from "./dataset.js";
+import { checkpointBytes, requireFreeDisk } from "./disk.js";
 import type { WorkerEvent } from "./protocol.js";
 import { RunStore, type RunRecord } from "./store.js";
 import { requireWorker, runJob, WorkerError } from "./worker.js";
@@ -78,10 +82,23 @@ function checkModel(model: string): void {
   const looksLocal = model.startsWith(".") || model.startsWith("/") || fs.existsSync(model);
   if (!looksLocal) return; // a Hugging Face id: the worker downloads it when it has network
   if (!fs.existsSync(model)) throw new FitlabInputError(`model folder ${model} does not exist`);
+  if (!fs.statSync(model).isDirectory()) throw new FitlabInputError(`model ${model} is a file: give the model folder (config.json + .safetensors)`);
   if (!fs.existsSync(path.join(model, "config.json"))) throw new FitlabInputError(`model folder ${model} has no config.json`);
-  if (!fs.readdirSync(model).some((f) => f.endsWith(".safetensors") || f === "model.safetensors.index.json")) {
-    throw new FitlabInputError(`model folder ${model} has no .safetensors weights (fitlab never loads pickled .bin files): convert it first`);
-  }
+  if (!requireSafeWeights(model)) throw new FitlabInputError(`model folder ${model} has no .safetensors weights: fitlab trains safetensors checkpoints only`);
+  // the config and the safetensors headers, checked now rather than by the worker mid-load
+  resolveModel(model);
+}
+
+/** Everything a run reads, checked before anything is written or the worker starts. Each file once. */
+export function checkRunInputs(s: TrainSettings, seen: Set<string> = new Set()): void {
+  const once = (key: string, check: () => void) => {
+    if (seen.has(key)) return;
+    check();
+    seen.add(key);
+  };
+  once(`model:${s.model}`, () => checkModel(s.model));
+  once(`data:${path.resolve(s.dataset.train)}`, () => checkDataset(s.dataset.train));
+  if (s.dataset.eval) once(`data:${path.resolve(s.dataset.eval)}`, () => checkDataset(s.dataset.eval!));
 }
 
 function workloadOf(s: TrainSettings): Workload {
@@ -146,12 +163,23 @@ function workerConfig(s: TrainSettings): Record<string, unknown> {
   };
 }
 
+/** Room the run's first checkpoint needs on the store's disk (unknown for a hub model not yet here). */
+function checkDisk(store: RunStore, s: TrainSettings): void {
+  let spec: ModelSpec;
+  try {
+    spec = resolveModel(s.model);
+  } catch {
+    return;
+  }
+  const cpu = s.device === "cpu" || (s.device === "auto" && detectGpu(loadGpuCatalog()) === null);
+  requireFreeDisk(store.dir, checkpointBytes(spec, workloadOf(s), cpu), `the checkpoints of ${s.name ?? "this run"}`);
+}
+
 /** Check everything, then create the run. Nothing is written when a check fails. */
-export function createRun(store: RunStore, s: TrainSettings): RunRecord {
+export function createRun(store: RunStore, s: TrainSettings, opts: { inputsChecked?: boolean } = {}): RunRecord {
+  if (!opts.inputsChecked) checkRunInputs(s);
   requireWorker();
-  checkModel(s.model);
-  checkDataset(s.dataset.train);
-  if (s.dataset.eval) checkDataset(s.dataset.eval);
+  checkDisk(store, s);
   const p = predict(s);
   return store.create({
     name: s.name ?? `${s.method}-${path.basename(s.model)}`,
@@ -180,10 +208,33 @@ function oomSuggestion(s: TrainSettings): string | null {
   }
 }
 
-/** Drive the worker for a created (or interrupted) run; resumes from its newest checkpoint. */
+/** The run's resolved worker config (written by store.create); a broken one fails the run in one line. */
+function runConfig(run: RunRecord): Record<string, unknown> {
+  const file = path.join(run.dir, "config.json");
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new FitlabInputError(`run ${run.id} cannot be resumed: its ${file} ${e instanceof SyntaxError ? "is not valid JSON" : describeFsError(e)}`);
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new FitlabInputError(`run ${run.id} cannot be resumed: ${file} is not a JSON object`);
+  return raw as Record<string, unknown>;
+}
+
+/**
+ * Drive the worker for a created (or interrupted) run; resumes from its newest checkpoint that verifies.
+ * The run is claimed first (one process at a time), and every way the run can end leaves its row final:
+ * done, stopped (tests), or failed with the real cause.
+ */
 export async function executeRun(store: RunStore, run: RunRecord, hooks: RunHooks = {}): Promise<RunRecord> {
-  const config = JSON.parse(fs.readFileSync(path.join(run.dir, "config.json"), "utf8")) as Record<string, unknown>;
-  store.update(run.id, { status: "running", pid: process.pid, error: null, error_kind: null, finished_at: null });
+  const claimed = store.claim(run.id);
+  let config: Record<string, unknown>;
+  try {
+    config = runConfig(claimed);
+  } catch (e) {
+    store.update(run.id, { status: "failed", finished_at: new Date().toISOString(), pid: null, error_kind: "input", error: (e as Error).message });
+    throw e;
+  }
   try {
     const r = await runJob("train", { ...config, resume: true }, hooks.onEvent ? { onEvent: hooks.onEvent } : {});
     if (r.stopped_at !== undefined) {
@@ -204,10 +255,19 @@ export async function executeRun(store: RunStore, run: RunRecord, hooks: RunHook
       best_eval_loss: (r.best_eval_loss as number | null) ?? null,
     });
   } catch (e) {
-    if (!(e instanceof WorkerError)) throw e;
-    const settings = config as unknown as { method: TrainSettings["method"] };
-    const suggestion = e.kind === "oom" ? oomSuggestion(settingsFromConfig(config, settings.method)) : null;
-    store.update(run.id, { status: "failed", finished_at: new Date().toISOString(), pid: null, error_kind: e.kind, error: e.message, suggestion });
+    if (e instanceof WorkerError) {
+      const settings = config as unknown as { method: TrainSettings["method"] };
+      const suggestion = e.kind === "oom" ? oomSuggestion(settingsFromConfig(config, settings.method)) : e.kind === "disk_full" ? `free disk space, then: fitlab runs resume ${run.id}` : null;
+      store.update(run.id, { status: "failed", finished_at: new Date().toISOString(), pid: null, error_kind: e.kind, error: e.message, suggestion });
+    } else {
+      // a failure on this side (the store's disk, a bug): the row still ends, with the cause
+      try {
+        store.update(run.id, { status: "failed", finished_at: new Date().toISOString(), pid: null, error_kind: "internal", error: oneLine((e as Error).message ?? String(e)) });
+      } catch {
+        // the store itself failed: the row shows "interrupted" (its process is gone) and can be resumed
+      }
+      throw e;
+    }
   }
   return store.get(run.id);
 }

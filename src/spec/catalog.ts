@@ -56,7 +56,15 @@ function readConfig(file: string): unknown {
 
 /** config.ts on a checked config, then the size sanity check. */
 function specOf(file: string, name: string): ModelSpec {
-  const spec = specFromConfig(readConfig(file), name);
+  const raw = readConfig(file);
+  let spec: ModelSpec;
+  try {
+    spec = specFromConfig(raw, name);
+  } catch (e) {
+    // config.ts names the model; the file is what the user can open and fix
+    if (e instanceof FitlabInputError) throw new FitlabInputError(`${file}: ${e.message.replace(/^config for .+? (has|is)/, "$1").replace(/^config for [^:]+: /, "")}`);
+    throw e;
+  }
   checkSpecSize(spec, file);
   return spec;
 }

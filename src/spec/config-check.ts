@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { FitlabInputError } from "../errors.js";
 import { shown } from "../input/shown.js";
+import { valueAt, zodIssueText } from "../input/zod-issue.js";
 import type { ModelSpec } from "./types.js";
 
 /** [keys read by config.ts, in the order it reads them; smallest; largest; why the largest]. */
@@ -54,7 +55,7 @@ const rawSchema = z.looseObject({
     .optional(),
 });
 
-function expectation(key: string): string {
+function expectation(key: string): string | null {
   for (const [keys, min, max] of FIELDS) if (keys.includes(key)) return `a whole number from ${min.toLocaleString("en-US")} to ${max.toLocaleString("en-US")}`;
   switch (key) {
     case "tie_word_embeddings":
@@ -65,7 +66,7 @@ function expectation(key: string): string {
     case "layer_types":
       return "a list of names";
     default:
-      return "a valid value";
+      return null;
   }
 }
 
@@ -95,9 +96,9 @@ export function checkConfig(raw: unknown, label: string): void {
     const issue = parsed.error.issues[0]!;
     const key = issue.path.map(String).join(".");
     const top = String(issue.path[0] ?? "");
-    const value = issue.path.reduce<unknown>((o, k) => (o !== null && typeof o === "object" ? (o as Record<PropertyKey, unknown>)[k as PropertyKey] : undefined), cfg);
-    const want = issue.path.length === 1 ? expectation(top) : issue.message.replace(/^Invalid input: /, "").toLowerCase();
-    bad(`${key} must be ${want}, found ${shown(value)}`);
+    const value = valueAt(cfg, issue.path);
+    const known = expectation(top);
+    bad(issue.path.length === 1 && known ? `${key} must be ${known}, found ${shown(value)}` : `${key}: ${zodIssueText(issue, value)}`);
   }
   const hidden = first(cfg, FIELDS[0]![0]);
   const layers = first(cfg, FIELDS[1]![0]);

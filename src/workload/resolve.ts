@@ -4,6 +4,8 @@ import { z } from "zod";
 import { FitlabInputError } from "../errors.js";
 import { engineProfiles } from "../engines/profile.js";
 import { isGgufType } from "../memory/gguf-types.js";
+import { shown } from "../input/shown.js";
+import { zodIssueText } from "../input/zod-issue.js";
 import { refuseInapplicable } from "./applies.js";
 import {
   ATTN_IMPLS,
@@ -92,7 +94,7 @@ export function resolveWorkload(input: WorkloadInput): Workload {
     const issue = parsed.error.issues[0]!;
     const key = issue.path.join(".");
     const got = key ? (input as Record<string, unknown>)[key] : undefined;
-    throw new FitlabInputError(`bad workload setting ${key || "(input)"}${got !== undefined ? ` = ${JSON.stringify(got)}` : ""}: ${issue.message.replace(/^Invalid input: /, "")}`);
+    throw new FitlabInputError(`bad workload setting ${key || "(input)"}${got !== undefined ? ` = ${shown(got)}` : ""}: ${zodIssueText(issue, got)}`);
   }
   const i = parsed.data;
   refuseInapplicable(i);
