@@ -192,8 +192,8 @@ export class RunStore {
       fs.renameSync(tmp, final);
       this.db
         .prepare(
-          `INSERT INTO runs (id, kind, name, parent_run, experiment, sweep, sweep_value, status, created_at, dir, model, method, predicted_allocated_bytes, predicted_reserved_bytes, predicted_tokens_per_s)
-           VALUES (@id, @kind, @name, @parent_run, @experiment, @sweep, @sweep_value, 'running', @created_at, @dir, @model, @method, @pa, @pr, @pt)`,
+          `INSERT INTO runs (id, kind, name, parent_run, experiment, sweep, sweep_value, status, created_at, pid, dir, model, method, predicted_allocated_bytes, predicted_reserved_bytes, predicted_tokens_per_s)
+           VALUES (@id, @kind, @name, @parent_run, @experiment, @sweep, @sweep_value, 'running', @created_at, @pid, @dir, @model, @method, @pa, @pr, @pt)`,
         )
         .run({
           id,
@@ -204,6 +204,8 @@ export class RunStore {
           sweep: r.sweep ?? null,
           sweep_value: r.sweepValue ?? null,
           created_at: new Date().toISOString(),
+          // the creating process holds the run from the start: if it dies before running it, it shows as interrupted
+          pid: process.pid,
           dir: final,
           model: r.model,
           method: r.method,

@@ -227,14 +227,16 @@ function runConfig(run: RunRecord): Record<string, unknown> {
  * done, stopped (tests), or failed with the real cause.
  */
 export async function executeRun(store: RunStore, run: RunRecord, hooks: RunHooks = {}): Promise<RunRecord> {
-  const claimed = store.claim(run.id);
   let config: Record<string, unknown>;
   try {
-    config = runConfig(claimed);
+    config = runConfig(run);
   } catch (e) {
     store.update(run.id, { status: "failed", finished_at: new Date().toISOString(), pid: null, error_kind: "input", error: (e as Error).message });
     throw e;
   }
+  // a resume on a disk that cannot take the next checkpoint is refused before any step is trained
+  checkDisk(store, { ...settingsFromConfig(config, (config as { method: TrainSettings["method"] }).method), name: run.name });
+  store.claim(run.id);
   try {
     const r = await runJob("train", { ...config, resume: true }, hooks.onEvent ? { onEvent: hooks.onEvent } : {});
     if (r.stopped_at !== undefined) {
@@ -287,6 +289,7 @@ function settingsFromConfig(c: Record<string, unknown>, method: TrainSettings["m
     packing: Boolean(c.packing),
     gradientCheckpointing: Boolean(c.gradient_checkpointing),
     dataset: { train: ds.train, eval: ds.eval, evalFraction: ds.eval_fraction },
+    device: c.device === "cpu" || c.device === "cuda" ? c.device : "auto",
   };
 }
 
