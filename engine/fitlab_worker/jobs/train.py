@@ -89,19 +89,21 @@ def run(config, emit):
         candidates, skipped = ckpt.verified_checkpoints(out, total_steps, metrics_path)
         for name, why, kept_as in skipped:
             emit("log", message=f"skipped {name}: {why} (kept as {kept_as})")
+        failed_load = False
         for last in candidates:
             try:
                 ckpt.load_weights(last, model)
                 state = ckpt.load_training_state(last, optimizer, scheduler)
             except Exception as e:  # noqa: BLE001 - a checkpoint that verified but does not load: fall back
-                emit("log", message=f"skipped {os.path.basename(last)}: it does not load ({type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}) (kept as {ckpt.quarantine(last)})")
-                skipped.append(last)
+                why = str(e).splitlines()[0][:200] if str(e) else ""
+                emit("log", message=f"skipped {os.path.basename(last)}: it does not load ({type(e).__name__}: {why}) (kept as {ckpt.quarantine(last)})")
+                failed_load = True
                 continue
             step = state["step"]
             best_eval = state.get("best_eval")
             emit("log", message=f"resumed from {os.path.basename(last)}")
             break
-        if step == 0 and any(isinstance(x, str) for x in skipped):
+        if step == 0 and failed_load:
             raise JobError("internal", "no checkpoint of this run could be loaded, and a failed load may have changed the model: start a new run")
     # keep only the metrics up to the resumed step: no duplicates, no gap (nothing when starting over)
     kept = []
