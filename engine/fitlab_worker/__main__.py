@@ -33,13 +33,31 @@ def classify(exc):
             return "oom", f"CUDA out of memory: {text}"
     except ImportError:
         pass
+    if isinstance(exc, OSError) and exc.errno in (28, 122):  # ENOSPC, EDQUOT
+        return "disk_full", f"no space left on the device: {text}"
     if isinstance(exc, (FileNotFoundError, ValueError, KeyError)):
         return "input", f"{type(exc).__name__}: {text}"
     return "internal", f"{type(exc).__name__}: {text}"
 
 
+def die_with_parent():
+    """Linux: end with fitlab (PR_SET_PDEATHSIG), so a killed fitlab never leaves a worker writing a run."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+        expected = os.environ.get("FITLAB_PARENT_PID")
+        if expected and os.getppid() != int(expected):  # the parent died before the call
+            os._exit(1)
+    except Exception:  # noqa: BLE001 - other systems: best effort
+        pass
+
+
 def main():
     import platform
+
+    die_with_parent()
 
     protocol.emit("hello", worker="fitlab-worker", version=__version__, protocol=protocol.PROTOCOL_VERSION, python=platform.python_version())
     # torchrun's processes share one stdin: the request comes as a file instead (src/runs/worker.ts)

@@ -86,6 +86,9 @@ def load_model(name, method, device, dtype, gradient_checkpointing=False, lora=N
     if adapter:
         from peft import PeftModel
 
+        if os.path.isdir(adapter) and not os.path.exists(os.path.join(adapter, "adapter_model.safetensors")):
+            raise JobError("input", f"adapter folder {adapter} has no adapter_model.safetensors (fitlab never loads pickled adapter_model.bin)")
+
         model = PeftModel.from_pretrained(model, adapter, is_trainable=method in ("lora", "qlora"))
     elif method in ("lora", "qlora"):
         from peft import LoraConfig, get_peft_model

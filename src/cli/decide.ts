@@ -25,13 +25,13 @@ export interface DecideFlags {
 
 /** Shared by decide, burst and the dashboard: load the plan (unless given), the catalogs and the current card. */
 export function decisionInputs(o: DecideFlags, given?: Plan): DecisionInput {
-  const plan = given ?? loadPlan(o.plan ?? DEFAULT_PLAN_PATH);
+  const plan = given ?? loadPlan(o.plan ?? DEFAULT_PLAN_PATH, { gpuFile: o.gpuFile });
   const catalog = loadGpuCatalog(o.gpuFile);
   const book = loadPriceBook(o.prices);
   let current: Gpu;
   let currentSource: DecisionInput["currentSource"];
-  const detected = o.gpu ? null : detectGpu(catalog);
-  if (o.gpu) [current, currentSource] = [catalog.find(o.gpu), "--gpu"];
+  const detected = o.gpu !== undefined ? null : detectGpu(catalog);
+  if (o.gpu !== undefined) [current, currentSource] = [catalog.find(o.gpu), "--gpu"];
   else if (detected) [current, currentSource] = [detected, "nvidia-smi"];
   else if (plan.currentGpu) [current, currentSource] = [catalog.find(plan.currentGpu), "plan"];
   else [current, currentSource] = [catalog.find(FALLBACK_GPU), "default"];

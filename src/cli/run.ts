@@ -18,9 +18,12 @@ import { resolveModel } from "../spec/catalog.js";
 import { RunStore, type RunRecord } from "../runs/store.js";
 import { runSummary } from "../runs/summary.js";
 import { sweepInstanceId } from "../runs/sweeps.js";
-import { createRun, executeRun, readMetrics, TRAIN_DEFAULTS, workloadOf, type CreateOptions, type TrainSettings } from "../runs/train.js";
+import { checkRunInputs, createRun, executeRun, readMetrics, TRAIN_DEFAULTS, workloadOf, type CreateOptions, type TrainSettings } from "../runs/train.js";
 import { duration, gib } from "./format.js";
 import { leanSettings } from "../runs/lean-options.js";
+import { checkGeneralText, checkMultipleChoice } from "../runs/dataset.js";
+import type { WorkerEvent } from "../runs/protocol.js";
+import { oneLine } from "../input/shown.js";
 import { intArg, numArg } from "./options.js";
 import { print } from "./output.js";
 import { evaluationProgress, trainingProgress } from "./progress.js";
@@ -152,11 +155,16 @@ export function describeRun(r: RunRecord): string {
   return lines.join("\n");
 }
 
+/** Worker notes worth a line on stderr: checkpoints skipped on resume, where it resumed from. */
+export function resumeNotes(e: WorkerEvent): void {
+  if (e.type === "log" && /^(skipped|resumed|removed)/.test(e.message)) process.stderr.write(`fitlab: ${oneLine(e.message)}\n`);
+}
+
 export async function trainOne(store: RunStore, s: TrainSettings, quiet: boolean, opts: CreateOptions = {}): Promise<RunRecord> {
   const run = createRun(store, s, opts);
   const bar = quiet ? null : trainingProgress(run.name);
   try {
-    return await executeRun(store, run, bar ? { onEvent: bar.onEvent } : {});
+    return await executeRun(store, run, { onEvent: (e) => (bar?.onEvent(e), quiet ? undefined : resumeNotes(e)) });
   } finally {
     bar?.stop();
   }
@@ -264,7 +272,7 @@ export function runCommand(): Command {
       if (experiment) {
         const plan = loadPlan(String(o.plan));
         ex = plan.experiments.find((e) => e.key === experiment || e.id === experiment) ?? null;
-        if (!ex) throw new FitlabInputError(`no experiment "${experiment}" in ${plan.file}; known: ${plan.experiments.map((e) => e.key).join(", ")}`);
+        if (!ex) throw new FitlabInputError(`no experiment ${JSON.stringify(experiment.slice(0, 80))} in ${plan.file}; known: ${plan.experiments.map((e) => e.key).join(", ")}`);
         if (ex.cpuOnly) throw new FitlabInputError(`experiment ${ex.key} is CPU-side analysis (cpu: true): nothing to run on a GPU`);
         if (!ex.run) throw new FitlabInputError(`experiment ${ex.key} has no run section (dataset and training settings): add one to the plan to run it`);
         planGpu = plan.currentGpu;
@@ -274,28 +282,37 @@ export function runCommand(): Command {
         const d = dryRun(ex, { gpu: gpuFlag, planGpu });
         return print(o.json ? d : describeDryRun(d), o.json === true);
       }
-      const store = new RunStore();
-      try {
-        if (ex && isEvaluation(ex)) return await runEvaluation(store, ex, o);
-        let settings: TrainSettings[];
-        let general: EvalData | null = typeof o.general === "string" ? o.general : null;
-        let mc: EvalData | null = typeof o.mc === "string" ? o.mc : null;
-        let sweepParam: string | null = null;
+      const inspection = ex !== null && ex.runs[0] !== undefined && INSPECTION_WORKLOADS.has(ex.runs[0].workload.kind);
+      const evaluation = ex !== null && isEvaluation(ex);
+      // every input of a training run is checked before the store is opened or the worker started: bad input writes nothing
+      let settings: TrainSettings[] = [];
+      let general: EvalData | null = typeof o.general === "string" ? o.general : null;
+      let mc: EvalData | null = typeof o.mc === "string" ? o.mc : null;
+      let sweepParam: string | null = null;
+      if (!inspection && !evaluation) {
         if (ex) {
-          if (ex.runs[0] && INSPECTION_WORKLOADS.has(ex.runs[0].workload.kind)) {
-            // Tracks B and C: the experiment is an inspection (attention, compare, hidden, probe)
-            const rep = await runInspection(store, inspectSettingsFromPlan(ex), o.json === true);
-            print(o.json ? { runs: [rep.json] } : rep.text, o.json === true);
-            return;
-          }
           settings = settingsFromPlan(ex).map((s) => (gpuFlag ? { ...s, gpu: gpuFlag } : s));
           general ??= ex.run?.general_text ?? null;
           mc ??= ex.run?.multiple_choice ?? null;
           sweepParam = ex.sweep?.param ?? null;
         } else settings = [settingsFromFlags(o)];
+        const seen = new Set<string>();
+        for (const s of settings) checkRunInputs(s, seen);
+        if (typeof general === "string") checkGeneralText(general);
+        if (typeof mc === "string") checkMultipleChoice(mc);
+      }
+      const store = new RunStore();
+      try {
+        if (ex && evaluation) return await runEvaluation(store, ex, o);
+        if (ex && inspection) {
+          // Tracks B and C: the experiment is an inspection (attention, compare, hidden, probe)
+          const rep = await runInspection(store, inspectSettingsFromPlan(ex), o.json === true);
+          print(o.json ? { runs: [rep.json] } : rep.text, o.json === true);
+          return;
+        }
         const sweepId = sweepParam !== null || settings.length > 1 ? sweepInstanceId(settings[0]!.experiment ?? "sweep") : null;
         const runs: RunRecord[] = [];
-        for (const s of settings) runs.push(await trainOne(store, { ...s, sweep: sweepId }, o.json === true, { force: o.force === true }));
+        for (const s of settings) runs.push(await trainOne(store, { ...s, sweep: sweepId }, o.json === true, { force: o.force === true, inputsChecked: true }));
         const out: Record<string, unknown> = { runs: runs.map(runSummary) };
         const lines = runs.map(describeRun);
         for (const r of runs.filter((x) => x.status === "done")) {

@@ -10,6 +10,7 @@ import { lineChart } from "../report/line-chart.js";
 import { stackSvgs } from "../report/stack.js";
 import { forgettingCurve, storedAnswers, storedForgetting } from "../runs/evaluate.js";
 import { findRuns, parseRunFilter } from "../runs/query.js";
+import { checkGeneralText, checkMultipleChoice } from "../runs/dataset.js";
 import { RunStore, type RunRecord } from "../runs/store.js";
 import { runSummary } from "../runs/summary.js";
 import { listSweeps } from "../runs/sweeps.js";
@@ -18,7 +19,7 @@ import { requireWorker } from "../runs/worker.js";
 import { gib, table } from "./format.js";
 import { print } from "./output.js";
 import { evaluationProgress, trainingProgress } from "./progress.js";
-import { describeRun } from "./run.js";
+import { describeRun, resumeNotes } from "./run.js";
 import { writeOut } from "./write.js";
 
 const withStore = async <T>(dir: string | undefined, f: (s: RunStore) => Promise<T> | T): Promise<T> => {
@@ -155,7 +156,7 @@ export function runsCommand(): Command {
         if (RunStore.displayStatus(r) === "running") throw new FitlabInputError(`run ${r.id} is still running (pid ${r.pid})`);
         if (r.status === "done") throw new FitlabInputError(`run ${r.id} already finished`);
         const bar = o.json ? null : trainingProgress(`${r.name} (resumed)`);
-        const done = await executeRun(store, r, bar ? { onEvent: bar.onEvent } : {}).finally(() => bar?.stop());
+        const done = await executeRun(store, r, { onEvent: (e) => (bar?.onEvent(e), o.json ? undefined : resumeNotes(e)) }).finally(() => bar?.stop());
         print(o.json ? runSummary(done) : describeRun(done), o.json);
         if (done.status === "failed") process.exitCode = 1;
       }),
@@ -171,7 +172,8 @@ export function runsCommand(): Command {
     .option("--json", "print JSON")
     .action((id: string, o: { general?: string; mc?: string; recompute?: boolean; svg?: string; json?: boolean }) =>
       withStore(storeDir(), async (store) => {
-        for (const f of [o.general, o.mc]) if (f && !fs.existsSync(f)) throw new FitlabInputError(`${f} does not exist`);
+        if (o.general) checkGeneralText(o.general);
+        if (o.mc) checkMultipleChoice(o.mc);
         const r = store.get(id);
         const stored = storedForgetting(r);
         const general = o.general ?? null;

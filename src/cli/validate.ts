@@ -3,6 +3,7 @@
 import { Command } from "commander";
 import { FitlabInputError } from "../errors.js";
 import { ensureModel } from "../spec/catalog.js";
+import { oneLine } from "../input/shown.js";
 import { readCases } from "../validate/cases.js";
 import { crossValidate, type CrossValidation } from "../validate/cv.js";
 import { validateCases, type CaseResult, type ValidationReport, type ValidationSummary } from "../validate/score.js";
@@ -67,7 +68,6 @@ export function validateCommand(): Command {
         if (bad.length) throw new FitlabInputError(`--trust takes high, medium, low; got ${bad.join(", ")}`);
         selected = cases.filter((c) => levels.includes(c.trust));
       }
-      for (const r of rejected) process.stderr.write(`fitlab: skipped ${r.id} (line ${r.line}): ${r.reason}\n`);
       // models by hub id are fetched once (config.json + safetensors headers) before scoring
       for (const m of [...new Set(selected.map((c) => c.model))]) {
         try {
@@ -75,10 +75,18 @@ export function validateCommand(): Command {
           if (note) process.stderr.write(`fitlab: ${note}\n`);
         } catch (e) {
           if (!(e instanceof FitlabInputError)) throw e;
-          process.stderr.write(`fitlab: ${e.message}\n`);
+          process.stderr.write(`fitlab: ${oneLine(e.message)}\n`);
         }
       }
       const report = validateCases(selected, rejected);
+      // nothing scored is a failed validation, not a report of zeros: one line naming the first reason
+      const scored = report.cases.filter((c) => c.abs_pct_error !== null || c.tokens_abs_pct_error !== null || c.fit_agrees !== null);
+      if (scored.length === 0) {
+        const first = report.cases.find((c) => !c.expressed);
+        const why = first ? `; first: ${first.id}: ${first.reason}` : selected.length === 0 ? "; no row was selected" : "";
+        throw new FitlabInputError(`no row of ${file} could be scored (${rejected.length} rejected, ${report.cases.length - rejected.length} read)${why}`);
+      }
+      for (const r of rejected) process.stderr.write(`fitlab: skipped ${r.id} (line ${r.line}): ${oneLine(r.reason)}\n`);
       const cv = o.cv ? crossValidate(selected, rejected) : undefined;
       if (o.json) {
         const out = cv ? { ...report, cv: cv.summary, cv_cases: cv.cases, cv_folds: cv.folds.map((f) => ({ source: f.source, rows: f.rows, calibration: { global: f.calibration.global, kernels: f.calibration.kernels } })) } : report;

@@ -2,6 +2,7 @@
 // unique prefix, else a refusal that lists the closest names ranked by similarity. Keys are compared after
 // `normalize` (each catalog passes its own: the GPU catalog drops vendor words).
 
+import { shownString } from "../input/shown.js";
 export interface Labelled<T> {
   readonly value: T;
   /** the canonical name first, then aliases */
@@ -71,6 +72,8 @@ export function matchName<T>(query: string, entries: readonly Labelled<T>[], nor
 
 /** One-line refusal for a miss: "unknown GPU "x"; closest: a, b, c" or "GPU "x" is ambiguous: a, b". */
 export function missMessage<T>(what: string, query: string, r: Exclude<MatchResult<T>, { kind: "hit" }>, show: (t: T) => string, max = 4): string {
-  if (r.kind === "ambiguous") return `${what} "${query}" is ambiguous: it matches ${r.candidates.slice(0, max).map(show).join(", ")}${r.candidates.length > max ? ` and ${r.candidates.length - max} more` : ""}; give one of these`;
-  return `unknown ${what} "${query}"${r.closest.length ? `; closest: ${r.closest.slice(0, max).map(show).join(", ")}` : ""}`;
+  // the query as typed, quoted and with control characters escaped (it may come from a hostile file)
+  const q = shownString(query);
+  if (r.kind === "ambiguous") return `${what} ${q} is ambiguous: it matches ${r.candidates.slice(0, max).map(show).join(", ")}${r.candidates.length > max ? ` and ${r.candidates.length - max} more` : ""}; give one of these`;
+  return `unknown ${what} ${q}${r.closest.length ? `; closest: ${r.closest.slice(0, max).map(show).join(", ")}` : ""}`;
 }

@@ -2,16 +2,35 @@
 // is resolved into read-only experiments the decision and the runner read.
 import fs from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { LineCounter, Node, parseDocument } from "yaml";
-import { parseYamlCached, yamlLib } from "../data/yaml-cache.js";
+import { isMap, isSeq, type Document, type Node } from "yaml";
+import { parseYamlCached } from "../data/yaml-cache.js";
 import { FitlabInputError } from "../errors.js";
+import { loadGpuCatalog } from "../hardware/catalog.js";
+import { LIMITS } from "../input/limits.js";
+import { readTextFile, statInputFile } from "../input/read.js";
+import { oneLine } from "../input/shown.js";
+import { valueAt, zodIssueText } from "../input/zod-issue.js";
+import { flowNesting, parseYaml, valueDepth, type ParsedYaml } from "../input/yaml.js";
 import { resolveModel } from "../spec/catalog.js";
 import type { ModelSpec } from "../spec/types.js";
 import { resolveWorkload, workloadInputSchema, type WorkloadInput } from "../workload/resolve.js";
 import type { Workload } from "../workload/types.js";
 import path from "node:path";
-import { resolveRunSpec, type RunSpec } from "./run-spec.js";
-import { planSchema, type RawExperiment } from "./schema.js";
+import { isHubDataset, resolveRunSpec, type RunSpec } from "./run-spec.js";
+import { planSchema, type RawExperiment, type RawPlan } from "./schema.js";
+
+/** Experiments in a plan, and the runs they expand to (each sweep value or repetition is one run). */
+function planSize(p: RawPlan): { experiments: number; runs: number } {
+  let experiments = 0;
+  let runs = 0;
+  for (const t of p.tracks) {
+    for (const ex of t.experiments) {
+      experiments++;
+      runs += ex.sweep ? ex.sweep.values.length : (ex.runs ?? 1);
+    }
+  }
+  return { experiments, runs };
+}
 
 export const DEFAULT_PLAN_PATH = fileURLToPath(new URL("../../data/plans/default.yaml", import.meta.url));
 
@@ -64,13 +83,12 @@ export interface Plan {
 const NEUTRAL_SWEEP_PARAMS = new Set(["learning_rate", "lr", "seed", "warmup", "weight_decay", "schedule", "lora_dropout_seed"]);
 const WORKLOAD_KEYS = new Set(Object.keys(workloadInputSchema.shape));
 
-function lineOf(doc: ReturnType<typeof parseDocument>, counter: LineCounter, path: readonly (string | number)[]): number {
+function lineOf(doc: Document.Parsed, counter: { linePos(offset: number): { line: number } }, path: readonly (string | number)[]): number {
   let node: unknown = doc.contents;
   let best = 1;
   for (const key of path) {
     const n = node as Node | null;
     if (n && "range" in n && n.range) best = counter.linePos(n.range[0]).line;
-    const { isMap, isSeq } = yamlLib();
     if (isMap(node)) node = node.get(key as string, true);
     else if (isSeq(node)) node = node.get(key as number, true);
     else break;
@@ -85,44 +103,70 @@ export interface CheckResult {
   readonly problems: readonly PlanProblem[];
 }
 
-export function checkPlan(file: string): CheckResult {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch {
-    throw new FitlabInputError(`cannot read plan ${file}`);
-  }
-  return checkPlanText(text, file);
+export interface CheckOptions {
+  /** extra or overriding GPUs (decide's --gpu-file), so a plan's current_gpu may name one of them */
+  readonly gpuFile?: string | undefined;
+}
+
+/** Most problems one check lists (a plan with thousands of bad entries needs the first few fixed first). */
+const MAX_PROBLEMS = 50;
+
+/** Check a plan file: every problem with its line, each one printable line (user keys and values escaped). */
+export function checkPlan(file: string, opts: CheckOptions = {}): CheckResult {
+  // size, folder, device, encoding: one line and exit 2 before any parsing (a 50 MB plan is refused at once)
+  const text = readTextFile(file, "plan", LIMITS.planBytes);
+  return checkPlanText(text, file, opts);
 }
 
 /** Check a plan given as text (an upload); `file` names it in messages and anchors its relative paths. */
-export function checkPlanText(text: string, file: string): CheckResult {
+export function checkPlanText(text: string, file: string, opts: CheckOptions = {}): CheckResult {
+  if (Buffer.byteLength(text) > LIMITS.planBytes) throw new FitlabInputError(`plan ${file} is larger than ${LIMITS.planBytes} bytes (the limit)`);
+  const r = checkPlanBody(text, file, opts);
+  return r.problems.length === 0 ? r : { plan: null, problems: r.problems.map((p) => ({ line: p.line, path: oneLine(p.path, 120), message: oneLine(p.message) })) };
+}
+
+function checkPlanBody(text: string, file: string, opts: CheckOptions): CheckResult {
+  const problems: PlanProblem[] = [];
+  const flow = flowNesting(text, LIMITS.nesting);
+  if (flow.overLine >= 0) return { plan: null, problems: [{ line: flow.overLine, path: "", message: `nested more than ${LIMITS.nesting} levels deep (the limit)` }] };
   // fast path: a cached parse without positions; only a plan with problems is re-read for line numbers
   let fast: unknown = undefined;
   try {
     fast = parseYamlCached(text);
+    if (valueDepth(fast, LIMITS.nesting) > LIMITS.nesting) fast = undefined;
   } catch {
     fast = undefined;
   }
   const quick = fast === undefined ? null : planSchema.safeParse(fast);
-  // the yaml package loads only for a plan with problems (line numbers) or one not parsed before
-  let counterCache: LineCounter | null = null;
-  const counterOf = () => (counterCache ??= new (yamlLib().LineCounter)());
-  let docCache: ReturnType<typeof parseDocument> | null = null;
-  const docOf = () => (docCache ??= yamlLib().parseDocument(text, { lineCounter: counterOf(), prettyErrors: false }));
-  const problems: PlanProblem[] = [];
+  let yaml: ParsedYaml | null = null;
+  const yamlOf = () => (yaml ??= parseYaml(text));
+  const docOf = () => yamlOf().doc;
   if (!quick?.success) {
-    for (const e of docOf().errors) problems.push({ line: e.linePos?.[0]?.line ?? 1, path: "", message: `YAML: ${e.message.split("\n")[0]}` });
-    if (problems.length > 0) return { plan: null, problems };
+    const y = yamlOf();
+    if (y.problem) return { plan: null, problems: [{ line: y.problem.line, path: "", message: y.problem.message }] };
   }
-  const raw = quick?.success ? fast : docOf().toJS();
+  const counter = { linePos: (offset: number) => yamlOf().counter.linePos(offset) };
+  const raw = quick?.success ? fast : yamlOf().value;
+  if (raw === null || raw === undefined) return { plan: null, problems: [{ line: 1, path: "", message: "the plan is empty" }] };
   const parsed = quick?.success ? quick : planSchema.safeParse(raw);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
+    for (const issue of parsed.error.issues.slice(0, MAX_PROBLEMS)) {
       const path = issue.path as (string | number)[];
-      problems.push({ line: lineOf(docOf(), counterOf(), path), path: path.join("."), message: issue.message });
+      problems.push({ line: lineOf(docOf(), counter, path), path: path.join("."), message: zodIssueText(issue, valueAt(raw, path)) });
     }
     return { plan: null, problems };
+  }
+  const count = planSize(parsed.data);
+  if (count.experiments > LIMITS.planExperiments) return { plan: null, problems: [{ line: lineOf(docOf(), counter, ["tracks"]), path: "tracks", message: `the plan has ${count.experiments} experiments, above the limit of ${LIMITS.planExperiments}` }] };
+  if (count.runs > LIMITS.planRuns) return { plan: null, problems: [{ line: lineOf(docOf(), counter, ["tracks"]), path: "tracks", message: `the plan expands to ${count.runs} runs (sweep values x runs), above the limit of ${LIMITS.planRuns}` }] };
+  if (parsed.data.current_gpu !== undefined) {
+    const catalog = loadGpuCatalog(opts.gpuFile);
+    try {
+      catalog.find(parsed.data.current_gpu);
+    } catch (e) {
+      if (!(e instanceof FitlabInputError)) throw e;
+      problems.push({ line: lineOf(docOf(), counter, ["current_gpu"]), path: "current_gpu", message: e.message });
+    }
   }
   const p = parsed.data;
   const experiments: PlanExperiment[] = [];
@@ -130,7 +174,7 @@ export function checkPlanText(text: string, file: string): CheckResult {
   p.tracks.forEach((track, ti) => {
     track.experiments.forEach((ex, ei) => {
       const at = (...rest: (string | number)[]) => ["tracks", ti, "experiments", ei, ...rest];
-      const report = (path: (string | number)[], message: string) => problems.push({ line: lineOf(docOf(), counterOf(), path), path: path.join("."), message });
+      const report = (path: (string | number)[], message: string) => problems.push({ line: lineOf(docOf(), counter, path), path: path.join("."), message });
       const key = `${track.id}.${ex.id}`;
       if (seen.has(key)) report(at("id"), `duplicate experiment ${key}`);
       seen.add(key);
@@ -142,7 +186,7 @@ export function checkPlanText(text: string, file: string): CheckResult {
   p.tracks.forEach((track, ti) =>
     track.experiments.forEach((ex, ei) => {
       const from = ex.run?.adapter_from;
-      if (from && !seen.has(from)) problems.push({ line: lineOf(docOf(), counterOf(), ["tracks", ti, "experiments", ei, "run", "adapter_from"]), path: `tracks.${ti}.experiments.${ei}.run.adapter_from`, message: `adapter_from names ${from}, which is no experiment of this plan` });
+      if (from && !seen.has(from)) problems.push({ line: lineOf(docOf(), counter, ["tracks", ti, "experiments", ei, "run", "adapter_from"]), path: `tracks.${ti}.experiments.${ei}.run.adapter_from`, message: `adapter_from names ${from}, which is no experiment of this plan` });
     }),
   );
   if (problems.length > 0) return { plan: null, problems };
@@ -164,6 +208,27 @@ function resolveExperiment(
   let ok = true;
   let model: ModelSpec | null = null;
   const runSpec = ex.run ? resolveRunSpec(ex.run, dir, ex.data?.tokens ?? 0) : null;
+  if (runSpec) {
+    // the files `fitlab run` will read: missing ones are this plan's problem, found now rather than mid-run
+    const local = runSpec.dataset && !isHubDataset(runSpec.dataset) ? runSpec.dataset : null;
+    const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+    const files: [(string | number)[], string | undefined, string, number][] = [
+      [["run", "dataset"], local?.train, "dataset", LIMITS.datasetBytes],
+      [["run", "dataset", "eval"], local?.eval ?? undefined, "dataset", LIMITS.datasetBytes],
+      [["run", "general_text"], str(runSpec.general_text), "general-text file", LIMITS.generalTextBytes],
+      [["run", "multiple_choice"], str(runSpec.multiple_choice), "multiple-choice file", LIMITS.multipleChoiceBytes],
+      [["run", "prompts"], runSpec.prompts, "prompt file", LIMITS.datasetBytes],
+      [["run", "probe_data"], runSpec.probe_data, "probe data", LIMITS.datasetBytes],
+    ];
+    for (const [where, f, what, limit] of files) {
+      if (f === undefined) continue;
+      try {
+        statInputFile(f, what, limit);
+      } catch (e) {
+        report(at(...where), (e as Error).message);
+      }
+    }
+  }
   if (!ex.model) {
     report(at(), `experiment ${key} needs a model (or cpu: true)`);
     ok = false;
@@ -219,8 +284,8 @@ function resolveExperiment(
 }
 
 /** Load a plan or fail with one line that counts the problems and names the first. */
-export function loadPlan(file: string = DEFAULT_PLAN_PATH): Plan {
-  return planOrFail(checkPlan(file), file);
+export function loadPlan(file: string = DEFAULT_PLAN_PATH, opts: CheckOptions = {}): Plan {
+  return planOrFail(checkPlan(file, opts), file);
 }
 
 /** A plan given as text (an upload), or one line naming its first problem. */

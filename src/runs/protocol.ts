@@ -29,7 +29,7 @@ export const eventSchema = z.discriminatedUnion("type", [
 ]);
 export type WorkerEvent = z.infer<typeof eventSchema>;
 
-export type ErrorKind = "input" | "oom" | "needs_gpu" | "internal" | "protocol" | "crashed";
+export type ErrorKind = "input" | "oom" | "needs_gpu" | "internal" | "protocol" | "crashed" | "disk_full";
 
 /** One line from the worker's stdout, checked. Unknown or malformed lines become protocol errors. */
 export function parseEvent(line: string): WorkerEvent {

@@ -5,6 +5,7 @@ import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { FitlabInputError } from "../errors.js";
+import { describeFsError } from "../input/read.js";
 import { runsDir } from "./env.js";
 
 /** running; done; failed (with error_kind and error); oom (a CUDA out-of-memory, with the measured peak and the
@@ -121,6 +122,42 @@ function migrate(db: Database.Database): void {
   })();
 }
 
+/** Open (or create) the store in `dir`; anything that is not a fitlab run store is refused in one line. */
+function openStore(dir: string): Database.Database {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new FitlabInputError(`cannot use ${dir} as the run store: ${code === "EEXIST" || code === "ENOTDIR" ? "it is a file, not a folder" : describeFsError(e)}`);
+  }
+  const file = path.join(dir, "fitlab.sqlite");
+  if (fs.existsSync(file) && !fs.statSync(file).isFile()) throw new FitlabInputError(`the run store ${file} is not a file`);
+  let db: Database.Database | null = null;
+  try {
+    db = new Database(file);
+    db.pragma("busy_timeout = 10000");
+    // reading the schema fails at once on a file that is not an SQLite database
+    const version = db.pragma("user_version", { simple: true }) as number;
+    if (version > SCHEMA_VERSION) throw new FitlabInputError(`the run store ${file} has schema version ${version}, newer than this fitlab (${SCHEMA_VERSION}): update fitlab`);
+    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name);
+    if (tables.length > 0 && !tables.includes("runs")) throw new FitlabInputError(`${file} is an SQLite database of something else (tables ${tables.slice(0, 3).join(", ")}), not a fitlab run store`);
+    if (tables.includes("runs")) {
+      const cols = (db.prepare("PRAGMA table_info(runs)").all() as { name: string }[]).map((c) => c.name);
+      for (const c of ["id", "name", "status", "dir"]) if (!cols.includes(c)) throw new FitlabInputError(`${file} has a runs table without a ${c} column: not a fitlab run store`);
+    }
+    db.pragma("journal_mode = WAL");
+    migrate(db);
+    return db;
+  } catch (e) {
+    db?.close();
+    if (e instanceof FitlabInputError) throw e;
+    const code = (e as { code?: string }).code ?? "";
+    if (/NOTADB|CORRUPT/.test(code)) throw new FitlabInputError(`${file} is not a fitlab run store (${(e as Error).message}): move it away or point --runs elsewhere`);
+    if (/READONLY|CANTOPEN|PERM|AUTH/.test(code)) throw new FitlabInputError(`cannot open the run store ${file}: ${(e as Error).message}`);
+    throw e;
+  }
+}
+
 export interface NewRun {
   /** default "train" */
   readonly kind?: RunKind;
@@ -150,15 +187,7 @@ export class RunStore {
 
   constructor(dir: string = runsDir()) {
     this.dir = dir;
-    fs.mkdirSync(dir, { recursive: true });
-    try {
-      this.db = new Database(path.join(dir, "fitlab.sqlite"));
-    } catch (e) {
-      throw new FitlabInputError(`cannot open the run store in ${dir}: ${(e as Error).message}`);
-    }
-    this.db.pragma("journal_mode = WAL");
-    this.db.pragma("busy_timeout = 10000");
-    migrate(this.db);
+    this.db = openStore(dir);
   }
 
   close(): void {
@@ -182,8 +211,8 @@ export class RunStore {
       fs.renameSync(tmp, final);
       this.db
         .prepare(
-          `INSERT INTO runs (id, kind, name, parent_run, experiment, sweep, sweep_value, status, created_at, dir, model, method, predicted_allocated_bytes, predicted_reserved_bytes, predicted_tokens_per_s, predicted_device_bytes)
-           VALUES (@id, @kind, @name, @parent_run, @experiment, @sweep, @sweep_value, 'running', @created_at, @dir, @model, @method, @pa, @pr, @pt, @pd)`,
+          `INSERT INTO runs (id, kind, name, parent_run, experiment, sweep, sweep_value, status, created_at, pid, dir, model, method, predicted_allocated_bytes, predicted_reserved_bytes, predicted_tokens_per_s, predicted_device_bytes)
+           VALUES (@id, @kind, @name, @parent_run, @experiment, @sweep, @sweep_value, 'running', @created_at, @pid, @dir, @model, @method, @pa, @pr, @pt, @pd)`,
         )
         .run({
           id,
@@ -194,6 +223,8 @@ export class RunStore {
           sweep: r.sweep ?? null,
           sweep_value: r.sweepValue ?? null,
           created_at: new Date().toISOString(),
+          // the creating process holds the run from the start: if it dies before running it, it shows as interrupted
+          pid: process.pid,
           dir: final,
           model: r.model,
           method: r.method,
@@ -242,6 +273,23 @@ export class RunStore {
     fs.rmSync(r.dir, { recursive: true, force: true });
   }
 
+  /**
+   * Take a run for this process, atomically (one SQLite write transaction): refused while another live
+   * process runs it, so two resumes of one run never drive two workers into one folder.
+   */
+  claim(id: string, pid: number = process.pid): RunRecord {
+    return this.db
+      .transaction(() => {
+        const r = this.get(id);
+        if (r.status === "running" && r.pid !== null && r.pid !== pid && RunStore.displayStatus(r) === "running") {
+          throw new FitlabInputError(`run ${r.id} is being run by process ${r.pid}: wait for it, or stop that process first`);
+        }
+        this.update(r.id, { status: "running", pid, error: null, error_kind: null, finished_at: null });
+        return this.get(r.id);
+      })
+      .immediate();
+  }
+
   /** Status as a person sees it: a "running" run whose process is gone was interrupted. */
   static displayStatus(r: RunRecord): string {
     if (r.status !== "running") return r.status;
@@ -249,8 +297,9 @@ export class RunStore {
     try {
       process.kill(r.pid, 0);
       return "running";
-    } catch {
-      return "interrupted";
+    } catch (e) {
+      // EPERM: the process exists but belongs to another user
+      return (e as NodeJS.ErrnoException).code === "EPERM" ? "running" : "interrupted";
     }
   }
 }

@@ -12,8 +12,12 @@ import type { Gpu } from "../hardware/gpu.js";
 import type { ModelSpec } from "../spec/types.js";
 import { DEFAULT_LOSS_CHUNK_TOKENS, resolveWorkload, type WorkloadInput } from "../workload/resolve.js";
 import type { Workload } from "../workload/types.js";
-import { checkDatasetSpec, datasetForWorker, type DatasetSpec } from "./dataset.js";
+import { checkDataset, datasetForWorker, isHubDataset, type DatasetSpec } from "./dataset.js";
 import { oomAdvice, preflight, runGpu, type Preflight } from "./preflight.js";
+import { requireSafeWeights } from "../spec/weight-files.js";
+import { describeFsError } from "../input/read.js";
+import { oneLine } from "../input/shown.js";
+import { checkpointBytes, requireFreeDisk } from "./disk.js";
 import type { WorkerEvent } from "./protocol.js";
 import { RunStore, type RunRecord } from "./store.js";
 import { requireWorker, runJob, WorkerError } from "./worker.js";
@@ -103,10 +107,25 @@ export function checkModel(model: string): void {
   const looksLocal = model.startsWith(".") || model.startsWith("/") || fs.existsSync(model);
   if (!looksLocal) return; // a Hugging Face id: the worker downloads it when it has network
   if (!fs.existsSync(model)) throw new FitlabInputError(`model folder ${model} does not exist`);
+  if (!fs.statSync(model).isDirectory()) throw new FitlabInputError(`model ${model} is a file: give the model folder (config.json + .safetensors)`);
   if (!fs.existsSync(path.join(model, "config.json"))) throw new FitlabInputError(`model folder ${model} has no config.json`);
-  if (!fs.readdirSync(model).some((f) => f.endsWith(".safetensors") || f === "model.safetensors.index.json")) {
-    throw new FitlabInputError(`model folder ${model} has no .safetensors weights (fitlab never loads pickled .bin files): convert it first`);
-  }
+  if (!requireSafeWeights(model)) throw new FitlabInputError(`model folder ${model} has no .safetensors weights: fitlab trains safetensors checkpoints only`);
+  // the config and the safetensors headers, checked now rather than by the worker mid-load
+  resolveModel(model);
+}
+
+/** Everything a run reads, checked before anything is written or the worker starts. Each file once. */
+export function checkRunInputs(s: TrainSettings, seen: Set<string> = new Set()): void {
+  const once = (key: string, check: () => void) => {
+    if (seen.has(key)) return;
+    check();
+    seen.add(key);
+  };
+  once(`model:${s.model}`, () => checkModel(s.model));
+  const d = s.dataset;
+  if (isHubDataset(d)) return; // the worker fetches it; its id was checked by the plan
+  once(`data:${path.resolve(d.train)}`, () => checkDataset(d.train));
+  if (d.eval) once(`data:${path.resolve(d.eval)}`, () => checkDataset(d.eval!));
 }
 
 /** What the worker's "auto" choices become on this GPU (engine/fitlab_worker/loss.py choose and
@@ -200,15 +219,29 @@ function workerConfig(s: TrainSettings): Record<string, unknown> {
 export interface CreateOptions {
   /** try a GPU run even when the planner predicts it does not fit */
   readonly force?: boolean;
+  /** the caller already ran checkRunInputs (a sweep checks each file once) */
+  readonly inputsChecked?: boolean;
+}
+
+/** Room the run's first checkpoint needs on the store's disk (unknown for a hub model not yet here). */
+function checkDisk(store: RunStore, s: TrainSettings, gpu: Gpu | null): void {
+  let spec: ModelSpec;
+  try {
+    spec = resolveModel(s.model);
+  } catch {
+    return;
+  }
+  requireFreeDisk(store.dir, checkpointBytes(spec, workloadOf(s, gpu), gpu === null), `the checkpoints of ${s.name ?? "this run"}`);
 }
 
 /** Check everything, then create the run. Nothing is written when a check fails; a GPU run the planner
  *  predicts not to fit is refused with the fit search's cheapest change (unless forced). */
 export function createRun(store: RunStore, s: TrainSettings, opts: CreateOptions = {}): RunRecord {
+  if (!opts.inputsChecked) checkRunInputs(s);
   requireWorker();
-  checkModel(s.model);
-  checkDatasetSpec(s.dataset);
-  const p = predict(s, targetGpu(s));
+  const gpu = targetGpu(s);
+  checkDisk(store, s, gpu);
+  const p = predict(s, gpu);
   if (p.preflight && !p.preflight.fits && !opts.force) throw new FitlabInputError(`${s.name ?? s.model}: ${p.preflight.refusal}`);
   return store.create({
     name: s.name ?? `${s.method}-${path.basename(s.model)}`,
@@ -231,10 +264,36 @@ function targetGpu(s: TrainSettings): Gpu | null {
   return s.device === "cpu" ? null : (runGpu(loadGpuCatalog(), { flag: s.gpu, needDetected: true })?.gpu ?? null);
 }
 
-/** Drive the worker for a created (or interrupted) run; resumes from its newest checkpoint. */
+/** The run's resolved worker config (written by store.create); a broken one fails the run in one line. */
+function runConfig(run: RunRecord): Record<string, unknown> {
+  const file = path.join(run.dir, "config.json");
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new FitlabInputError(`run ${run.id} cannot be resumed: its ${file} ${e instanceof SyntaxError ? "is not valid JSON" : describeFsError(e)}`);
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new FitlabInputError(`run ${run.id} cannot be resumed: ${file} is not a JSON object`);
+  return raw as Record<string, unknown>;
+}
+
+/**
+ * Drive the worker for a created (or interrupted) run; resumes from its newest checkpoint that verifies.
+ * The run is claimed first (one process at a time), and every way the run can end leaves its row final:
+ * done, stopped (tests), or failed with the real cause.
+ */
 export async function executeRun(store: RunStore, run: RunRecord, hooks: RunHooks = {}): Promise<RunRecord> {
-  const config = JSON.parse(fs.readFileSync(path.join(run.dir, "config.json"), "utf8")) as Record<string, unknown>;
-  store.update(run.id, { status: "running", pid: process.pid, error: null, error_kind: null, finished_at: null });
+  let config: Record<string, unknown>;
+  try {
+    config = runConfig(run);
+  } catch (e) {
+    store.update(run.id, { status: "failed", finished_at: new Date().toISOString(), pid: null, error_kind: "input", error: (e as Error).message });
+    throw e;
+  }
+  // a resume on a disk that cannot take the next checkpoint is refused before any step is trained
+  const resumed = { ...settingsFromConfig(config), name: run.name };
+  checkDisk(store, resumed, targetGpu(resumed));
+  store.claim(run.id);
   try {
     const processes = typeof config.n_gpus === "number" && config.n_gpus > 1 ? config.n_gpus : 1;
     const r = await runJob("train", { ...config, resume: true }, { ...(hooks.onEvent ? { onEvent: hooks.onEvent } : {}), processes });
@@ -259,12 +318,22 @@ export async function executeRun(store: RunStore, run: RunRecord, hooks: RunHook
       ...repredict(run, config, r.runtime as WorkerRuntime | undefined),
     });
   } catch (e) {
-    if (!(e instanceof WorkerError)) throw e;
-    if (e.kind === "oom") {
-      store.update(run.id, { status: "oom", finished_at: new Date().toISOString(), pid: null, ...oomRecord(run, config, e) });
-      return store.get(run.id);
+    if (e instanceof WorkerError) {
+      if (e.kind === "oom") {
+        store.update(run.id, { status: "oom", finished_at: new Date().toISOString(), pid: null, ...oomRecord(run, config, e) });
+        return store.get(run.id);
+      }
+      const suggestion = e.kind === "disk_full" ? `free disk space, then: fitlab runs resume ${run.id}` : null;
+      store.update(run.id, { status: "failed", finished_at: new Date().toISOString(), pid: null, error_kind: e.kind, error: e.message, suggestion });
+    } else {
+      // a failure on this side (the store's disk, a bug): the row still ends, with the cause
+      try {
+        store.update(run.id, { status: "failed", finished_at: new Date().toISOString(), pid: null, error_kind: "internal", error: oneLine((e as Error).message ?? String(e)) });
+      } catch {
+        // the store itself failed: the row shows "interrupted" (its process is gone) and can be resumed
+      }
+      throw e;
     }
-    store.update(run.id, { status: "failed", finished_at: new Date().toISOString(), pid: null, error_kind: e.kind, error: e.message, suggestion: null });
   }
   return store.get(run.id);
 }

@@ -9,11 +9,16 @@ import { parseYamlCached } from "../data/yaml-cache.js";
 import { matchName, missMessage, type Labelled } from "../data/match.js";
 import { z } from "zod";
 import { FitlabInputError } from "../errors.js";
+import { shownString } from "../input/shown.js";
+import { readJsonFile } from "../input/json.js";
+import { LIMITS } from "../input/limits.js";
 import { specFromConfig } from "./config.js";
 import { readGgufHeader } from "./gguf.js";
 import { specFromGguf } from "./gguf-spec.js";
 import { fetchHubModel, hubCacheDir, isHubId, readHubCache } from "./hub.js";
 import { floatTensors, readSafetensorsModel } from "./safetensors.js";
+import { checkConfig, checkSpecSize } from "./config-check.js";
+import { refuseWeightFile, requireSafeWeights } from "./weight-files.js";
 import type { ModelSpec } from "./types.js";
 
 const MODELS_DIR = fileURLToPath(new URL("../../data/models/", import.meta.url));
@@ -50,18 +55,26 @@ function catalogLabels(): readonly Labelled<CatalogEntry>[] {
   return labelled;
 }
 
-function readJson(file: string): unknown {
-  let text: string;
+/** A config.json read under its size limit, parsed with line-located errors and checked field by field. */
+function readConfig(file: string): unknown {
+  const raw = readJsonFile(file, "config", LIMITS.configBytes);
+  checkConfig(raw, file);
+  return raw;
+}
+
+/** config.ts on a checked config, then the size sanity check. */
+function specOf(file: string, name: string): ModelSpec {
+  const raw = readConfig(file);
+  let spec: ModelSpec;
   try {
-    text = fs.readFileSync(file, "utf8");
-  } catch {
-    throw new FitlabInputError(`cannot read ${file}`);
-  }
-  try {
-    return JSON.parse(text);
+    spec = specFromConfig(raw, name);
   } catch (e) {
-    throw new FitlabInputError(`${file} is not valid JSON (${(e as Error).message.split("\n")[0]})`);
+    // config.ts names the model; the file is what the user can open and fix
+    if (e instanceof FitlabInputError) throw new FitlabInputError(`${file}: ${e.message.replace(/^config for .+? (has|is)/, "$1").replace(/^config for [^:]+: /, "")}`);
+    throw e;
   }
+  checkSpecSize(spec, file);
+  return spec;
 }
 
 function looksLikePath(s: string): boolean {
@@ -71,8 +84,9 @@ function looksLikePath(s: string): boolean {
 function fromFolder(dir: string): ModelSpec {
   const cfg = path.join(dir, "config.json");
   if (!fs.existsSync(cfg)) throw new FitlabInputError(`model folder ${dir} has no config.json`);
-  const base = specFromConfig(readJson(cfg), path.basename(path.resolve(dir)));
-  const hasWeights = fs.readdirSync(dir).some((f) => f.endsWith(".safetensors") || f === "model.safetensors.index.json");
+  // pickles are refused before anything is read; a folder with only config.json is planned from it
+  const hasWeights = requireSafeWeights(dir);
+  const base = specOf(cfg, path.basename(path.resolve(dir)));
   if (!hasWeights) return base;
   const st = readSafetensorsModel(dir);
   const fl = floatTensors(st);
@@ -108,18 +122,23 @@ export function resolveModel(nameOrPath: string): ModelSpec {
   if (match?.kind === "ambiguous" && !hubFirst) throw new FitlabInputError(missMessage("model", nameOrPath, match, (e) => e.id));
   const entry = match?.kind === "hit" ? match.value : null;
   if (entry) {
-    spec = specFromConfig(readJson(path.join(MODELS_DIR, entry.file)), entry.id);
+    spec = { ...specOf(path.join(MODELS_DIR, entry.file), entry.id) };
+  } else if (nameOrPath.trim() === "") {
+    throw new FitlabInputError("the model name is empty: give a built-in name, a config.json, a model folder, a .gguf file or a hub id");
   } else if (pathLike && fs.existsSync(nameOrPath)) {
     const stat = fs.statSync(nameOrPath);
     if (stat.isDirectory()) spec = fromFolder(nameOrPath);
     else if (nameOrPath.toLowerCase().endsWith(".gguf")) spec = specFromGguf(readGgufHeader(nameOrPath), path.basename(nameOrPath));
-    else spec = specFromConfig(readJson(nameOrPath), path.basename(path.dirname(path.resolve(nameOrPath))) || nameOrPath);
+    else {
+      refuseWeightFile(nameOrPath);
+      spec = specOf(nameOrPath, path.basename(path.dirname(path.resolve(nameOrPath))) || nameOrPath);
+    }
   } else if (!pathLike && isHubId(nameOrPath)) {
     const hub = fromHubCache(nameOrPath);
-    if (!hub) throw new FitlabInputError(`unknown model "${nameOrPath}": not built in and not fetched yet (\`fitlab models ${nameOrPath}\` fetches its config.json from the hub into ${hubCacheDir(nameOrPath)})`);
+    if (!hub) throw new FitlabInputError(`unknown model ${shownString(nameOrPath)}: not built in and not fetched yet (\`fitlab models ${nameOrPath}\` fetches its config.json from the hub into ${hubCacheDir(nameOrPath)})`);
     spec = hub;
   } else if (pathLike) {
-    throw new FitlabInputError(`model file or folder ${nameOrPath} does not exist`);
+    throw new FitlabInputError(`model file or folder ${shownString(nameOrPath)} does not exist`);
   } else {
     const r = matchName(nameOrPath, catalogLabels());
     throw new FitlabInputError(`${missMessage("model", nameOrPath, r as Exclude<typeof r, { kind: "hit" }>, (e) => e.id)} (a built-in name, a config.json, a model folder, a .gguf file or a hub id owner/name)`);

@@ -103,7 +103,8 @@ export function specFromConfig(raw: unknown, name: string): ModelSpec {
   const maxPositions = num(cfg, ["max_position_embeddings", "max_sequence_length", "seq_length", "n_positions"]) ?? 2048;
 
   // Sliding window: Mistral-v0.1 (all layers), Gemma-2 (every other layer), Qwen2 only when use_sliding_window.
-  let slidingWindow = num(cfg, ["sliding_window"]) ?? null;
+  // sliding_window 0 means no window (config-check.ts refuses negative windows)
+  let slidingWindow = num(cfg, ["sliding_window"]) || null;
   let slidingLayers = 0;
   if (slidingWindow !== null) {
     if (modelType.startsWith("qwen2") || modelType.startsWith("qwen3")) {

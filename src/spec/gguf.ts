@@ -2,6 +2,9 @@
 // and sums stored bytes per ggml type. Never reads the tensor data or the whole file.
 import * as fs from "node:fs";
 import { FitlabInputError } from "../errors.js";
+import { LIMITS } from "../input/limits.js";
+import { describeFsError } from "../input/read.js";
+import { oneLine, shownString } from "../input/shown.js";
 
 export type GgufValue = string | number | boolean | bigint | GgufValue[];
 
@@ -74,10 +77,6 @@ const FIXED_SIZE: Record<number, number> = {
   [T_U64]: 8, [T_I64]: 8, [T_F64]: 8,
 };
 
-function oneLine(s: string): string {
-  return s.replace(/\s+/g, " ").trim();
-}
-
 /** Sequential little-endian reader over a file descriptor with a sliding buffer. */
 class BufferedReader {
   private buf: Buffer;
@@ -147,7 +146,13 @@ class BufferedReader {
 
   string(w: string): string {
     const n = this.len(`${w} length`);
-    return this.bytes(n, w).toString("utf8");
+    if (n > LIMITS.ggufStringBytes) this.fail(`${w} is ${n} bytes long, above the ${LIMITS.ggufStringBytes}-byte limit for one string`);
+    const raw = this.bytes(n, w);
+    try {
+      return new TextDecoder("utf-8", { fatal: true }).decode(raw);
+    } catch {
+      return this.fail(`${w} is not UTF-8 text (at byte ${this.pos - n})`);
+    }
   }
   skipString(w: string): void {
     this.skip(this.len(`${w} length`), w);
@@ -180,39 +185,48 @@ function readScalar(r: BufferedReader, type: number, w: string): GgufValue {
   }
 }
 
-/** Skip a value of the given type without storing it. */
-function skipValue(r: BufferedReader, type: number, w: string): void {
+/** Skip a value of the given type without storing it. `depth` counts enclosing arrays. */
+function skipValue(r: BufferedReader, type: number, w: string, depth: number): void {
   const fixed = FIXED_SIZE[type];
   if (fixed !== undefined) return r.skip(fixed, w);
   if (type === T_STRING) return r.skipString(w);
   if (type === T_ARRAY) {
     const et = r.u32(`${w} array type`);
     const n = r.len(`${w} array length`);
-    return skipArrayBody(r, et, n, w);
+    return skipArrayBody(r, et, n, w, depth + 1);
   }
   r.fail(`${w}: unknown GGUF value type ${type}`);
 }
 
-function skipArrayBody(r: BufferedReader, et: number, n: number, w: string): void {
+/** Arrays of arrays: refused past LIMITS.ggufArrayDepth levels (a crafted file could nest them thousands deep). */
+function checkArray(r: BufferedReader, et: number, n: number, w: string, depth: number): void {
+  if (depth > LIMITS.ggufArrayDepth) r.fail(`${w}: arrays nested more than ${LIMITS.ggufArrayDepth} levels deep (the limit)`);
+  // every string or array element takes at least 8 bytes (its length): n of them must fit the rest of the file
+  if ((et === T_STRING || et === T_ARRAY) && n * 8 > r.size - r.pos) r.fail(`${w}: array of ${n} elements runs past the end of file; truncated or corrupt?`);
+}
+
+function skipArrayBody(r: BufferedReader, et: number, n: number, w: string, depth: number): void {
+  checkArray(r, et, n, w, depth);
   const fixed = FIXED_SIZE[et];
   if (fixed !== undefined) return r.skip(BigInt(fixed) * BigInt(n), `${w} array`);
   if (et !== T_STRING && et !== T_ARRAY) r.fail(`${w}: unknown GGUF array element type ${et}`);
-  for (let i = 0; i < n; i++) skipValue(r, et, w);
+  for (let i = 0; i < n; i++) skipValue(r, et, w, depth);
 }
 
 /** Read a value; arrays longer than MAX_KEPT_ARRAY are skipped and yield undefined. */
-function readValue(r: BufferedReader, type: number, w: string, lengths?: { n: number }): GgufValue | undefined {
+function readValue(r: BufferedReader, type: number, w: string, lengths?: { n: number }, depth = 0): GgufValue | undefined {
   if (type !== T_ARRAY) return readScalar(r, type, w);
   const et = r.u32(`${w} array type`);
   const n = r.len(`${w} array length`);
   if (lengths) lengths.n = n;
+  checkArray(r, et, n, w, depth + 1);
   if (n > MAX_KEPT_ARRAY) {
-    skipArrayBody(r, et, n, w);
+    skipArrayBody(r, et, n, w, depth + 1);
     return undefined;
   }
   const out: GgufValue[] = [];
   for (let i = 0; i < n; i++) {
-    const v = readValue(r, et, w);
+    const v = readValue(r, et, w, undefined, depth + 1);
     if (v !== undefined) out.push(v);
   }
   return out;
@@ -225,10 +239,13 @@ export function readGgufHeader(path: string): GgufSummary {
     fd = fs.openSync(path, "r");
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new FitlabInputError(`${path}: ${code === "ENOENT" ? "file not found" : `cannot open (${code ?? String(e)})`}`);
+    throw new FitlabInputError(`${path}: ${code === "ENOENT" ? "file not found" : describeFsError(e)}`);
   }
   try {
-    const r: BufferedReader = new BufferedReader(fd, fs.fstatSync(fd).size, path);
+    const st = fs.fstatSync(fd);
+    if (st.isDirectory()) throw new FitlabInputError(`${path}: is a folder, not a GGUF file`);
+    if (!st.isFile()) throw new FitlabInputError(`${path}: is not a regular file`);
+    const r: BufferedReader = new BufferedReader(fd, st.size, path);
     if (r.size < 4) r.fail(`too short for a GGUF file (${r.size} bytes)`);
     const magic = r.bytes(4, "magic");
     if (magic.toString("latin1") !== "GGUF") r.fail(`bad magic ${JSON.stringify(magic.toString("latin1"))}; not a GGUF file`);
@@ -240,14 +257,16 @@ export function readGgufHeader(path: string): GgufSummary {
     }
     const tensorCount = r.len("tensor_count");
     const kvCount = r.len("kv_count");
+    if (tensorCount > LIMITS.ggufTensors) r.fail(`tensor_count ${tensorCount} is above the limit of ${LIMITS.ggufTensors}`);
+    if (kvCount > LIMITS.ggufKeyValues) r.fail(`kv_count ${kvCount} is above the limit of ${LIMITS.ggufKeyValues}`);
 
     const metadata: Record<string, GgufValue> = {};
     const arrayLengths: Record<string, number> = {};
     for (let i = 0; i < kvCount; i++) {
       const key = r.string(`metadata key #${i}`);
-      const type = r.u32(`type of "${key}"`);
+      const type = r.u32(`type of ${shownString(key)}`);
       const lengths = { n: -1 };
-      const v = readValue(r, type, `"${key}"`, lengths);
+      const v = readValue(r, type, shownString(key), lengths);
       if (type === T_ARRAY) arrayLengths[key] = lengths.n;
       if (v !== undefined) metadata[key] = v;
     }
@@ -265,21 +284,21 @@ export function readGgufHeader(path: string): GgufSummary {
     const infos: Info[] = [];
     for (let i = 0; i < tensorCount; i++) {
       const name = r.string(`tensor #${i} name`);
-      const nDims = r.u32(`tensor "${name}" n_dims`);
-      if (nDims > MAX_DIMS) r.fail(`tensor "${name}": n_dims ${nDims} exceeds ${MAX_DIMS}`);
+      const nDims = r.u32(`tensor ${shownString(name)} n_dims`);
+      if (nDims > MAX_DIMS) r.fail(`tensor ${shownString(name)}: n_dims ${nDims} exceeds ${MAX_DIMS}`);
       const dims: bigint[] = [];
-      for (let d = 0; d < nDims; d++) dims.push(r.u64(`tensor "${name}" dims`));
-      const type = r.u32(`tensor "${name}" type`);
-      const offset = r.u64(`tensor "${name}" offset`);
+      for (let d = 0; d < nDims; d++) dims.push(r.u64(`tensor ${shownString(name)} dims`));
+      const type = r.u32(`tensor ${shownString(name)} type`);
+      const offset = r.u64(`tensor ${shownString(name)} offset`);
       const traits = GGML_TYPES[type];
-      if (!traits) r.fail(`tensor "${name}": unknown ggml type ${type}`);
+      if (!traits) r.fail(`tensor ${shownString(name)}: unknown ggml type ${type}`);
       const [tname, blck, tsize] = traits;
       const elems = dims.reduce((a, b) => a * b, 1n);
       const ne0 = dims[0] ?? 1n;
       if (ne0 % BigInt(blck) !== 0n) {
-        r.fail(`tensor "${name}": first dimension ${ne0} is not a multiple of the ${tname} block size ${blck}`);
+        r.fail(`tensor ${shownString(name)}: first dimension ${ne0} is not a multiple of the ${tname} block size ${blck}`);
       }
-      if (offset % BigInt(alignment) !== 0n) r.fail(`tensor "${name}": offset ${offset} is not aligned to ${alignment}`);
+      if (offset % BigInt(alignment) !== 0n) r.fail(`tensor ${shownString(name)}: offset ${offset} is not aligned to ${alignment}`);
       infos.push({ name, type, elems, bytes: (elems / BigInt(blck)) * BigInt(tsize), offset });
     }
 
@@ -291,9 +310,16 @@ export function readGgufHeader(path: string): GgufSummary {
     let floatBytes = 0n;
     let floatParams = 0n;
     const bytesByType: Record<string, number> = {};
+    // tensors may not share bytes: sorted by offset, each starts at or after the previous one's end
+    const byOffset = [...infos].filter((t) => t.bytes > 0n).sort((a, b) => (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
+    for (let i = 1; i < byOffset.length; i++) {
+      const p = byOffset[i - 1]!;
+      const t = byOffset[i]!;
+      if (t.offset < p.offset + p.bytes) r.fail(`tensors ${shownString(p.name)} [${p.offset}, ${p.offset + p.bytes}) and ${shownString(t.name)} (from ${t.offset}) overlap in the data section`);
+    }
     for (const t of infos) {
       if (t.offset + t.bytes > dataSize) {
-        r.fail(`tensor "${t.name}": data [${t.offset}, ${t.offset + t.bytes}) runs past the end of the file; truncated?`);
+        r.fail(`tensor ${shownString(t.name)}: data [${t.offset}, ${t.offset + t.bytes}) runs past the end of the file; truncated?`);
       }
       const tname = GGML_TYPES[t.type]![0];
       bytesByType[tname] = (bytesByType[tname] ?? 0) + Number(t.bytes);

@@ -3,6 +3,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { FitlabInputError } from "../errors.js";
+import { parseJsonText, readJsonFile } from "../input/json.js";
+import { LIMITS } from "../input/limits.js";
+import { describeFsError, statInputFile } from "../input/read.js";
+import { oneLine, shownString } from "../input/shown.js";
 
 export interface SafetensorsSummary {
   files: string[];
@@ -41,11 +45,7 @@ export const SAFETENSORS_DTYPE_BITS: Readonly<Record<string, number>> = {
 };
 
 /** Largest header we accept; real headers are a few MB at most. */
-const MAX_HEADER_BYTES = 100 * 1024 * 1024;
-
-function oneLine(s: string): string {
-  return s.replace(/\s+/g, " ").trim();
-}
+const MAX_HEADER_BYTES = LIMITS.safetensorsHeaderBytes;
 
 function fail(file: string, problem: string): never {
   throw new FitlabInputError(oneLine(`${file}: ${problem}`));
@@ -74,11 +74,13 @@ function readFileHeader(file: string): ParsedFile {
   try {
     fd = fs.openSync(file, "r");
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    fail(file, code === "ENOENT" ? "file not found" : `cannot open (${code ?? String(e)})`);
+    fail(file, (e as NodeJS.ErrnoException).code === "ENOENT" ? "file not found" : describeFsError(e));
   }
   try {
-    const size = fs.fstatSync(fd).size;
+    const st = fs.fstatSync(fd);
+    if (st.isDirectory()) fail(file, "is a folder, not a safetensors file");
+    if (!st.isFile()) fail(file, "is not a regular file");
+    const size = st.size;
     if (size < 8) fail(file, `too short for a safetensors file (${size} bytes, need at least 8)`);
     const lenBuf = Buffer.alloc(8);
     if (fs.readSync(fd, lenBuf, 0, 8, 0) !== 8) fail(file, "could not read the 8-byte header length");
@@ -96,24 +98,30 @@ function readFileHeader(file: string): ParsedFile {
       got += r;
     }
     const dataSize = size - 8 - n;
-    return parseHeader(file, hdr.toString("utf8"), dataSize);
+    let text: string;
+    try {
+      text = new TextDecoder("utf-8", { fatal: true }).decode(hdr);
+    } catch {
+      fail(file, "header is not UTF-8 text; not a safetensors file?");
+    }
+    // the format puts the JSON object first (trailing spaces pad it to an alignment)
+    if (!text.startsWith("{")) fail(file, "header does not start with '{'; not a safetensors file?");
+    return parseHeader(file, text, dataSize);
   } finally {
     fs.closeSync(fd);
   }
 }
 
 function parseHeader(file: string, text: string, dataSize: number): ParsedFile {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    fail(file, `header is not valid JSON (${(e as Error).message})`);
-  }
+  const json = parseJsonText(text, `${file} header`);
   if (json === null || typeof json !== "object" || Array.isArray(json)) fail(file, "header JSON is not an object");
+  const entries = Object.entries(json as Record<string, unknown>);
+  if (entries.length > LIMITS.tensors + 1) fail(file, `header lists ${entries.length} tensors, above the limit of ${LIMITS.tensors}`);
   const s = emptySummary();
   s.files.push(file);
   const names = new Set<string>();
-  for (const [name, raw] of Object.entries(json as Record<string, unknown>)) {
+  const spans: [number, number, string][] = [];
+  for (const [name, raw] of entries) {
     if (name === "__metadata__") {
       if (raw === null || typeof raw !== "object" || Array.isArray(raw)) fail(file, "__metadata__ is not an object");
       for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
@@ -121,41 +129,49 @@ function parseHeader(file: string, text: string, dataSize: number): ParsedFile {
       }
       continue;
     }
-    if (raw === null || typeof raw !== "object" || Array.isArray(raw)) fail(file, `tensor "${name}": entry is not an object`);
+    if (raw === null || typeof raw !== "object" || Array.isArray(raw)) fail(file, `tensor ${shownString(name)}: entry is not an object`);
     const t = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (typeof t.dtype !== "string") fail(file, `tensor "${name}": missing dtype`);
+    if (typeof t.dtype !== "string") fail(file, `tensor ${shownString(name)}: missing dtype`);
     const bits = SAFETENSORS_DTYPE_BITS[t.dtype];
-    if (bits === undefined) fail(file, `tensor "${name}": unknown dtype "${t.dtype}"`);
+    if (bits === undefined) fail(file, `tensor ${shownString(name)}: unknown dtype ${shownString(t.dtype)}`);
     if (!Array.isArray(t.shape) || !t.shape.every(isNonNegInt)) {
-      fail(file, `tensor "${name}": shape must be an array of non-negative integers`);
+      fail(file, `tensor ${shownString(name)}: shape must be an array of non-negative integers`);
     }
     const shape = t.shape as number[];
     const off = t.data_offsets;
     if (!Array.isArray(off) || off.length !== 2 || !isNonNegInt(off[0]) || !isNonNegInt(off[1])) {
-      fail(file, `tensor "${name}": data_offsets must be [start, end] non-negative integers`);
+      fail(file, `tensor ${shownString(name)}: data_offsets must be [start, end] non-negative integers`);
     }
     const start = off[0] as number;
     const end = off[1] as number;
-    if (end < start) fail(file, `tensor "${name}": data_offsets end ${end} < start ${start}`);
+    if (end < start) fail(file, `tensor ${shownString(name)}: data_offsets end ${end} < start ${start}`);
     if (end > dataSize) {
-      fail(file, `tensor "${name}": data_offsets end ${end} is past the data section (${dataSize} bytes); truncated?`);
+      fail(file, `tensor ${shownString(name)}: data_offsets end ${end} is past the data section (${dataSize} bytes); truncated?`);
     }
     let elems = 1n;
     for (const d of shape) elems *= BigInt(d);
     const totalBits = elems * BigInt(bits);
-    if (totalBits % 8n !== 0n) fail(file, `tensor "${name}": ${elems} elements of ${t.dtype} do not fill whole bytes`);
+    if (totalBits % 8n !== 0n) fail(file, `tensor ${shownString(name)}: ${elems} elements of ${t.dtype} do not fill whole bytes`);
     const expected = totalBits / 8n;
     const bytes = end - start;
     if (BigInt(bytes) !== expected) {
-      fail(file, `tensor "${name}": data_offsets span ${bytes} bytes but shape [${shape.join(", ")}] of ${t.dtype} needs ${expected}`);
+      fail(file, `tensor ${shownString(name)}: data_offsets span ${bytes} bytes but shape [${shape.join(", ")}] of ${t.dtype} needs ${expected}`);
     }
     const params = Number(elems);
+    if (bytes > 0) spans.push([start, end, name]);
     names.add(name);
     s.tensors += 1;
     s.totalBytes += bytes;
     s.totalParams += params;
     addTo(s.bytesByDtype, t.dtype, bytes);
     addTo(s.paramsByDtype, t.dtype, params);
+  }
+  // two tensors may not share bytes (the safetensors crate refuses overlapping or out-of-order data too)
+  spans.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  for (let i = 1; i < spans.length; i++) {
+    const [prevStart, prevEnd, prevName] = spans[i - 1]!;
+    const [start, , name] = spans[i]!;
+    if (start < prevEnd) fail(file, `tensors ${shownString(prevName)} [${prevStart}, ${prevEnd}) and ${shownString(name)} (from ${start}) overlap in the data section`);
   }
   return { summary: s, names };
 }
@@ -199,19 +215,49 @@ function merge(into: SafetensorsSummary, s: SafetensorsSummary): void {
   for (const [k, v] of Object.entries(s.metadata)) if (!(k in into.metadata)) into.metadata[k] = v;
 }
 
+/**
+ * The path of a shard named in an index, confined to the model folder: a plain relative file name, no
+ * "..", not absolute, and (after symbolic links) still inside the folder.
+ */
+export function shardPathInside(dir: string, shard: string, indexPath: string): string {
+  if (shard.includes("\0") || shard.includes("\\") || path.isAbsolute(shard) || path.win32.isAbsolute(shard)) {
+    fail(indexPath, `shard ${shownString(shard)} must be a file name inside the model folder, not an absolute path`);
+  }
+  if (shard.split("/").some((part) => part === ".." || part === "")) fail(indexPath, `shard ${shownString(shard)} must be a file name inside the model folder (no "..")`);
+  const full = path.join(dir, shard);
+  let real: string;
+  let realDir: string;
+  try {
+    realDir = fs.realpathSync(dir);
+    real = fs.realpathSync(full);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") fail(indexPath, `shard ${shownString(shard)} named in weight_map is missing`);
+    fail(indexPath, `shard ${shownString(shard)} ${describeFsError(e)}`);
+  }
+  const inside = (root: string) => real === root || real.startsWith(root + path.sep);
+  // the Hugging Face cache keeps files in blobs/ and links them from snapshots/<revision>/: allowed
+  const hfBlobs = path.basename(path.dirname(realDir)) === "snapshots" ? path.join(path.dirname(path.dirname(realDir)), "blobs") : null;
+  if (!inside(realDir) && !(hfBlobs && inside(hfBlobs))) fail(indexPath, `shard ${shownString(shard)} is a link that leads outside the model folder`);
+  return full;
+}
+
 function readSharded(dir: string, indexPath: string): SafetensorsSummary {
   let json: unknown;
   try {
-    json = JSON.parse(fs.readFileSync(indexPath, "utf8"));
+    statInputFile(indexPath, "index", LIMITS.indexBytes);
+    json = readJsonFile(indexPath, "index", LIMITS.indexBytes);
   } catch (e) {
-    fail(indexPath, `index is not valid JSON (${(e as Error).message})`);
+    if (e instanceof FitlabInputError) throw e;
+    fail(indexPath, describeFsError(e));
   }
   const wm = (json as { weight_map?: unknown } | null)?.weight_map;
   if (wm === null || typeof wm !== "object" || Array.isArray(wm)) fail(indexPath, "index has no weight_map object");
+  const mapped = Object.entries(wm as Record<string, unknown>);
+  if (mapped.length > LIMITS.tensors) fail(indexPath, `weight_map lists ${mapped.length} tensors, above the limit of ${LIMITS.tensors}`);
   // shard file -> tensor names the index places there (in first-appearance order)
   const shards = new Map<string, string[]>();
-  for (const [tensor, shard] of Object.entries(wm as Record<string, unknown>)) {
-    if (typeof shard !== "string" || shard === "") fail(indexPath, `weight_map entry "${tensor}" is not a file name`);
+  for (const [tensor, shard] of mapped) {
+    if (typeof shard !== "string" || shard === "") fail(indexPath, `weight_map entry ${shownString(tensor)} is not a file name`);
     let list = shards.get(shard);
     if (!list) shards.set(shard, (list = []));
     list.push(tensor);
@@ -224,12 +270,12 @@ function readSharded(dir: string, indexPath: string): SafetensorsSummary {
       out.metadata[k] = typeof v === "string" ? v : JSON.stringify(v);
     }
   }
+  for (const shard of shards.keys()) shardPathInside(dir, shard, indexPath);
   for (const [shard, tensors] of shards) {
-    const shardPath = path.join(dir, shard);
-    if (!fs.existsSync(shardPath)) fail(indexPath, `shard "${shard}" named in weight_map is missing`);
+    const shardPath = shardPathInside(dir, shard, indexPath);
     const parsed = readFileHeader(shardPath);
     for (const t of tensors) {
-      if (!parsed.names.has(t)) fail(shardPath, `tensor "${t}" listed in the index is not in this shard`);
+      if (!parsed.names.has(t)) fail(shardPath, `tensor ${shownString(t)} listed in the index is not in this shard`);
     }
     merge(out, parsed.summary);
   }

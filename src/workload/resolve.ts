@@ -4,6 +4,9 @@ import { z } from "zod";
 import { FitlabInputError } from "../errors.js";
 import { engineProfile } from "../engines/profile.js";
 import { isGgufType } from "../memory/gguf-types.js";
+import { shown } from "../input/shown.js";
+import { zodIssueText } from "../input/zod-issue.js";
+import { refuseInapplicable } from "./applies.js";
 import {
   ATTN_IMPLS,
   DTYPES,
@@ -112,9 +115,10 @@ export function resolveWorkload(input: WorkloadInput, model?: StoredFormat): Wor
     const issue = parsed.error.issues[0]!;
     const key = issue.path.join(".");
     const got = key ? (input as Record<string, unknown>)[key] : undefined;
-    throw new FitlabInputError(`bad workload setting ${key || "(input)"}${got !== undefined ? ` = ${JSON.stringify(got)}` : ""}: ${issue.message.replace(/^Invalid input: /, "")}`);
+    throw new FitlabInputError(`bad workload setting ${key || "(input)"}${got !== undefined ? ` = ${shown(got)}` : ""}: ${zodIssueText(issue, got)}`);
   }
   const i = parsed.data;
+  refuseInapplicable(i);
   let kind = i.kind;
   // a pre-quantized base cannot be trained in full or as plain LoRA: LoRA on it is QLoRA
   if (model?.storedQuant && kind === "lora" && i.quant === undefined) kind = "qlora";
@@ -145,9 +149,6 @@ export function resolveWorkload(input: WorkloadInput, model?: StoredFormat): Wor
           dropout: i.dropout ?? 0,
         }
       : null;
-  if (!lora && (i.rank !== undefined || i.targets !== undefined) && kind !== "full") {
-    throw new FitlabInputError(`--rank/--targets apply to lora and qlora, not ${kind}`);
-  }
   // each stack's own default (engines.yaml grad_ckpt_default), e.g. PEFT's prepare_model_for_kbit_training
   // turns checkpointing on for k-bit bases, Unsloth offloads it, LLaMA-Factory turns it on for every method
   const gradCkpt = i.gradCkpt ?? engineProfile(engine).gradCkptDefault[kind] ?? "none";

@@ -77,7 +77,7 @@ describe("fitlab plan check", () => {
     const lines = r.err.trim().split("\n");
     expect(lines).toHaveLength(5);
     expect(lines[0]).toMatch(/broken.yaml:12: .*unknown model/);
-    expect(lines[4]).toBe("4 problems");
+    expect(lines[4]).toBe("fitlab: 4 problems");
   });
   it("accepts the built-in plan", () => {
     const r = run("plan", "check");

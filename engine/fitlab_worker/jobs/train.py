@@ -115,31 +115,37 @@ def run(config, emit):
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor)
 
     # ---- resume ----------------------------------------------------------------------------------
+    # one worker per run folder; leftovers of a killed save removed; only a checkpoint that verifies is
+    # used (ckpt.verify), the ones that do not are set aside and named
     step = 0
     best_eval = None
     metrics_path = os.path.join(out, "metrics.jsonl")
-    last = ckpt.latest(out) if config.get("resume", True) else None
-    if last:
-        from peft import PeftModel, set_peft_model_state_dict
-        from safetensors.torch import load_file
-
-        if isinstance(model, PeftModel):
-            set_peft_model_state_dict(model, load_file(os.path.join(last, "adapter_model.safetensors")))
-        else:
-            from transformers.modeling_utils import load_sharded_checkpoint  # noqa: F401
-
-            weights = {}
-            for f in os.listdir(last):
-                if f.endswith(".safetensors") and f != "optimizer.safetensors":
-                    weights.update(load_file(os.path.join(last, f)))
-            model.load_state_dict(weights, strict=False)
-        state = ckpt.load_training_state(last, optimizer, scheduler)
-        step = state["step"]
-        best_eval = state.get("best_eval")
-        emit("log", message=f"resumed from {os.path.basename(last)}")
-    # keep only the metrics up to the resumed step: no duplicates, no gap
+    ckpt.lock_run_dir(out)
+    for note in ckpt.clean_leftovers(out):
+        emit("log", message=note)
+    if config.get("resume", True):
+        candidates, skipped = ckpt.verified_checkpoints(out, total_steps, metrics_path)
+        for name, why, kept_as in skipped:
+            emit("log", message=f"skipped {name}: {why} (kept as {kept_as})")
+        failed_load = False
+        for last in candidates:
+            try:
+                ckpt.load_weights(last, model)
+                state = ckpt.load_training_state(last, optimizer, scheduler)
+            except Exception as e:  # noqa: BLE001 - a checkpoint that verified but does not load: fall back
+                why = str(e).splitlines()[0][:200] if str(e) else ""
+                emit("log", message=f"skipped {os.path.basename(last)}: it does not load ({type(e).__name__}: {why}) (kept as {ckpt.quarantine(last)})")
+                failed_load = True
+                continue
+            step = state["step"]
+            best_eval = state.get("best_eval")
+            emit("log", message=f"resumed from {os.path.basename(last)}")
+            break
+        if step == 0 and failed_load:
+            raise JobError("internal", "no checkpoint of this run could be loaded, and a failed load may have changed the model: start a new run")
+    # keep only the metrics up to the resumed step: no duplicates, no gap (nothing when starting over)
     kept = []
-    if os.path.exists(metrics_path):
+    if os.path.exists(metrics_path) and step > 0:
         with open(metrics_path) as f:
             for line in f:
                 try:
