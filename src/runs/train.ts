@@ -350,7 +350,8 @@ function oomRecord(run: RunRecord, config: Record<string, unknown>, e: WorkerErr
   let advice: string | null = null;
   try {
     const s = settingsFromConfig(config);
-    const gpu = targetGpu(s);
+    // the card the run was meant for (--gpu, else nvidia-smi), even when the OOM was injected on the CPU
+    const gpu = runGpu(loadGpuCatalog(), { flag: s.gpu, needDetected: true })?.gpu ?? null;
     if (gpu) advice = oomAdvice(resolveModel(s.model), workloadOf(s, gpu), gpu, num("needed_bytes")).line;
   } catch {
     advice = null; // a model the planner cannot read: no advice, the measurement is still recorded

@@ -76,7 +76,7 @@ describe("fitlab calibrate, then the planner", () => {
 
   it("fits the user's runs (read from the run store), stores the correction, and estimate/fit/run/decide use it", () => {
     const store = new RunStore(runs);
-    for (const [i, x] of syntheticRuns(1.2, 0.9, 8, 3).entries()) {
+    for (const [i, x] of syntheticRuns(1.7, 0.9, 8, 3).entries()) {
       const r = store.create({ name: `r${i}`, model: "m", method: "qlora", config: {}, estimate: { gpu: GPU, workload: { engine: "fitlab-worker" } }, predictedDeviceBytes: x.predicted.bytes, predictedTokensPerS: x.predicted.tps });
       store.update(r.id, { status: "done", device: "cuda", gpu: "NVIDIA GeForce RTX 5060 Ti", measured_device_bytes: x.measured.bytes, measured_tokens_per_s: x.measured.tps });
     }
@@ -92,7 +92,7 @@ describe("fitlab calibrate, then the planner", () => {
     expect(out.stored).toBe(true);
     const c = out.corrections[0];
     expect(c).toMatchObject({ gpu: GPU, engine: "fitlab-worker", runs: 8 });
-    expect(Math.abs(c.memory_factor / 1.2 - 1)).toBeLessThan(0.01);
+    expect(Math.abs(c.memory_factor / 1.7 - 1)).toBeLessThan(0.01);
     expect(JSON.parse(fs.readFileSync(path.join(home, "calibration.json"), "utf8")).corrections[0].memory_factor).toBe(c.memory_factor);
     expect(runCli(["calibrate", "--runs", runs], env).out).toMatch(/stored 1 correction in .*calibration.json/);
 
@@ -106,7 +106,7 @@ describe("fitlab calibrate, then the planner", () => {
     expect(JSON.parse(runCli(estimateArgs.map((a) => (a === "fitlab-worker" ? "hf-peft" : a)), env).out).calibration).toBeNull();
     expect(runCli(estimateArgs.filter((a) => a !== "--json"), env).out).toMatch(/calibrated on 8 of your runs \(fitlab calibrate\): memory x1\.\d+/);
     expect(runCli(["fit", ...estimateArgs.slice(1).filter((a) => a !== "--json")], env).out).toMatch(/calibrated on 8 of your runs/);
-    // 20 % more memory than shipped: the seed's QLoRA no longer fits the 16 GB card, and the dry run says so
+    // 70 % more memory than shipped (predicted ~10.6 of 16.7 GB usable): the seed's QLoRA no longer fits the 16 GB card, and the dry run says so
     const dry = JSON.parse(runCli(["run", "A.qlora-basic", "--dry-run", "--json"], env).out);
     expect(dry.estimate.calibration).toMatchObject({ runs: 8 });
     expect(dry.estimate.fits).toBe(false);

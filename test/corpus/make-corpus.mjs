@@ -447,7 +447,8 @@ export function makeCorpus(root) {
   add("plan", "unknown experiment", ["burst", "Z.nothing"]);
   add("plan", "CPU-only experiment to burst", ["burst", "A.loss-curves"]);
   add("plan", "run an experiment the plan lacks", ["run", "Z.none", "--runs", store]);
-  add("plan", "run an experiment without a run section", ["run", "A.qlora-basic", "--runs", store]);
+  // a plan of its own: the built-in plan's experiments have run sections (they would start real runs)
+  add("plan", "run an experiment without a run section", ["run", "A.x", "--plan", file("no-run.yaml", PLAN(EXPERIMENT)), "--runs", store]);
 
   // ---- datasets, checked before the worker starts ----------------------------------------------------
   const data = (what, content, flag = "--data") => {
@@ -546,7 +547,7 @@ export function makeCorpus(root) {
   flag("workload unknown", ["estimate", "--workload", "pretrain"]);
   flag("full with a quantized base", ["estimate", "--workload", "full", "--quant", "bnb-nf4"]);
   flag("qlora without quantization", ["fit", "--workload", "qlora", "--quant", "none"]);
-  flag("attention extraction with sdpa", ["estimate", "--workload", "attention_extract", "--attn", "sdpa"]);
+  flag("all-layers attention capture with sdpa", ["estimate", "--workload", "attention_extract", "--capture", "all-layers", "--attn", "sdpa"]);
   flag("--gpu empty", ["estimate", "--gpu", ""]);
   flag("--model empty", ["estimate", "--model", ""]);
   flag("--model blank", ["fit", "--model", "   "]);

@@ -93,6 +93,7 @@ describe("lean options in a plan's run section", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fitlab-lean-plan-"));
   const write = (run: string) => {
     const file = path.join(dir, `plan-${Math.random().toString(36).slice(2)}.yaml`);
+    fs.writeFileSync(path.join(path.dirname(file), "t.jsonl"), '{"text":"hello"}\n');
     fs.writeFileSync(file, `fitlab_plan: 1\nname: t\ntracks:\n  - id: A\n    name: a\n    experiments:\n      - id: x\n        model: Qwen/Qwen2.5-7B\n        workload: { kind: qlora, seq: 2048, rank: 16 }\n        data: { tokens: 1000 }\n        run: { dataset: { train: t.jsonl }, ${run} }\n`);
     return file;
   };

@@ -42,9 +42,12 @@ describe("after an out-of-memory: the cheapest change with the margin the run sh
   // the seed's QLoRA, which the planner says fits the card
   const w = resolveWorkload({ kind: "qlora", quant: "bnb-nf4-dq", seq: 1024, batch: 2, gradAccum: 8, rank: 16, targets: "all-linear", engine: "fitlab-worker" });
   const predicted = estimate(qwen7, w, gpu).peak.allocated_bytes;
-  it("a run that needed 30 % more than predicted: the change fits the card with 1.3x its predicted peak", () => {
-    const a = oomAdvice(qwen7, w, gpu, Math.round(predicted * 1.3));
-    expect(a.ratio).toBeCloseTo(1.3, 6);
+  it("a run that needed much more than predicted: the change fits the card with that ratio of its predicted peak", () => {
+    // an OOM on the card already implies at least usable / predicted; a measured need beyond that sets the margin
+    const implied = gpu.usableBytes / estimate(qwen7, w, gpu).peak.minimum_device_bytes;
+    const factor = implied + 0.3;
+    const a = oomAdvice(qwen7, w, gpu, Math.round(predicted * factor));
+    expect(a.ratio).toBeCloseTo(factor, 6);
     expect(a.fit.cheapest).not.toBeNull();
     const chosen = a.fit.cheapest!.estimate.peak.minimum_device_bytes;
     expect(gib(chosen * a.ratio)).toBeLessThanOrEqual(gib(gpu.usableBytes));
