@@ -5,7 +5,7 @@ import path from "node:path";
 import { Command } from "commander";
 import { FitlabInputError } from "../errors.js";
 import type { PlanExperiment } from "../plan/load.js";
-import { inspectDocument, storedInspectJson, writeInspectReport } from "../report/inspect-report.js";
+import { storedInspectJson } from "../report/inspect-doc.js";
 import { INSPECT_KINDS, inspect, type InspectKind, type InspectSettings } from "../runs/inspect.js";
 import { parseHeadList } from "../runs/inspect-inputs.js";
 import { RunStore, type RunRecord } from "../runs/store.js";
@@ -92,6 +92,8 @@ export async function runInspection(store: RunStore, s: InspectSettings, quiet: 
     process.exitCode = 1;
     return { run, json: { run_id: run.id, kind: run.kind, status: run.status, error: { kind: run.error_kind, message: run.error } }, text: `${run.id} ${run.name}: ${run.status} (${run.error_kind}): ${run.error}` };
   }
+  // the chart library loads here, once there are pictures to draw (`inspect show` needs none)
+  const { inspectDocument, writeInspectReport } = await import("../report/inspect-report.js");
   const doc = inspectDocument(run, result);
   const html = writeInspectReport(run, doc);
   const r = result as { peak_bytes?: number; transient_bytes?: number; device?: string; seconds?: number };

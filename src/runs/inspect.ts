@@ -221,9 +221,4 @@ export async function executeInspect(store: RunStore, run: RunRecord, hooks: Ins
   return { run: store.get(run.id), result };
 }
 
-/** The result of a finished inspection (result.json in its folder). */
-export function readInspectResult(run: RunRecord): Record<string, unknown> {
-  const file = path.join(run.dir, "result.json");
-  if (!fs.existsSync(file)) throw new FitlabInputError(`run ${run.id} has no result (status ${run.status})`);
-  return JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>;
-}
+export { readInspectResult } from "./inspect-results.js";

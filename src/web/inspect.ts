@@ -3,7 +3,7 @@
 // CLI command prints with --json. A kind without an entry shows its summary only.
 //
 // The inspection kinds (attention, compare, hidden, probe) answer with `fitlab inspect show ID --json`, the
-// object `fitlab inspect ... --json` printed when the run finished (report/inspect-report.ts); their views
+// object `fitlab inspect ... --json` printed when the run finished (report/inspect-doc.ts); their views
 // are in web/src/views/, registered in web/src/views/index.ts by the same kind. Attention maps, one head at a
 // time, come from /api/runs/:id/maps/... (src/web/api/inspect.ts).
 import fs from "node:fs";
@@ -24,7 +24,7 @@ const INSPECT_FILES = ["config.json", "estimate.json", "result.json"] as const;
 /** The stored inspection's JSON; loaded on first use (it pulls in the analyses). */
 async function inspection(run: RunRecord): Promise<unknown> {
   if (!fs.existsSync(path.join(run.dir, "result.json"))) throw new HttpError(404, `run ${run.id} has no result${run.status === "running" ? " yet: it is still running" : ` (status ${run.status})`}`);
-  return (await import("../report/inspect-report.js")).storedInspectJson(run);
+  return (await import("../report/inspect-doc.js")).storedInspectJson(run);
 }
 
 export const INSPECTORS: Partial<Record<RunKind, Inspector>> = {
