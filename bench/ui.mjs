@@ -3,8 +3,11 @@
 //   1. start-up: process start -> first line -> first API answer (GET /api/runs), whole process;
 //   2. step-to-browser latency: a line appended to a run's metrics.jsonl -> the step rendered in the page;
 //   3. overlay of 10 runs x 20,000 points: the chart's draw (uPlot), plus aligning and fetching the series;
-//   4. the run list with 1,000 runs: navigation start -> the table rendered.
-// Usage: npm run build && node bench/ui.mjs [--quick]
+//   4. the run list with 1,000 runs: navigation start -> the table rendered;
+//   5. Inspect: an attention run shaped like Qwen2.5-7B's (28 layers x 28 query heads, a 2,048-token prompt
+//      pooled to 128 x 128 per head, one head at full resolution): navigation -> the five heat maps drawn, and
+//      a click on a head -> its map painted (the next frame after it is drawn), pooled and full resolution.
+// Usage: npm run build && node bench/ui.mjs [--quick] [--only inspect]
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -12,9 +15,11 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { RunStore } from "../dist/runs/store.js";
+import { seedAttentionRun } from "../test/fixtures/seed-inspect.mjs";
 import { seedRun, trainLine } from "../test/fixtures/seed-store.mjs";
 
 const quick = process.argv.includes("--quick");
+const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : null;
 const BIN = fileURLToPath(new URL("../bin/fitlab.js", import.meta.url));
 const CHROMIUM = process.env.FITLAB_CHROMIUM ?? "/usr/bin/chromium";
 const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
@@ -50,7 +55,7 @@ async function browser() {
 const results = {};
 
 // 1. start-up ------------------------------------------------------------------------------------
-{
+if (!only) {
   const runs = path.join(tmp, "startup-runs");
   const store = new RunStore(runs);
   for (let i = 0; i < 20; i++) seedRun(store, { name: `run ${i}`, steps: 20, seed: i });
@@ -80,6 +85,7 @@ const results = {};
   console.log(`  without the CLI's eager imports: server start + first answer + exit ${fmt(median(server))}; a bare \`node -e ""\` ${fmt(median(bare))}`);
 }
 
+if (!only) {
 const runs = path.join(tmp, "runs");
 const store = new RunStore(runs);
 const live = seedRun(store, { name: "live", steps: 10, status: "running" });
@@ -153,5 +159,84 @@ await page.waitForSelector("[data-testid=runs-table]");
 
 await ctx.close();
 await ui.stop();
+}
+
+// 5. Inspect: a 28 x 28-head model's attention run ---------------------------------------------------------
+{
+  const runs = path.join(tmp, "inspect-runs");
+  const store = new RunStore(runs);
+  const t0 = performance.now();
+  const att = seedAttentionRun(store, { name: "Qwen2.5-7B-shaped attention", layers: 28, heads: 28, prompts: [2048], full: ["5.7"], plant: { prev: "5.7", sink: "20.3" }, model: "Qwen/Qwen2.5-7B" });
+  store.close();
+  const seedMs = performance.now() - t0;
+  const file = path.join(att.dir, "maps/prompt-000.safetensors");
+  const ui = await startUi(runs);
+  const ctx = await browser();
+  const page = await ctx.newPage();
+  await page.goto(ui.url);
+  await page.waitForSelector("[data-testid=runs-table]");
+  const open = [];
+  for (let i = 0; i < (quick ? 2 : 5); i++) {
+    await page.goto("about:blank");
+    await page.goto(`${ui.base}/#/runs/${att.id}`);
+    await page.waitForFunction(() => document.querySelectorAll("[data-testid^=grid-] rect[data-layer]").length === 5 * 784, undefined, { polling: "raf", timeout: 30_000 });
+    open.push(await page.evaluate(() => performance.now()));
+  }
+  // click a head, then wait for its map and the frame that paints it
+  const clickToPaint = (layer, head, res) =>
+    page.evaluate(
+      async ({ layer, head, res }) => {
+        const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
+        const t = performance.now();
+        if (res) {
+          const sel = document.querySelector("[data-testid=map-resolution]");
+          sel.value = res;
+          sel.dispatchEvent(new Event("change", { bubbles: true }));
+        } else document.querySelector(`[data-testid=grid-prev_token_share] rect[data-layer="${layer}"][data-head="${head}"]`).dispatchEvent(new MouseEvent("click", { bubbles: true }));
+        const want = `${layer}.${head}`;
+        for (;;) {
+          const panel = document.querySelector("[data-testid=head-panel]");
+          const map = document.querySelector("[data-testid=map-attention]");
+          if (panel?.dataset.loaded === want && map && (!res || map.dataset.resolution === res)) break;
+          await frame();
+        }
+        await frame();
+        return { ms: performance.now() - t, drawMs: Number(document.querySelector("[data-testid=map-attention] .plot").dataset.drawMs) };
+      },
+      { layer, head, res },
+    );
+  const pooled = [];
+  const draw = [];
+  let k = 0;
+  for (let i = 0; i < (quick ? 6 : 20); i++) {
+    // a different head each time: nothing cached in the page
+    const layer = (i * 5 + 1) % 28;
+    const head = (i * 11 + 3) % 28;
+    if (layer === 5 && head === 7) continue;
+    const r = await clickToPaint(layer, head, null);
+    pooled.push(r.ms);
+    draw.push(r.drawMs);
+    k++;
+  }
+  // the head kept at full resolution: opens at 2,048 x 2,048, then pooled
+  const full = [];
+  const fullDraw = [];
+  for (let i = 0; i < (quick ? 2 : 4); i++) {
+    await page.goto("about:blank");
+    await page.goto(`${ui.base}/#/runs/${att.id}`);
+    await page.waitForFunction(() => document.querySelectorAll("[data-testid=grid-prev_token_share] rect[data-layer]").length === 784, undefined, { polling: "raf", timeout: 30_000 });
+    const r = await clickToPaint(5, 7, null);
+    full.push(r.ms);
+    fullDraw.push(r.drawMs);
+  }
+  await page.screenshot({ path: path.join(tmp, "inspect.png") });
+  results.inspect = { heads: 784, tokens: 2048, file_bytes: fs.statSync(file).size, seed_ms: seedMs, page_ms: median(open), pooled_click_to_paint_ms: median(pooled), pooled_p95_ms: pct(pooled, 0.95), pooled_draw_ms: median(draw), full_click_to_paint_ms: median(full), full_draw_ms: median(fullDraw) };
+  console.log(`inspect, 28 x 28 heads (pooled maps file ${(fs.statSync(file).size / 2 ** 20).toFixed(1)} MiB): the page with five 784-cell heat maps ${fmt(median(open))} from navigation (median of ${open.length})`);
+  console.log(`  click a head -> its 128 x 128 pooled map of 2,048 tokens painted: median ${fmt(median(pooled))}, p95 ${fmt(pct(pooled, 0.95))} over ${k} heads (Plot's draw ${fmt(median(draw))}); target < 200 ms per tile`);
+  console.log(`  the head kept at full resolution (2,048 x 2,048, 16 MiB of float32): ${fmt(median(full))} click to paint (draw ${fmt(median(fullDraw))}, median of ${full.length})`);
+  await ctx.close();
+  await ui.stop();
+}
+
 fs.rmSync(tmp, { recursive: true, force: true });
 console.log(JSON.stringify(results));

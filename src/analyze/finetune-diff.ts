@@ -43,6 +43,12 @@ export function analyzeFinetune(heads: readonly CompareHead[], modules: readonly
   return { firstChangedLayer, byLayer, topHeads, touchedLayers: touched, largestModule, findings: out };
 }
 
+/** A head's map after fine-tuning minus before (same shape): positive where the fine-tune attends more. */
+export function mapDifference(base: ArrayLike<number>, tuned: ArrayLike<number>): Float32Array {
+  if (base.length !== tuned.length) throw new Error(`maps of different sizes: ${base.length} and ${tuned.length}`);
+  return Float32Array.from({ length: base.length }, (_, i) => tuned[i]! - base[i]!);
+}
+
 const signed = (x: number) => `${x >= 0 ? "+" : ""}${x.toFixed(3)}`;
 
 /** [0,1,2,5] -> "layers 0-2, 5" */

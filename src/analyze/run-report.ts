@@ -22,7 +22,8 @@ export interface RunReport extends RunSummary {
 
 /** `fitlab runs show ID --json`. */
 export function runReport(r: RunRecord): RunReport {
-  const a = analyzeLoss(readMetrics(r));
+  // a loss curve is a training run's: an inspection or an evaluation logs no steps to read a trend from
+  const a = r.kind === "train" ? analyzeLoss(readMetrics(r)) : { findings: [], evals: [] };
   return { ...runSummary(r), findings: a.findings, checkpoints: checkpoints(r).map((c) => c.step), evals: a.evals, forgetting: storedForgettingReport(r) };
 }
 

@@ -5,8 +5,8 @@ import path from "node:path";
 import { Command } from "commander";
 import { FitlabInputError } from "../errors.js";
 import type { PlanExperiment } from "../plan/load.js";
-import { inspectDocument, writeInspectReport } from "../report/inspect-report.js";
-import { inspect, type InspectKind, type InspectSettings } from "../runs/inspect.js";
+import { storedInspectJson } from "../report/inspect-doc.js";
+import { INSPECT_KINDS, inspect, type InspectKind, type InspectSettings } from "../runs/inspect.js";
 import { parseHeadList } from "../runs/inspect-inputs.js";
 import { RunStore, type RunRecord } from "../runs/store.js";
 import { gib } from "./format.js";
@@ -92,6 +92,8 @@ export async function runInspection(store: RunStore, s: InspectSettings, quiet: 
     process.exitCode = 1;
     return { run, json: { run_id: run.id, kind: run.kind, status: run.status, error: { kind: run.error_kind, message: run.error } }, text: `${run.id} ${run.name}: ${run.status} (${run.error_kind}): ${run.error}` };
   }
+  // the chart library loads here, once there are pictures to draw (`inspect show` needs none)
+  const { inspectDocument, writeInspectReport } = await import("../report/inspect-report.js");
   const doc = inspectDocument(run, result);
   const html = writeInspectReport(run, doc);
   const r = result as { peak_bytes?: number; transient_bytes?: number; device?: string; seconds?: number };
@@ -172,6 +174,28 @@ export function inspectCommand(): Command {
       .option("--run <id>", "probe every checkpoint of this training run (step 0 = base model)")
       .option("--pool <p>", "sentence-level feature: last token (default) or mean")
       .action(action("probe")),
+  );
+  cmd.addCommand(
+    new Command("show")
+      .description("a finished inspection run's findings (or, with --json, the object its command printed), without running it again")
+      .exitOverride()
+      .showSuggestionAfterError(false)
+      .argument("<run>", "an attention, compare, hidden or probe run: id or name")
+      .option("--runs <dir>", "run store folder (default ./runs or $FITLAB_RUNS)")
+      .option("--json", "print the result as JSON (what the dashboard receives)")
+      .action((id: string, o: Flags) => {
+        if (typeof o.runs === "string") process.env.FITLAB_RUNS = o.runs;
+        const store = new RunStore();
+        try {
+          const run = store.get(id);
+          if (!(INSPECT_KINDS as readonly string[]).includes(run.kind)) throw new FitlabInputError(`run ${run.id} is a ${run.kind} run, not an inspection (attention, compare, hidden, probe): \`fitlab runs show ${run.id}\` shows it`);
+          const json = storedInspectJson(run);
+          const findings = (json.findings as string[] | undefined) ?? [];
+          print(o.json ? json : [`${run.id} ${run.name} (${run.kind}, ${run.status})`, ...findings.map((f) => `  - ${f}`), `  report: ${String(json.report)}`].join("\n"), o.json === true);
+        } finally {
+          store.close();
+        }
+      }),
   );
   return cmd;
 }

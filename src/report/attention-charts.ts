@@ -1,6 +1,7 @@
 // Pictures of attention (Track B): layer x head heat maps of each statistic, the model view (every head's
 // pooled map in one grid), one head's map with the prompt's tokens on its axes, and the base-vs-fine-tuned
 // difference heat maps with the LoRA update of each module. Pure functions of the worker's results.
+import { mapDifference } from "../analyze/finetune-diff.js";
 import type { CompareHead, HeadStatName, HeadStats, LoraModuleNorm } from "../runs/inspect-results.js";
 import { cellHeatmap, headingWidth, rampSvg, stackSvg } from "./heatmap.js";
 import { Plot, renderSvg } from "./plot.js";
@@ -137,7 +138,7 @@ export function updateNormChart(modules: readonly LoraModuleNorm[], layers: numb
 
 /** Side by side, the base model's and the fine-tune's pooled maps of one head, and their difference. */
 export function headPairChart(base: HeadMap, tuned: HeadMap, tokens: readonly string[], heading: string): string {
-  const diff = Float32Array.from(Array.from(tuned.data, (v, i) => v - base.data[i]!));
+  const diff = mapDifference(base.data, tuned.data);
   const m = Math.max(1e-6, ...Array.from(diff, Math.abs));
   const blue = colorizer({ scheme: "blues", domain: [0, Math.max(1e-6, maxOf(Array.from(base.data)), maxOf(Array.from(tuned.data)))], type: "sqrt" });
   const div = colorizer({ scheme: "rdbu", domain: [m, -m] });

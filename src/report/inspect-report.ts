@@ -1,19 +1,16 @@
-// The document of one inspection run: its findings in words (analyze/), its pictures (attention-, representation-
-// and probe-charts), and the JSON object the CLI prints with --json and the dashboard receives. Written into the
-// run's folder as report/<chart>.svg and report.html.
+// The document of one inspection run: its findings in words and its pictures (attention-, representation- and
+// probe-charts), with the JSON object the CLI prints with --json and the dashboard receives (report/inspect-doc.ts).
+// Written into the run's folder as report/<chart>.svg and report.html.
 import fs from "node:fs";
 import path from "node:path";
-import { analyzeAttention } from "../analyze/attention-heads.js";
-import { analyzeFinetune } from "../analyze/finetune-diff.js";
-import { analyzeProbeCheckpoints, analyzeProbes } from "../analyze/probes.js";
-import { analyzeRepresentations } from "../analyze/representations.js";
-import { HEAD_STATS, parseAttentionResult, parseCompareResult, parseHiddenResult, parseProbeResult, type AttentionResult, type CompareResult, type HiddenResult, type ProbeResult } from "../runs/inspect-results.js";
 import type { RunRecord } from "../runs/store.js";
-import { readTensor, slice2d } from "../runs/tensors.js";
 import { diffHeatmap, headMapChart, headPairChart, headStatHeatmap, modelView, updateNormChart } from "./attention-charts.js";
+import { docOf, jsonOf, type ChartKit } from "./inspect-doc.js";
 import { probeChart, probeCheckpointChart } from "./probe-charts.js";
 import { anisotropyChart, ckaBaseTunedChart, ckaMatrixChart, logitLensChart, normChart, outlierChart } from "./representation-charts.js";
 import { gib } from "./units.js";
+
+export { inspectJson, storedInspectJson } from "./inspect-doc.js";
 
 export interface Chart {
   readonly name: string;
@@ -29,102 +26,11 @@ export interface InspectDocument {
   readonly json: Record<string, unknown>;
 }
 
-function tokensOf(run: RunRecord, file: string): string[] {
-  return (JSON.parse(fs.readFileSync(path.join(run.dir, file), "utf8")) as { tokens: string[] }).tokens;
-}
-
-function attentionDoc(run: RunRecord, r: AttentionResult): Omit<InspectDocument, "json" | "kind"> {
-  const a = analyzeAttention(r.heads_stats);
-  const charts: Chart[] = HEAD_STATS.map((s) => ({ name: `heads-${s.replace(/_/g, "-")}`, svg: headStatHeatmap(r.heads_stats, s) }));
-  const m = r.maps[0];
-  if (m) {
-    const file = path.join(run.dir, m.file);
-    const pooled = readTensor(file, "pooled");
-    const tokens = tokensOf(run, m.tokens_file);
-    charts.push({ name: "model-view", svg: modelView({ data: pooled.data, layers: r.layers, heads: r.heads, size: m.pooled_size }, m.tokens) });
-    const picks = new Map<string, string>();
-    for (const h of m.full_heads.slice(0, 4)) picks.set(h, "full resolution");
-    for (const h of [a.previousTokenHeads[0], a.sinkHeads[0], a.mostFocused].filter((x) => x)) if (picks.size < 6 && !picks.has(`${h!.layer}.${h!.head}`)) picks.set(`${h!.layer}.${h!.head}`, "pooled");
-    for (const [key, kind] of picks) {
-      const [l, h] = key.split(".").map(Number) as [number, number];
-      const map = kind === "full resolution" && m.full_heads.includes(key) ? (() => { const t = readTensor(file, `full.${key}`); return { rows: t.shape[0]!, cols: t.shape[1]!, data: t.data }; })() : slice2d(pooled, l, h);
-      charts.push({ name: `head-${l}-${h}`, svg: headMapChart(map, tokens, `Layer ${l}, head ${h}: attention map of prompt ${m.prompt} (${map.rows === tokens.length ? "full resolution" : `pooled to ${map.rows} x ${map.cols}`})`) });
-    }
-  }
-  return { title: `Attention of ${run.model}`, findings: a.findings, charts };
-}
-
-function compareDoc(run: RunRecord, r: CompareResult): Omit<InspectDocument, "json" | "kind"> {
-  const d = analyzeFinetune(r.heads, r.modules);
-  const charts: Chart[] = [
-    { name: "diff-js", svg: diffHeatmap(r.heads, "js_divergence") },
-    { name: "diff-entropy", svg: diffHeatmap(r.heads, "entropy_change") },
-    { name: "diff-sink", svg: diffHeatmap(r.heads, "first_token_share_change") },
-    { name: "diff-prev", svg: diffHeatmap(r.heads, "prev_token_share_change") },
-    { name: "lora-update", svg: updateNormChart(r.modules, r.layers) },
-  ];
-  const m = r.maps[0];
-  const top = d.topHeads[0];
-  if (m && top && top.js_divergence > 0) {
-    const base = readTensor(path.join(run.dir, m.base), "pooled");
-    const tuned = readTensor(path.join(run.dir, m.tuned), "pooled");
-    charts.push({ name: `pair-${top.layer}-${top.head}`, svg: headPairChart(slice2d(base, top.layer, top.head), slice2d(tuned, top.layer, top.head), tokensOf(run, m.tokens_file), `Layer ${top.layer}, head ${top.head}, the head that changed most`) });
-  }
-  return { title: `Base vs fine-tuned attention: ${run.model} + ${path.basename(path.dirname(r.adapter))}/${path.basename(r.adapter)}`, findings: d.findings, charts };
-}
-
-function hiddenDoc(r: HiddenResult): Omit<InspectDocument, "json" | "kind"> {
-  const a = analyzeRepresentations(r);
-  const base = r.base_layers as HiddenResult["layers"] | undefined;
-  const charts: Chart[] = [
-    { name: "norms", svg: normChart(r.layers) },
-    { name: "anisotropy", svg: anisotropyChart(r.layers, base) },
-    { name: "outliers", svg: outlierChart(r.layers) },
-    { name: "cka", svg: ckaMatrixChart(r.cka) },
-  ];
-  if (r.cka_base_tuned) charts.push({ name: "cka-base-tuned", svg: ckaBaseTunedChart(r.cka_base_tuned) });
-  r.lens.slice(0, 2).forEach((e, i) => charts.push({ name: `logit-lens-${i}`, svg: logitLensChart(e) }));
-  return { title: "Residual stream", findings: a.findings, charts };
-}
-
-function probeDoc(r: ProbeResult): Omit<InspectDocument, "json" | "kind"> {
-  if (r.checkpoints) {
-    const last = r.checkpoints.at(-1)!;
-    const a = analyzeProbes(last.layers);
-    return {
-      title: `Linear probes across ${r.checkpoints.length} checkpoints`,
-      findings: [...analyzeProbeCheckpoints(r.checkpoints), ...a.findings.map((f) => `at step ${last.step}: ${f}`)],
-      charts: [
-        { name: "probe-checkpoints-selectivity", svg: probeCheckpointChart(r.checkpoints, "selectivity") },
-        { name: "probe-checkpoints-accuracy", svg: probeCheckpointChart(r.checkpoints, "accuracy") },
-        { name: "probe-last", svg: probeChart(last.layers, `Linear probe per layer at step ${last.step}`) },
-      ],
-    };
-  }
-  const a = analyzeProbes(r.layers ?? []);
-  return { title: `Linear probes (${r.level}-level, ${r.examples} examples)`, findings: a.findings, charts: [{ name: "probe", svg: probeChart(r.layers ?? []) }] };
-}
+const KIT: ChartKit = { diffHeatmap, headMapChart, headPairChart, headStatHeatmap, modelView, updateNormChart, probeChart, probeCheckpointChart, anisotropyChart, ckaBaseTunedChart, ckaMatrixChart, logitLensChart, normChart, outlierChart };
 
 export function inspectDocument(run: RunRecord, raw: Record<string, unknown>): InspectDocument {
-  let d: Omit<InspectDocument, "json" | "kind">;
-  switch (run.kind) {
-    case "attention":
-      d = attentionDoc(run, parseAttentionResult(raw));
-      break;
-    case "compare":
-      d = compareDoc(run, parseCompareResult(raw));
-      break;
-    case "hidden":
-      d = hiddenDoc(parseHiddenResult(raw));
-      break;
-    case "probe":
-      d = probeDoc(parseProbeResult(raw));
-      break;
-    default:
-      throw new Error(`run ${run.id} is ${run.kind}, not an inspection`);
-  }
-  const json = { run_id: run.id, kind: run.kind, parent_run: run.parent_run, dir: run.dir, predicted_allocated_bytes: run.predicted_allocated_bytes, ...raw, findings: d.findings, report: path.join(run.dir, "report.html"), charts: d.charts.map((c) => path.join(run.dir, "report", `${c.name}.svg`)) };
-  return { kind: run.kind, ...d, json };
+  const d = docOf(run, raw);
+  return { kind: run.kind, title: d.title, findings: d.findings, charts: d.charts.map((c) => ({ name: c.name, svg: c.render(KIT) })), json: jsonOf(run, raw, d) };
 }
 
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");

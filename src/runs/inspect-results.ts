@@ -1,7 +1,10 @@
 // The results of the inspection jobs as they come back from the worker (result.json of a run), checked once
 // here into read-only types that the analyses, charts, CLI and dashboard read. Extra fields pass through.
+import fs from "node:fs";
+import path from "node:path";
 import { z } from "zod";
 import { FitlabInputError } from "../errors.js";
+import type { RunRecord } from "./store.js";
 
 const num = z.number();
 const geometry = { layers: num, heads: num, kv_heads: num, head_dim: num, hidden_size: num };
@@ -98,3 +101,10 @@ export const parseAttentionResult = (raw: unknown) => check(attentionResultSchem
 export const parseCompareResult = (raw: unknown) => check(compareResultSchema, raw, "compare");
 export const parseHiddenResult = (raw: unknown) => check(hiddenResultSchema, raw, "hidden");
 export const parseProbeResult = (raw: unknown) => check(probeResultSchema, raw, "probe");
+
+/** The result of a finished inspection (result.json in its folder). */
+export function readInspectResult(run: RunRecord): Record<string, unknown> {
+  const file = path.join(run.dir, "result.json");
+  if (!fs.existsSync(file)) throw new FitlabInputError(`run ${run.id} has no result (status ${run.status})`);
+  return JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>;
+}

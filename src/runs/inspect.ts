@@ -200,8 +200,10 @@ export async function executeInspect(store: RunStore, run: RunRecord, hooks: Ins
     store.update(run.id, { status: e.kind === "oom" ? "oom" : "failed", finished_at: new Date().toISOString(), pid: null, error_kind: e.kind, error: e.message });
     return { run: store.get(run.id), result: {} };
   }
+  // protocol fields, not results: what --json prints is then what the run's folder holds (`inspect show`, the dashboard)
   delete result.v;
   delete result.type;
+  delete result.job;
   const tokens = (result.prompt_tokens as number[] | undefined) ?? [];
   const classes = Array.isArray(result.classes) ? result.classes.length : 2;
   const prediction = predictInspect(run.kind as InspectKind, String(config.model), config.quant === "nf4" ? "nf4" : "none", tokens.length ? Math.max(...tokens) : 0, String(result.dtype ?? "bfloat16"), run.kind === "probe" ? { samples: Number(result.train_points ?? 0), classes } : null, typeof config.adapter === "string" ? config.adapter : null);
@@ -219,9 +221,4 @@ export async function executeInspect(store: RunStore, run: RunRecord, hooks: Ins
   return { run: store.get(run.id), result };
 }
 
-/** The result of a finished inspection (result.json in its folder). */
-export function readInspectResult(run: RunRecord): Record<string, unknown> {
-  const file = path.join(run.dir, "result.json");
-  if (!fs.existsSync(file)) throw new FitlabInputError(`run ${run.id} has no result (status ${run.status})`);
-  return JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>;
-}
+export { readInspectResult } from "./inspect-results.js";

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { readTensor, slice2d, tensorNames } from "../../src/runs/tensors.js";
+import { readTensor, readTensorBlock, slice2d, tensorNames } from "../../src/runs/tensors.js";
 
 function write(file: string, tensors: Record<string, { dtype: string; shape: number[]; bytes: Buffer }>): void {
   const header: Record<string, unknown> = { __metadata__: { by: "test" } };
@@ -39,5 +39,27 @@ describe("safetensors reader", () => {
     expect([...readTensor(f, "f").data]).toEqual([0.25, -3.5]);
     expect([...readTensor(f, "i").data]).toEqual([-7]);
     expect(() => readTensor(f, "nope")).toThrow(/has no tensor nope/);
+  });
+  it("reads one block t[i, j] of a [layer, head, query, key] tensor from its bytes alone, and refuses indices out of range", () => {
+    const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fitlab-st-")), "maps.safetensors");
+    // [2, 3, 2, 2] float32 with value = its flat index; a float16 tensor before it shifts the offsets
+    const n = 2 * 3 * 2 * 2;
+    const data = Buffer.alloc(4 * n);
+    for (let i = 0; i < n; i++) data.writeFloatLE(i, 4 * i);
+    const pad = Buffer.alloc(6);
+    write(f, { first: { dtype: "F16", shape: [3], bytes: pad }, maps: { dtype: "F32", shape: [2, 3, 2, 2], bytes: data } });
+    const whole = readTensor(f, "maps");
+    for (let l = 0; l < 2; l++) {
+      for (let h = 0; h < 3; h++) {
+        const b = readTensorBlock(f, "maps", [l, h]);
+        expect(b.shape).toEqual([2, 2]);
+        expect([...b.data]).toEqual([...slice2d(whole, l, h).data]);
+      }
+    }
+    expect([...readTensorBlock(f, "maps", [1]).data]).toEqual(Array.from({ length: 12 }, (_, i) => 12 + i));
+    expect([...readTensorBlock(f, "maps", [1, 2, 1]).data]).toEqual([22, 23]);
+    expect(() => readTensorBlock(f, "maps", [2, 0])).toThrow(/index 2 is out of range for dimension 0 \(size 2\)/);
+    expect(() => readTensorBlock(f, "maps", [0, 1, 0, 0, 0])).toThrow(/has 4 dimensions, not 5/);
+    expect(() => readTensorBlock(f, "__metadata__", [])).toThrow(/has no tensor __metadata__/);
   });
 });

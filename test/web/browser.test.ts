@@ -146,11 +146,14 @@ describe.runIf(hasBrowser)("the dashboard in chromium", () => {
     }
   });
 
-  it("a kind with no view of its own yet shows its summary and says so", async () => {
+  it("an inspection run without its result shows its summary and says why (the Inspect views: inspect-browser.test.ts)", async () => {
     await page.goto(`${ui.base}/#/runs/${ids.attention}`);
-    await page.waitForSelector("[data-testid=no-view]");
+    await page.waitForSelector("[data-testid=inspect-error]");
     expect(await page.getAttribute("[data-testid=run-page]", "data-kind")).toBe("attention");
-    expect(errors).toEqual([]);
+    expect(await page.textContent("[data-testid=inspect-error]")).toMatch(/has no result \(status done\)/);
+    // the page's fetch of the missing result is the one console error
+    expect(errors.filter((e) => !e.includes("404"))).toEqual([]);
+    errors.length = 0;
   });
 
   it("compare: ticked runs overlaid with forgetting; a sweep with its verdict; predicted vs measured", async () => {

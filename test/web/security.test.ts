@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RunStore } from "../../src/runs/store.js";
+import { seedAttentionRun } from "../fixtures/seed-inspect.mjs";
 import { seedRun } from "../fixtures/seed-store.mjs";
 import { BIN, request, startUiProcess, type UiProcess } from "./ui-process.js";
 
@@ -35,6 +36,22 @@ beforeAll(async () => {
   store.update(away.id, { dir: path.dirname(secretFile) });
   fs.copyFileSync(secretFile, path.join(path.dirname(secretFile), "metrics.jsonl"));
   ids.away = away.id;
+  // attention runs: one as the worker writes it; one whose map file is a symlink out of its folder; one whose
+  // result names a map file outside its folder
+  ids.att = seedAttentionRun(store, { name: "att", prompts: [8] }).id;
+  const linked = seedAttentionRun(store, { name: "att-linked", prompts: [8] });
+  fs.copyFileSync(path.join(linked.dir, "maps/prompt-000.safetensors"), path.join(path.dirname(secretFile), "stolen.safetensors"));
+  fs.rmSync(path.join(linked.dir, "maps/prompt-000.safetensors"));
+  fs.symlinkSync(path.join(path.dirname(secretFile), "stolen.safetensors"), path.join(linked.dir, "maps/prompt-000.safetensors"));
+  fs.rmSync(path.join(linked.dir, "maps/prompt-000.json"));
+  fs.symlinkSync(secretFile, path.join(linked.dir, "maps/prompt-000.json"));
+  ids.attLinked = linked.id;
+  const tampered = seedAttentionRun(store, { name: "att-tampered", prompts: [8] });
+  const result = JSON.parse(fs.readFileSync(path.join(tampered.dir, "result.json"), "utf8"));
+  result.maps[0].file = "../../outside/secret.jsonl";
+  result.maps[0].tokens_file = "/etc/passwd";
+  fs.writeFileSync(path.join(tampered.dir, "result.json"), JSON.stringify(result));
+  ids.attTampered = tampered.id;
   store.close();
   ui = await startUiProcess(runs);
 }, 60_000);
@@ -48,7 +65,7 @@ describe("the contract", () => {
   it("GET /api/runs with the Bearer token returns the run list; without it 401; with Host evil.example 403", async () => {
     const ok = await request(ui.port, "GET", "/api/runs", auth());
     expect(ok.status).toBe(200);
-    expect(JSON.parse(ok.body).map((r: { name: string }) => r.name).sort()).toEqual(["elsewhere", "ok", "symlinked"]);
+    expect(JSON.parse(ok.body).map((r: { name: string }) => r.name).sort()).toEqual(["att", "att-linked", "att-tampered", "elsewhere", "ok", "symlinked"]);
     expect((await request(ui.port, "GET", "/api/runs")).status).toBe(401);
     expect((await request(ui.port, "GET", "/api/runs", { ...auth(), Host: "evil.example" })).status).toBe(403);
     expect((await request(ui.port, "GET", "/api/runs", { ...auth(), Host: `evil.example:${ui.port}` })).status).toBe(403);
@@ -117,6 +134,14 @@ describe("paths are refused in every parameter, and nothing outside the run stor
     `/api/runs/${v}/live`,
     `/api/runs/${v}/forgetting`,
     `/api/runs/${ids.ok}/artefacts/${v}`,
+    `/api/runs/${v}/inspect`,
+    `/api/runs/${v}/maps/0`,
+    `/api/runs/${ids.att}/maps/${v}`,
+    `/api/runs/${ids.att}/maps/0/${v}/0`,
+    `/api/runs/${ids.att}/maps/0/0/${v}`,
+    `/api/runs/${ids.att}/maps/0/0/0?side=${v}`,
+    `/api/runs/${ids.att}/maps/0/0/0?res=${v}`,
+    `/api/runs/${ids.att}/artefacts/${v}`,
     `/api/runs?sweep=${v}`,
     `/api/runs?experiment=${v}`,
     `/api/compare?runs=${v}`,
@@ -156,6 +181,40 @@ describe("paths are refused in every parameter, and nothing outside the run stor
     expect(no.status).toBe(404);
     expect(JSON.parse(no.body).error).toMatch(/train runs have no file "fitlab.sqlite" to show; files: metrics.jsonl/);
     expect((await request(ui.port, "GET", "/api/runs/ok", auth())).status).toBe(404); // names are not ids
+  });
+});
+
+describe("the Inspect endpoints", () => {
+  const targets = () => [`/api/runs/${ids.att}/inspect`, `/api/runs/${ids.att}/maps/0`, `/api/runs/${ids.att}/maps/0/1/2`, `/api/runs/${ids.att}/artefacts/result.json`];
+  it("need the token and this server's Host, like every other endpoint", async () => {
+    for (const t of targets()) {
+      expect([t, (await request(ui.port, "GET", t, auth())).status]).toEqual([t, 200]);
+      expect([t, (await request(ui.port, "GET", t)).status]).toEqual([t, 401]);
+      expect([t, (await request(ui.port, "GET", t, { Authorization: `Bearer ${ui.token}x` })).status]).toEqual([t, 401]);
+      expect([t, (await request(ui.port, "GET", t, { ...auth(), Host: `evil.example:${ui.port}` })).status]).toEqual([t, 403]);
+    }
+  });
+  it("a map file that is a symlink out of the run's folder is never served", async () => {
+    for (const t of [`/api/runs/${ids.attLinked}/maps/0`, `/api/runs/${ids.attLinked}/maps/0/0/0`]) {
+      const r = await request(ui.port, "GET", t, auth());
+      expect([t, r.status]).toEqual([t, 403]);
+      expect(r.body).not.toContain(SECRET);
+      expect(JSON.parse(r.body).error).toMatch(/points outside its folder/);
+    }
+  });
+  it("a result naming map files outside the run's folder (a tampered result.json) is refused before any read", async () => {
+    for (const t of [`/api/runs/${ids.attTampered}/maps/0`, `/api/runs/${ids.attTampered}/maps/0/0/0`]) {
+      const r = await request(ui.port, "GET", t, auth());
+      expect([t, r.status]).toEqual([t, 400]);
+      expect(r.body).not.toContain(SECRET);
+      expect(r.body).not.toContain("root:");
+      expect(JSON.parse(r.body).error).toMatch(/names a map file .* that the worker does not write/);
+    }
+  });
+  it("a state-changing method on them is refused from a foreign Origin and not served otherwise", async () => {
+    const r = await request(ui.port, "POST", `/api/runs/${ids.att}/maps/0/0/0`, { Cookie: `fitlab_${ui.port}=${ui.token}`, Origin: "http://evil.example" });
+    expect(r.status).toBe(403);
+    expect((await request(ui.port, "POST", `/api/runs/${ids.att}/maps/0/0/0`, auth())).status).toBe(404);
   });
 });
 

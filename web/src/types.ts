@@ -94,3 +94,134 @@ export interface Gpu {
   name: string;
   usableBytes: number;
 }
+
+// ---- Inspect: `fitlab inspect ... --json` (= `fitlab inspect show ID --json`, GET /api/runs/:id/inspect) ----
+export type HeadStatName = "entropy" | "mean_distance" | "first_token_share" | "prev_token_share" | "self_share";
+export const HEAD_STATS: readonly HeadStatName[] = ["entropy", "mean_distance", "first_token_share", "prev_token_share", "self_share"];
+
+export interface InspectCommon {
+  run_id: string;
+  kind: "attention" | "compare" | "hidden" | "probe";
+  findings: string[];
+  device: string;
+  dtype: string;
+  peak_bytes: number;
+  transient_bytes: number;
+  memory_source: string | null;
+  predicted_allocated_bytes: number | null;
+  seconds?: number;
+}
+
+export type HeadStats = { layer: number; head: number } & Record<HeadStatName, number>;
+
+export interface AttentionInspect extends InspectCommon {
+  kind: "attention";
+  layers: number;
+  heads: number;
+  kv_heads: number;
+  prompts: number;
+  tokens: number;
+  heads_stats: HeadStats[];
+  maps: { prompt: number; tokens: number; pooled_size: number; full_heads: string[] }[];
+}
+
+export interface CompareHead {
+  layer: number;
+  head: number;
+  js_divergence: number;
+  entropy_change: number;
+  mean_distance_change: number;
+  first_token_share_change: number;
+  prev_token_share_change: number;
+  self_share_change: number;
+  base_entropy?: number;
+  base_mean_distance?: number;
+  base_first_token_share?: number;
+  base_prev_token_share?: number;
+  base_self_share?: number;
+}
+
+export interface CompareInspect extends InspectCommon {
+  kind: "compare";
+  layers: number;
+  prompts: number;
+  adapter: string;
+  heads: CompareHead[];
+  modules: { name: string; module: string; layer: number | null; update_norm: number }[];
+  maps: { prompt: number }[];
+}
+
+export interface OutlierDim {
+  dim: number;
+  ratio: number;
+  max_abs: number;
+  prompt: number;
+  position: number;
+}
+
+export interface LayerStats {
+  layer: number;
+  name?: string;
+  mean_norm: number;
+  norm_p05: number;
+  median_norm: number;
+  norm_p95: number;
+  max_norm: number;
+  anisotropy: number | null;
+  median_abs: number | null;
+  outlier_dims: OutlierDim[];
+}
+
+export interface LensEntry {
+  prompt: number;
+  positions: number[];
+  tokens: string[];
+  next_tokens: string[];
+  layers: { layer: number; top: [string, number][][] }[];
+}
+
+export interface HiddenInspect extends InspectCommon {
+  kind: "hidden";
+  num_layers: number;
+  prompts: number;
+  positions: string;
+  layers: LayerStats[];
+  cka: number[][];
+  lens: LensEntry[];
+  cka_base_tuned?: number[];
+  base_layers?: LayerStats[];
+  max_abs_change?: number[];
+}
+
+export interface ProbeLayer {
+  layer: number;
+  name?: string;
+  accuracy: number;
+  control_accuracy: number;
+  selectivity: number;
+  train_accuracy: number;
+  majority: number;
+}
+
+export interface ProbeInspect extends InspectCommon {
+  kind: "probe";
+  level: "sentence" | "token";
+  examples: number;
+  classes: unknown[];
+  layers?: ProbeLayer[];
+  checkpoints?: { step: number; adapter: string | null; layers: ProbeLayer[] }[];
+}
+
+/** GET /api/runs/:id/maps/:prompt */
+export interface PromptMaps {
+  run_id: string;
+  kind: "attention" | "compare";
+  prompt: number;
+  tokens: string[];
+  layers: number;
+  heads: number;
+  pooled_size: number;
+  bin_edges: number[];
+  full_heads: string[];
+  sides: ("attention" | "base" | "tuned" | "difference")[];
+}

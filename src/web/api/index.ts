@@ -6,6 +6,7 @@ import { FitlabInputError } from "../../errors.js";
 import { RunStore } from "../../runs/store.js";
 import { HttpError } from "./errors.js";
 import { decisionAnswer, estimateAnswer, fitAnswerFor, gpusAnswer, modelsAnswer } from "./plan.js";
+import { inspectRoutes } from "./inspect.js";
 import { runRoutes } from "./runs.js";
 
 const MAX_PLAN_BYTES = 512 * 1024;
@@ -52,6 +53,7 @@ export function createApi(o: { runsDir: string }): { app: Hono; close: () => voi
   });
 
   runRoutes(app, getStore);
+  inspectRoutes(app, getStore);
   app.all("/api/*", (c) => c.json({ error: `no ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
   return { app, close: () => store?.close() };
 }

@@ -16,6 +16,8 @@ export function RunPage({ id }: { id: string }) {
   if (!run) return <p class="note page">loading…</p>;
   const View = VIEWS[run.kind];
   const cpu = run.device === "cpu";
+  // an inspection trains nothing: no speed or loss to show beside its memory
+  const trains = run.kind === "train" || run.kind === "evaluate";
   return (
     <div class="page" data-testid="run-page" data-kind={run.kind} data-status={run.status}>
       <h1>
@@ -50,18 +52,22 @@ export function RunPage({ id }: { id: string }) {
             <td class="n">{gib(run.memory.predicted_reserved_bytes)}</td>
             <td class="n">{cpu ? "n/a on the CPU" : gib(run.memory.measured_reserved_bytes)}</td>
           </tr>
-          <tr>
-            <td>tokens/s</td>
-            <td class="n">{run.tokens_per_s.predicted === null ? "n/a (no GPU)" : num(run.tokens_per_s.predicted)}</td>
-            <td class="n">{num(run.tokens_per_s.measured)}</td>
-          </tr>
-          <tr>
-            <td>eval loss (initial → final, best)</td>
-            <td />
-            <td class="n">
-              {loss(run.eval_loss.initial)} → {loss(run.eval_loss.final)} ({loss(run.eval_loss.best)})
-            </td>
-          </tr>
+          {trains ? (
+            <>
+              <tr>
+                <td>tokens/s</td>
+                <td class="n">{run.tokens_per_s.predicted === null ? "n/a (no GPU)" : num(run.tokens_per_s.predicted)}</td>
+                <td class="n">{num(run.tokens_per_s.measured)}</td>
+              </tr>
+              <tr>
+                <td>eval loss (initial → final, best)</td>
+                <td />
+                <td class="n">
+                  {loss(run.eval_loss.initial)} → {loss(run.eval_loss.final)} ({loss(run.eval_loss.best)})
+                </td>
+              </tr>
+            </>
+          ) : null}
         </tbody>
       </table>
       {run.error ? (
