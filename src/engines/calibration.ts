@@ -110,11 +110,30 @@ export function withCalibration<T>(cal: Calibration, fn: () => T): T {
 
 const PARAM = new Map(CALIBRATED_PARAMS.map((p) => [p.key, p]));
 
+// the values of the last (calibration, kernel family) asked for: estimates ask for the same few, many times
+let lastCal: Calibration | null = null;
+let lastKernels: KernelFamily | null = null;
+let lastValues = new Map<string, number>();
+
 /** The value of a calibrated parameter for an engine: its kernel family's fit, else the global fit, else the prior. */
 export function calibrated(engine: EngineProfile, key: string): number {
+  const cal = currentCalibration();
+  if (cal !== lastCal || engine.kernels !== lastKernels) {
+    lastCal = cal;
+    lastKernels = engine.kernels;
+    lastValues = new Map();
+  }
+  let v = lastValues.get(key);
+  if (v === undefined) {
+    v = resolveParam(cal, engine, key);
+    lastValues.set(key, v);
+  }
+  return v;
+}
+
+function resolveParam(cal: Calibration, engine: EngineProfile, key: string): number {
   const p = PARAM.get(key);
   if (!p) throw new Error(`unknown calibrated parameter ${key}`);
-  const cal = currentCalibration();
   if (p.scope === "kernels") {
     const v = cal.kernels[engine.kernels]?.[key] ?? PRIOR_BY_KERNELS[engine.kernels]?.[key];
     if (v !== undefined) return v;
