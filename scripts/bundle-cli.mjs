@@ -6,7 +6,8 @@
 // Packages with native parts, files of their own or heavy optional weight stay external: Node loads them from
 // node_modules when a command needs them. dist/cli-bundle sits two folders under the root, as every dist/<dir>
 // does, so the data paths the modules build from import.meta.url ("../../data/...") hold in the bundle too.
-// bin/fitlab.js runs the bundle when it is at least as new as dist/cli/bin.js, else the plain modules.
+// bin/fitlab.js runs the bundle when it is at least as new as every compiled module in it (inputs.txt), else the
+// plain modules: a partial emit (`tsc --watch`, a single file) never runs stale code.
 // Usage: node scripts/bundle-cli.mjs   (npm run build runs it after tsc)
 import fs from "node:fs";
 import path from "node:path";
@@ -34,5 +35,8 @@ const result = await build({
 });
 // which modules each output file holds: the start-up test maps loaded chunks back to the modules in them
 fs.writeFileSync(path.join(outdir, "meta.json"), JSON.stringify(result.metafile));
+// the compiled modules the bundle holds, for bin/fitlab.js's freshness check (a short list, read at every start)
+const compiled = Object.keys(result.metafile.inputs).filter((f) => f.startsWith("dist/")).map((f) => path.relative("dist", f));
+fs.writeFileSync(path.join(outdir, "inputs.txt"), `${compiled.join("\n")}\n`);
 const outputs = Object.keys(result.metafile.outputs).filter((f) => f.endsWith(".js"));
 console.log(`bundled the CLI into ${path.relative(root, outdir)}: ${outputs.length} files`);

@@ -107,3 +107,23 @@ describe("the bundle keeps data paths", () => {
     for (const f of users) expect(f.split(path.sep).length, f).toBe(2);
   });
 });
+
+describe("the bundle is never stale", () => {
+  it("a compiled module newer than the bundle (a partial `tsc`) makes bin/fitlab.js run the plain modules", () => {
+    const bin = path.join(BUNDLE_DIR, "bin.js");
+    expect(traceLoad(["--version"], false).chunks).toBeGreaterThan(0);
+    const planner = path.join(ROOT, "dist/planner.js");
+    const { atime, mtime } = fs.statSync(planner);
+    const later = new Date(fs.statSync(bin).mtimeMs + 5000);
+    fs.utimesSync(planner, later, later);
+    try {
+      const r = traceLoad(["--version"], false);
+      expect(r.code).toBe(0);
+      expect(r.chunks).toBe(0);
+      expect(has(r.modules, "/dist/cli/main.js")).toBe(true);
+    } finally {
+      fs.utimesSync(planner, atime, mtime);
+    }
+    expect(traceLoad(["--version"], false).chunks).toBeGreaterThan(0);
+  });
+});
