@@ -2,7 +2,8 @@
 // measured the same way for scale. Goals on a quiet 2-core machine: `fitlab --version` <= 0.2 s, `fitlab
 // estimate` <= 0.3 s, `fitlab decide` <= 0.5 s. Commands are interleaved so that background load touches them
 // alike; where /usr/bin/time exists, the child's CPU time (user + sys) is printed too: it moves less than wall
-// time when other processes share the machine.
+// time when other processes share the machine. Each fitlab command is timed twice: as bin/fitlab.js runs it (the
+// bundle in dist/cli-bundle, from scripts/bundle-cli.mjs) and with FITLAB_NO_BUNDLE=1 (the plain tsc modules).
 // Run: npm run build && node bench/startup.mjs [runs]     (default 15)
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -14,16 +15,24 @@ const env = { ...process.env, FITLAB_NO_NVIDIA_SMI: "1" };
 const TIME = "/usr/bin/time";
 const haveTime = existsSync(TIME);
 
+const fitlab = [
+  ["fitlab --version", ["--version"]],
+  ["fitlab --help", ["--help"]],
+  ["fitlab estimate", ["estimate"]],
+  ["fitlab decide", ["decide"]],
+];
+const plainEnv = { ...env, FITLAB_NO_BUNDLE: "1" };
 const cases = [
-  ["node (bare)", ["-e", ""]],
-  ["fitlab --version", [bin, "--version"]],
-  ["fitlab estimate", [bin, "estimate"]],
-  ["fitlab decide", [bin, "decide"]],
+  ["node (bare)", ["-e", ""], env],
+  ...fitlab.flatMap(([name, args]) => [
+    [name, [bin, ...args], env],
+    [`${name} (no bundle)`, [bin, ...args], plainEnv],
+  ]),
 ];
 const goals = { "fitlab --version": 0.2, "fitlab estimate": 0.3, "fitlab decide": 0.5 };
 
 /** One run: wall seconds (measured here) and CPU seconds (from /usr/bin/time, else null). */
-function once(args) {
+function once(args, env) {
   const cmd = haveTime ? TIME : process.execPath;
   const argv = haveTime ? ["-f", "cpu %U %S", process.execPath, ...args] : args;
   const t0 = process.hrtime.bigint();
@@ -39,9 +48,9 @@ const median = (xs) => {
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-for (const [, args] of cases) once(args); // warm the YAML parse cache and the file-system cache
+for (const [, args, e] of cases) once(args, e); // warm the YAML parse cache and the file-system cache
 const results = new Map(cases.map(([name]) => [name, []]));
-for (let i = 0; i < runs; i++) for (const [name, args] of cases) results.get(name).push(once(args));
+for (let i = 0; i < runs; i++) for (const [name, args, e] of cases) results.get(name).push(once(args, e));
 
 console.log(`whole-process start-up, median of ${runs} interleaved runs${haveTime ? " (cpu = user + sys of the child)" : ""}:`);
 const bare = median(results.get("node (bare)").map((r) => r.wall));
@@ -50,5 +59,5 @@ for (const [name] of cases) {
   const wall = median(rs.map((r) => r.wall));
   const cpu = rs[0].cpu === null ? null : median(rs.map((r) => r.cpu));
   const goal = goals[name];
-  console.log(`  ${name.padEnd(18)} wall ${wall.toFixed(3)} s${cpu === null ? "" : `  cpu ${cpu.toFixed(3)} s`}${goal ? `  (goal <= ${goal} s wall; ${(wall - bare).toFixed(3)} s above bare node)` : ""}`);
+  console.log(`  ${name.padEnd(30)} wall ${wall.toFixed(3)} s${cpu === null ? "" : `  cpu ${cpu.toFixed(3)} s`}${goal ? `  (goal <= ${goal} s wall; ${(wall - bare).toFixed(3)} s above bare node)` : ""}`);
 }

@@ -25,6 +25,10 @@ const cal = fitCalibration(prepared);
 const cv = crossValidate(trusted);
 const cvErrors = cv.cases.filter((r) => r.abs_pct_error !== null).map((r) => r.abs_pct_error);
 const band = bandFor(cvErrors);
+// how far real peaks went above their held-out estimates (measured / estimate - 1, from the signed error
+// (estimate - measured) / measured): the decision reads the risk of a tight fit from it
+const signed = cv.cases.filter((r) => r.abs_pct_error !== null && r.signed_pct_error !== null).map((r) => r.signed_pct_error / 100);
+const above = signed.filter((e) => e < 0).map((e) => Math.round((1 / (1 + e) - 1) * 1000) / 1000).sort((a, b) => a - b);
 
 // what the cases cover: outside it the band widens (src/memory/band.ts)
 const engines = new Set(prepared.map((p) => p.workload.engine));
@@ -40,7 +44,7 @@ const out = {
   source: `fitted by scripts/calibrate.mjs on ${path.relative(root, file)} (trust high+medium, ${prepared.length} rows, ${new Set(prepared.map((p) => p.c.source)).size} sources); band = 80th percentile of leave-one-source-out errors`,
   global: Object.fromEntries(Object.entries(cal.global).map(([k, v]) => [k, r4(v)])),
   kernels: Object.fromEntries(Object.entries(cal.kernels).map(([f, o]) => [f, Object.fromEntries(Object.entries(o).map(([k, v]) => [k, r4(v)]))])),
-  band: { memory: band },
+  band: { memory: band, held_out: { cases: signed.length, above } },
   covered,
 };
 const text = `# Calibrated numbers: what each stands for is in src/engines/calibration.ts. Written by

@@ -39,6 +39,8 @@ export interface BurstInput {
   idleMinutes?: number;
   /** a bucket (SkyPilot storage name) the run folder is copied into when the run ends */
   bucket?: string;
+  /** lines for the header: how the run fits the card (tight, the changes it needs), one comment line each */
+  notes?: readonly string[];
 }
 
 /** Where the run store lives on the cluster, relative to the workdir (~/sky_workdir). */
@@ -245,6 +247,7 @@ export function renderSkypilotTask(input: BurstInput): string {
     ...(input.planFile !== undefined ? [`#   plan file: ${oneLine(input.planFile)} (shipped with the workdir)`] : []),
     `# Estimate: about ${roundHours(input.estimatedHours)} h x ${money(input.usdPerHour)}/GPU-h x ${input.gpuCount} GPU${input.gpuCount === 1 ? "" : "s"} = ${money(cost)}`,
     "#   (catalog prices; setup time, storage, egress and spot preemptions are not included; check the bill).",
+    ...(input.notes ?? []).map((n) => `# ${oneLine(n)}`),
     `# Autodown after ${idleMinutes} idle minutes.`,
     "# Check first (prints the chosen cloud, instance and price, provisions nothing):",
     "#   sky launch --dryrun task.yaml",

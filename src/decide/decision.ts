@@ -1,6 +1,7 @@
 // The hardware decision: feasibility matrix with verdicts, strategies over the horizon, the recommendation with
 // a rationale drawn from the numbers and the plan's goal, triggers found by the same chooser, a sensitivity
 // table and a summary Q&A. Integer bytes, seconds and dollars; the renderers in src/report format them.
+import { currentCalibration } from "../engines/calibration.js";
 import { archFacts } from "../hardware/arch.js";
 import type { GpuCatalog } from "../hardware/catalog.js";
 import type { Gpu } from "../hardware/gpu.js";
@@ -10,7 +11,9 @@ import type { Plan } from "../plan/load.js";
 import { HOURS_PER_MONTH } from "./cost.js";
 import { feasibilityCell, type Cell, type Verdict } from "./feasibility.js";
 import { hardwareOptions, type HardwareOption, type PriceBook } from "./options.js";
-import { cheapestCloudCell, chooseStrategy, MAX_LOCAL_UTILIZATION, type Knobs, type MatrixRow, type StrategyResult } from "./strategy.js";
+import { chooseStrategy, MAX_LOCAL_UTILIZATION, preferredCloudRun, type CloudRun, type Knobs, type MatrixRow, type StrategyResult } from "./strategy.js";
+
+export type { CloudRun } from "./strategy.js";
 import { computeTriggers, type Trigger } from "./triggers.js";
 
 export type { Trigger } from "./triggers.js";
@@ -44,6 +47,12 @@ export interface DecisionExperiment {
   readonly impact: string | null;
   /** one cell per option, same order as `options` */
   readonly options: readonly Cell[];
+  /** where it would be rented (the cheapest cloud offer that fits without risk, else the cheapest tight one) */
+  readonly cloud_run: CloudRun | null;
+  /** training experiments with a run section: the loss `fitlab run` uses for them (its run.loss, else "auto":
+   *  fused on CUDA cards of compute capability 8.0+, chunked elsewhere); null otherwise. The estimates above
+   *  follow the plan's workload, whose engine may use the standard loss. */
+  readonly run_loss: "auto" | "standard" | "chunked" | "fused" | null;
 }
 
 export interface TrackVerdict {
@@ -66,6 +75,8 @@ export interface Unlock {
   readonly gpus: number;
   readonly changes: readonly string[];
   readonly departs_from_plan: readonly string[];
+  /** tight: the changes with which it fits without risk there, when there are any */
+  readonly safe: Cell["safe"];
 }
 
 export interface Decision {
@@ -138,6 +149,9 @@ export interface Decision {
     readonly not_upgrade: string | null;
     readonly dominated_by: string | null;
   }[];
+  /** what "tight" is measured against: the estimate band's half-width, and how the cross-validated
+   *  measurements fell (cases, and how many were more than the band above their estimate) */
+  readonly uncertainty: { readonly band: number; readonly cases: number | null; readonly exceeded_band: number | null };
   readonly experiments: readonly DecisionExperiment[];
   readonly tracks: readonly TrackVerdict[];
   readonly strategies: readonly StrategyResult[];
@@ -148,7 +162,8 @@ export interface Decision {
     readonly needs_bytes: number;
     readonly gpus: number;
     readonly unlocked_by: readonly Unlock[];
-    readonly cheapest_cloud: { readonly option: string; readonly gpus: number; readonly cost_usd: number; readonly seconds: number } | null;
+    /** where the decision rents it: the cheapest cloud offer that fits without risk, else the cheapest tight one */
+    readonly cloud_run: CloudRun | null;
   }[];
   readonly recommendation: {
     readonly choice: string;
@@ -208,7 +223,11 @@ export function decide(input: DecisionInput): Decision {
     model: r.experiment.modelName,
     impact: r.experiment.impact,
     options: r.cells,
+    cloud_run: r.experiment.cpuOnly ? null : preferredCloudRun(r),
+    run_loss: r.experiment.run && ["full", "lora", "qlora"].includes(r.experiment.runs[0]?.workload.kind ?? "") ? (r.experiment.run.loss ?? "auto") : null,
   }));
+  const cal = currentCalibration();
+  const uncertainty = { band: cal.bandMemory, cases: cal.heldOut?.cases ?? null, exceeded_band: cal.heldOut ? cal.heldOut.above.filter((x) => x > cal.bandMemory).length : null };
 
   // --- verdict per track --------------------------------------------------------------------------------
   const trackIds = [...new Set(rows.map((r) => r.experiment.track))];
@@ -234,14 +253,13 @@ export function decide(input: DecisionInput): Decision {
   const infeasible = rows
     .filter((r) => !here(r).fits)
     .map((r) => {
-      const cloud = cheapestCloudCell(r);
       return {
         experiment: r.experiment.key,
         title: r.experiment.title,
         needs_bytes: here(r).peak_bytes,
         gpus: here(r).gpus,
-        unlocked_by: r.cells.filter((c) => c.fits && c.kind !== "current").map((c): Unlock => ({ option: c.option, verdict: c.verdict, gpus: c.gpus, changes: c.changes, departs_from_plan: c.departs_from_plan })),
-        cheapest_cloud: cloud ? { option: cloud.option, gpus: cloud.gpus, cost_usd: cloud.cost_usd, seconds: cloud.seconds } : null,
+        unlocked_by: r.cells.filter((c) => c.fits && c.kind !== "current").map((c): Unlock => ({ option: c.option, verdict: c.verdict, gpus: c.gpus, changes: c.changes, departs_from_plan: c.departs_from_plan, safe: c.safe })),
+        cloud_run: experiments[rows.indexOf(r)]!.cloud_run,
       };
     });
 
@@ -296,11 +314,22 @@ export function decide(input: DecisionInput): Decision {
   const stretchLocal = stretchRows.filter((r) => here(r).fits).length;
   const burstCost = stay.bursts.reduce((s, b) => s + b.cost_usd, 0);
   const curUsable = gib(current.usableBytes);
+  // tight, in words: the room left, how often held-out measurements went past it, and the way out
+  const tightWords = (cells: readonly Cell[]) => {
+    const margins = cells.map((c) => c.margin ?? 0);
+    const room = margins.length > 1 ? `${pct(Math.min(...margins))} to ${pct(Math.max(...margins))}` : pct(margins[0] ?? 0);
+    const risks = cells.map((c) => c.risk).filter((x): x is NonNullable<Cell["risk"]> => x !== null);
+    const seen = risks.length ? ` (of ${risks[0]!.cases} published measurements the planner was not fitted on, ${risks.length > 1 ? `${Math.min(...risks.map((x) => x.exceeded))} to ${Math.max(...risks.map((x) => x.exceeded))}` : risks[0]!.exceeded} came out that much above their estimate)` : "";
+    const safe = cells.filter((c) => c.safe !== null).length;
+    const way = safe === cells.length ? `; ${cells.length > 1 ? "each has" : "it has"} a change that fits even the top of the band (the track tables name it)` : safe > 0 ? `; ${safe} of them ${safe > 1 ? "have" : "has"} a change that fits even the top of the band` : "";
+    return `the expected peak leaves ${room} of it free, less than the estimate's ±${(uncertainty.band * 100).toFixed(1)}% uncertainty, so a run can run out of memory if its real peak comes out higher${seen}${way}`;
+  };
   const rationale: string[] = [];
   rationale.push(
-    `${coreFit.length} of ${gpuCore} core GPU experiments run on the ${current.name}${coreChanged.length ? ` (${coreChanged.map((r) => `${r.experiment.id} with ${here(r).changes.join(" + ")}`).join("; ")})` : ""}${coreTight.length ? `; ${list(coreTight.map((r) => r.experiment.id))} ${coreTight.length > 1 ? "are" : "is"} tight (the estimate's band reaches past the ${curUsable} usable)` : ""}; the core plan keeps it busy ${hours(stay.local_hours_per_month)} a month (${pct(stay.utilization)} of the time).`,
+    `${coreFit.length} of ${gpuCore} core GPU experiments run on the ${current.name}${coreChanged.length ? ` (${coreChanged.map((r) => `${r.experiment.id} with ${here(r).changes.join(" + ")}`).join("; ")})` : ""}${coreTight.length ? `; ${list(coreTight.map((r) => r.experiment.id))} ${coreTight.length > 1 ? "are" : "is"} tight: ${tightWords(coreTight.map(here))}` : ""}; the core plan keeps it busy ${hours(stay.local_hours_per_month)} a month (${pct(stay.utilization)} of the time).`,
   );
-  if (stretchRows.length) rationale.push(`${stretchLocal} of ${stretchRows.length} stretch experiments fit it; renting the other ${stay.bursts.filter((b) => !b.experiment.endsWith("(overflow)")).length} once on the cheapest cloud offer that runs each costs ${usd(burstCost)} over ${horizon} months.`);
+  const rentedTight = stay.bursts.filter((b) => !b.experiment.endsWith("(overflow)") && b.verdict === "tight").map((b) => b.experiment);
+  if (stretchRows.length) rationale.push(`${stretchLocal} of ${stretchRows.length} stretch experiments fit it; renting the other ${stay.bursts.filter((b) => !b.experiment.endsWith("(overflow)")).length} once on the cheapest cloud offer that runs each without risk of running out of memory costs ${usd(burstCost)} over ${horizon} months${rentedTight.length ? ` (${list(rentedTight)}: no cloud offer fits ${rentedTight.length > 1 ? "them" : "it"} with the whole band, so the cheapest tight one is counted)` : ""}.`);
   const bd = stay.breakdown;
   rationale.push(`Staying costs ${usd(stay.horizon_cost_usd)} over ${horizon} months: ${usd(bd.job_electricity_usd)} of electricity during jobs, ${usd(bd.idle_electricity_usd)} for the card's idle draw (${bd.idle_watts} W assumed whenever it is not busy; its own line in the assumptions) and ${usd(bd.cloud_usd)} of cloud bursts.`);
   const notUpgrades = options.filter((o) => o.kind === "buy" && !o.upgrade);
@@ -311,7 +340,8 @@ export function decide(input: DecisionInput): Decision {
     const withChanges = unlocks.map((k) => {
       const c = rows.find((r) => r.experiment.key === k)!.cells[idx]!;
       const departs = c.departs_from_plan.map((d) => d.replace(/^(\w+): (\S+) -> (\S+)$/, "runs $1 $3, not $2 as its title says"));
-      return c.changes.length ? `${k} (only with ${c.changes.join(", ")}${departs.length ? `; ${departs.join(", ")}` : ""})` : k;
+      const tight = c.verdict === "tight" ? "tight" : "";
+      return c.changes.length ? `${k} (${tight ? `${tight}, ` : ""}only with ${c.changes.join(", ")}${departs.length ? `; ${departs.join(", ")}` : ""})` : tight ? `${k} (${tight})` : k;
     });
     rationale.push(`The cheapest upgrade, ${bestBuy.choice.replace(/^buy /, "a ")}, costs ${usd(bestBuy.capex_usd)} (about ${usd(bestBuy.resale_usd)} back at resale) and ${usd(bestBuy.horizon_cost_usd)} in all over ${horizon} months, against ${usd(stay.horizon_cost_usd)} for staying${unlocks.length ? `; it would run ${list(withChanges)} locally` : ""}.`);
   } else {
@@ -333,7 +363,8 @@ export function decide(input: DecisionInput): Decision {
   const choice = best.kind === "current" ? "stay, and burst to the cloud" : best.choice;
   const burstGroups = new Map<string, string[]>();
   for (const b of stay.bursts) {
-    const label = `${short(b.option)}${b.gpus > 1 ? ` ×${b.gpus}` : ""}`;
+    const how = [b.verdict === "tight" ? "tight" : "", b.changes.length ? `with ${b.changes.join(" + ")}` : ""].filter(Boolean).join(", ");
+    const label = `${short(b.option)}${b.gpus > 1 ? ` ×${b.gpus}` : ""}${how ? ` (${how})` : ""}`;
     burstGroups.set(label, [...(burstGroups.get(label) ?? []), b.experiment]);
   }
   const burstLabels = [...burstGroups.entries()].map(([label, keys]) => `${label} for ${list(keys)}`);
@@ -341,7 +372,7 @@ export function decide(input: DecisionInput): Decision {
   const trigWords = (t: Trigger) =>
     t.unit === "USD/month" ? `cloud spend on bursts passes ${usd(t.threshold!)}/month` : t.unit === "GPU-hours/month" ? `core work passes ${Math.round(t.threshold!)} GPU-hours a month` : t.unit === "USD" ? `the ${t.what.replace(/^price of the /, "").replace(/, (above|below) which.*$/, "")} costs ${t.direction === "below" ? "less" : "more"} than ${usd(t.threshold!)}` : `cloud rates reach ${t.threshold!.toFixed(1)}× today's`;
   const summary = [
-    { q: `Can the ${current.name} do the lab?`, a: coreTracks.map((t) => `Track ${t.id} (${t.name}): ${t.verdict}${t.verdict !== "no" ? `, ${t.fit.length} of ${t.gpu_experiments} GPU experiments fit` : ""}${t.tight.length ? ` (${list(t.tight.map((k) => k.split(".")[1]!))} tight)` : ""}`).join("; ") + "." },
+    { q: `Can the ${current.name} do the lab?`, a: coreTracks.map((t) => `Track ${t.id} (${t.name}): ${t.verdict}${t.verdict !== "no" ? `, ${t.fit.length} of ${t.gpu_experiments} GPU experiments fit` : ""}${t.tight.length ? ` (${list(t.tight.map((k) => k.split(".")[1]!))} tight: less room than the estimate's uncertainty, so they can run out of memory; the track table gives the odds and the change that removes the risk)` : ""}`).join("; ") + "." },
     { q: "What can it not do?", a: infeasible.length ? `${infeasible.map((i) => `${i.experiment} (needs ${gib(i.needs_bytes)}${i.gpus > 1 ? ` per GPU × ${i.gpus} GPUs` : ""})`).join("; ")}.` : "Nothing in this plan." },
     { q: "Should I buy a different card?", a: best.kind === "current" ? `Not now: ${bestBuy ? `the cheapest upgrade (${bestBuy.choice.replace(/^buy /, "")}) costs ${usd(bestBuy.horizon_cost_usd - stay.horizon_cost_usd)} more than staying over ${horizon} months.` : `no purchase candidate is an upgrade on the ${current.name}.`}` : `Yes: ${best.choice}.` },
     { q: "Where do I burst?", a: burstLabels.length ? `${burstLabels.join("; ")}.` : "Nowhere: everything runs locally." },
@@ -413,6 +444,7 @@ export function decide(input: DecisionInput): Decision {
       not_upgrade: o.notUpgrade,
       dominated_by: o.dominatedBy,
     })),
+    uncertainty,
     experiments,
     tracks,
     strategies: all,

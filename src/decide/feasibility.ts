@@ -1,7 +1,8 @@
 // Feasibility matrix: every experiment x every hardware option: a verdict (fits, tight: the estimate's band
 // crosses the usable memory, or no), the minimal changes it needs, where the run departs from the plan
 // (optimizer, precision), peak VRAM per GPU, wall time, bottleneck and cost.
-import { CHANGES, findFit } from "../fit/search.js";
+import { currentCalibration } from "../engines/calibration.js";
+import { CHANGES, findFit, type Change, type FitResult } from "../fit/search.js";
 import { dropSuperseded } from "../fit/minimal.js";
 import { estimate, type Estimate } from "../planner.js";
 import type { PlanExperiment } from "../plan/load.js";
@@ -39,7 +40,29 @@ export interface Cell {
   readonly bottleneck: Bottleneck;
   /** cloud: the bill at today's rates; owned: the marginal electricity */
   readonly cost_usd: number;
+  /** how far the real peak may exceed the expected one before the run no longer fits, as a share of the expected
+   *  peak (usable / peak - 1, the tightest run); null when it does not fit or runs on the CPU */
+  readonly margin: number | null;
+  /** how often a real peak went past such a margin: of the `cases` cross-validated published measurements
+   *  (data/calibration.yaml), how many were more than `margin` above their estimate; null without a margin */
+  readonly risk: { readonly exceeded: number; readonly cases: number } | null;
+  /** tight only: the minimal changes (from the plan) with which the top of the band fits too, and what they
+   *  cost in time; null when not tight, or when no allowed change removes the risk */
+  readonly safe: SafeVariant | null;
   readonly estimated: true;
+}
+
+export interface SafeVariant {
+  readonly changes: readonly string[];
+  readonly change_descriptions: readonly string[];
+  readonly departs_from_plan: readonly string[];
+  /** wall seconds for all runs with those changes, GPU-hours and cost (same rules as the cell's) */
+  readonly seconds: number;
+  readonly gpu_hours: number;
+  readonly cost_usd: number;
+  /** largest expected peak, and the top of its band, with them (per GPU) */
+  readonly peak_bytes: number;
+  readonly high_bytes: number;
 }
 
 /** Seconds of one run: training from dataset tokens, inference and extraction from the prompts. */
@@ -74,10 +97,18 @@ const sameWorkload = (a: Workload, b: Workload) => a === b || JSON.stringify(a) 
 const WORST: Record<Verdict, number> = { fits: 0, tight: 1, no: 2 };
 const describe = (id: string) => CHANGES.find((c) => c.id === id)?.description ?? id;
 
+/** Of the cross-validated measurements, how many exceeded their estimate by more than `margin` (null when
+ *  the calibration file carries no held-out errors). */
+function riskOf(margin: number): Cell["risk"] {
+  const h = currentCalibration().heldOut;
+  if (!h) return null;
+  return { exceeded: h.above.filter((x) => x > margin).length, cases: h.cases };
+}
+
 export function feasibilityCell(ex: PlanExperiment, opt: HardwareOption, a: Assumptions): Cell {
   const base = { option: opt.name, kind: opt.kind, estimated: true as const };
   if (ex.cpuOnly) {
-    return { ...base, verdict: "fits", fits: true, changes: [], change_descriptions: [], departs_from_plan: [], settings: { gpus: 0 }, gpus: 0, peak_bytes: 0, high_bytes: 0, seconds: ex.cpuHours * 3600, gpu_hours: 0, bottleneck: "cpu", cost_usd: 0 };
+    return { ...base, verdict: "fits", fits: true, changes: [], change_descriptions: [], departs_from_plan: [], settings: { gpus: 0 }, gpus: 0, peak_bytes: 0, high_bytes: 0, seconds: ex.cpuHours * 3600, gpu_hours: 0, bottleneck: "cpu", cost_usd: 0, margin: null, risk: null, safe: null };
   }
   const spec = ex.model!;
   const planned = ex.runs[0]!.workload;
@@ -85,7 +116,7 @@ export function feasibilityCell(ex: PlanExperiment, opt: HardwareOption, a: Assu
   // owned options are one card, and a cloud instance rents at most `maxGpus` of one type
   if (gpusNeeded > opt.maxGpus) {
     const e = estimate(spec, planned, opt.gpu);
-    return { ...base, verdict: "no", fits: false, changes: [], change_descriptions: [], departs_from_plan: [], settings: settingsOf(planned, gpusNeeded), gpus: gpusNeeded, peak_bytes: e.peak.minimum_device_bytes, high_bytes: e.peak.high_bytes, seconds: 0, gpu_hours: 0, bottleneck: "gpu count", cost_usd: 0 };
+    return { ...base, verdict: "no", fits: false, changes: [], change_descriptions: [], departs_from_plan: [], settings: settingsOf(planned, gpusNeeded), gpus: gpusNeeded, peak_bytes: e.peak.minimum_device_bytes, high_bytes: e.peak.high_bytes, seconds: 0, gpu_hours: 0, bottleneck: "gpu count", cost_usd: 0, margin: null, risk: null, safe: null };
   }
   let verdict: Verdict = "fits";
   let peak = 0;
@@ -96,14 +127,25 @@ export function feasibilityCell(ex: PlanExperiment, opt: HardwareOption, a: Assu
   const times: number[] = [];
   let timeBottleneck: Estimate["bottleneck"] = "compute";
   let shortPeak = 0;
+  // the variant without risk (tight runs only): its changes, departures and times
+  let safeOk = true;
+  let safeChanges: string[] = [];
+  let safeDeparts: string[] = [];
+  let safePeak = 0;
+  let safeHigh = 0;
+  const safeTimes: number[] = [];
+  let anyTight = false;
+  let margin = Infinity;
+  // the decision keeps each experiment what it is: no change of method or length, nor of the swept setting
+  const swept = ex.sweep?.param;
+  const allow = (c: Change) => c.cost !== "experiment" && (swept === undefined || c.touches !== swept);
   // runs with the same workload (a learning-rate sweep, repeated runs, one probe per layer) are searched once
-  const searched = new Map<Workload, ReturnType<typeof findFit>>();
+  const searched = new Map<Workload, { fit: FitResult; safe?: FitResult }>();
   for (const run of ex.runs) {
-    // the decision keeps each experiment what it is: no change of method or length, nor of the swept setting
-    const swept = ex.sweep?.param;
     const same = [...searched.keys()].find((w) => sameWorkload(w, run.workload));
-    const r = same ? searched.get(same)! : findFit(spec, run.workload, opt.gpu, { allow: (c) => c.cost !== "experiment" && (swept === undefined || c.touches !== swept) });
-    if (!same) searched.set(run.workload, r);
+    const memo = same ? searched.get(same)! : { fit: findFit(spec, run.workload, opt.gpu, { allow }) };
+    if (!same) searched.set(run.workload, memo);
+    const r = memo.fit;
     const chosen = r.fitsAsIs ? r.baseline : (r.cheapest?.estimate ?? null);
     if (!chosen) {
       verdict = "no";
@@ -121,23 +163,53 @@ export function feasibilityCell(ex: PlanExperiment, opt: HardwareOption, a: Assu
       peak = chosen.peak.device_bytes;
       high = chosen.peak.high_bytes;
     }
-    times.push(runSeconds(chosen, ex));
+    margin = Math.min(margin, opt.gpu.usableBytes / Math.max(chosen.peak.device_bytes, 1) - 1);
+    const seconds = runSeconds(chosen, ex);
+    times.push(seconds);
     timeBottleneck = chosen.bottleneck;
+    // the same run without risk: searched from the planned workload with the whole band inside the card
+    let safe: Estimate | null = chosen;
+    if (runVerdict === "tight") {
+      anyTight = true;
+      memo.safe ??= findFit(spec, run.workload, opt.gpu, { allow, within: "band" });
+      const sr = memo.safe;
+      safe = sr.fitsAsIs ? sr.baseline : (sr.cheapest?.estimate ?? null);
+      if (safe && !sr.fitsAsIs && sr.cheapest) {
+        for (const c of sr.cheapest.changes) if (!safeChanges.includes(c)) safeChanges = [...safeChanges, c];
+        for (const d of departures(run.workload, sr.cheapest.workload)) if (!safeDeparts.includes(d)) safeDeparts = [...safeDeparts, d];
+      }
+    } else if (!r.fitsAsIs && r.cheapest) {
+      for (const c of r.cheapest.changes) if (!safeChanges.includes(c)) safeChanges = [...safeChanges, c];
+      for (const d of departures(run.workload, r.cheapest.workload)) if (!safeDeparts.includes(d)) safeDeparts = [...safeDeparts, d];
+    }
+    if (!safe) safeOk = false;
+    else {
+      if (safe.peak.device_bytes >= safePeak) {
+        safePeak = safe.peak.device_bytes;
+        safeHigh = safe.peak.high_bytes;
+      }
+      safeTimes.push(safe === chosen ? seconds : runSeconds(safe, ex));
+    }
   }
-  if (verdict === "no") return { ...base, verdict, fits: false, changes: [], change_descriptions: [], departs_from_plan: [], settings, gpus: gpusNeeded, peak_bytes: shortPeak, high_bytes: shortPeak, seconds: 0, gpu_hours: 0, bottleneck: "memory capacity", cost_usd: 0 };
+  if (verdict === "no") return { ...base, verdict, fits: false, changes: [], change_descriptions: [], departs_from_plan: [], settings, gpus: gpusNeeded, peak_bytes: shortPeak, high_bytes: shortPeak, seconds: 0, gpu_hours: 0, bottleneck: "memory capacity", cost_usd: 0, margin: null, risk: null, safe: null };
   changes = dropSuperseded(changes);
-  const sum = times.reduce((x, y) => x + y, 0);
   // in the cloud, runs that may overlap are rented side by side: wall time of one run, same GPU-hours
   const concurrent = opt.kind === "cloud" && ex.parallel && times.length > 1;
-  const seconds = concurrent ? Math.max(...times) : sum;
-  const gpuHours = (sum / 3600) * gpusNeeded;
-  let cost: number;
-  if (opt.kind === "cloud") {
-    const p = opt.cloud!.usdPerHour;
-    cost = p * gpuHours + p * gpusNeeded * a.cloudSetupHoursPerRun * (concurrent ? times.length : 1);
-  } else {
-    cost = (opt.runWatts / 1000) * (sum / 3600) * a.electricityUsdPerKwh;
-  }
+  const billed = (ts: readonly number[]) => {
+    const sum = ts.reduce((x, y) => x + y, 0);
+    const gpuHours = (sum / 3600) * gpusNeeded;
+    let cost: number;
+    if (opt.kind === "cloud") {
+      const p = opt.cloud!.usdPerHour;
+      cost = p * gpuHours + p * gpusNeeded * a.cloudSetupHoursPerRun * (concurrent ? ts.length : 1);
+    } else {
+      cost = (opt.runWatts / 1000) * (sum / 3600) * a.electricityUsdPerKwh;
+    }
+    return { seconds: Math.round(concurrent ? Math.max(...ts) : sum), gpu_hours: Math.round(gpuHours * 1000) / 1000, cost_usd: Math.round(cost * 100) / 100 };
+  };
+  const bill = billed(times);
+  const safeIds = dropSuperseded(safeChanges);
+  const safeVariant: SafeVariant | null = verdict === "tight" && anyTight && safeOk ? { changes: safeIds, change_descriptions: safeIds.map(describe), departs_from_plan: safeDeparts, ...billed(safeTimes), peak_bytes: safePeak, high_bytes: safeHigh } : null;
   const bottleneck: Bottleneck = times.length > 1 && !concurrent ? "sequential sweep" : timeBottleneck === "memory-bandwidth" ? "memory bandwidth" : timeBottleneck === "host-overhead" ? "host overhead" : "compute";
   return {
     ...base,
@@ -150,9 +222,12 @@ export function feasibilityCell(ex: PlanExperiment, opt: HardwareOption, a: Assu
     gpus: gpusNeeded,
     peak_bytes: peak,
     high_bytes: high,
-    seconds: Math.round(seconds),
-    gpu_hours: Math.round(gpuHours * 1000) / 1000,
+    seconds: bill.seconds,
+    gpu_hours: bill.gpu_hours,
     bottleneck,
-    cost_usd: Math.round(cost * 100) / 100,
+    cost_usd: bill.cost_usd,
+    margin: Number.isFinite(margin) ? Math.round(margin * 10000) / 10000 : null,
+    risk: Number.isFinite(margin) ? riskOf(margin) : null,
+    safe: safeVariant,
   };
 }

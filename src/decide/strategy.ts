@@ -1,9 +1,10 @@
 // Strategies over the horizon: keep the current card (or buy an upgrade), run what fits locally and burst the
-// rest to the cheapest cloud offer that fits. Costs from cost.ts; the matrix gives hours and fits. The same
+// rest to the cheapest cloud offer that fits it without risk (else the cheapest tight one). Costs from cost.ts;
+// the matrix gives hours and fits. The same
 // function chooses the recommendation, fills the sensitivity table and finds the triggers (decision.ts), so
 // what the document says about "when to reconsider" is what this model would decide.
 import { HOURS_PER_MONTH } from "./cost.js";
-import type { Cell } from "./feasibility.js";
+import type { Cell, Verdict } from "./feasibility.js";
 import type { HardwareOption } from "./options.js";
 import type { PlanExperiment } from "../plan/load.js";
 
@@ -32,6 +33,10 @@ export interface Burst {
   readonly experiment: string;
   readonly option: string;
   readonly gpus: number;
+  /** the cell's verdict on that offer: "tight" only when no offer fits without risk */
+  readonly verdict: Cell["verdict"];
+  /** the fit-search changes the run needs there (empty when it runs as planned) */
+  readonly changes: readonly string[];
   readonly times: number;
   readonly cost_usd: number;
   readonly hours: number;
@@ -69,10 +74,39 @@ export interface StrategyResult {
   readonly hours_over_horizon: number;
 }
 
-/** The cheapest cloud cell that runs the experiment (at today's rates; a common factor does not change the order). */
-export function cheapestCloudCell(row: MatrixRow): Cell | null {
-  let best: Cell | null = null;
-  for (const c of row.cells) if (c.kind === "cloud" && c.fits && (best === null || c.cost_usd < best.cost_usd)) best = c;
+/** How the decision rents an experiment: one cloud offer, as many GPUs as the run spans, and the changes it
+ *  runs with there. */
+export interface CloudRun {
+  readonly option: string;
+  readonly gpus: number;
+  readonly cost_usd: number;
+  readonly seconds: number;
+  /** fits: without risk of running out of memory (the whole estimate band fits); tight: no offer fits without
+   *  risk, so the cheapest tight one */
+  readonly verdict: Verdict;
+  /** the fit-search changes it runs with (empty: as planned) */
+  readonly changes: readonly string[];
+  readonly departs_from_plan: readonly string[];
+}
+
+/** Order of preference: without risk before tight; then, as the experiment's title says (same method,
+ *  precision, weights and optimizer) before a departure from it; then the bill. */
+const rank = (r: CloudRun) => (r.verdict === "fits" ? 0 : 2) + (r.departs_from_plan.length ? 1 : 0);
+
+/** Where an experiment is rented: the cloud offer on which it fits without risk, as planned or with the
+ *  changes that bring the whole band inside the card (a tight cell's `safe` variant), preferring a run that is
+ *  what its title says, cheapest first; only when no offer fits without risk, the tight ones in the same order.
+ *  At today's rates: a common factor on every rate does not change the order. */
+export function preferredCloudRun(row: MatrixRow): CloudRun | null {
+  let best: CloudRun | null = null;
+  const consider = (r: CloudRun) => {
+    if (best === null || rank(r) < rank(best) || (rank(r) === rank(best) && r.cost_usd < best.cost_usd)) best = r;
+  };
+  for (const c of row.cells) {
+    if (c.kind !== "cloud" || !c.fits) continue;
+    consider({ option: c.option, gpus: c.gpus, cost_usd: c.cost_usd, seconds: c.seconds, verdict: c.verdict, changes: c.changes, departs_from_plan: c.departs_from_plan });
+    if (c.verdict === "tight" && c.safe) consider({ option: c.option, gpus: c.gpus, cost_usd: c.safe.cost_usd, seconds: c.safe.seconds, verdict: "fits", changes: c.safe.changes, departs_from_plan: c.safe.departs_from_plan });
+  }
   return best;
 }
 
@@ -104,14 +138,14 @@ export function evaluateStrategy(rows: readonly MatrixRow[], options: readonly H
       localRows.push({ row, times, hours: h });
       continue;
     }
-    const cloud = cheapestCloudCell(row);
+    const cloud = preferredCloudRun(row);
     if (!cloud) {
       impossible.push(ex.key);
       continue;
     }
     cloudCost += times * cloud.cost_usd * k.cloudPriceFactor;
     cloudHours += (times * cloud.seconds) / 3600;
-    bursts.push({ experiment: ex.key, option: cloud.option, gpus: cloud.gpus, times, cost_usd: times * cloud.cost_usd * k.cloudPriceFactor, hours: (times * cloud.seconds) / 3600 });
+    bursts.push({ experiment: ex.key, option: cloud.option, gpus: cloud.gpus, verdict: cloud.verdict, changes: cloud.changes, times, cost_usd: times * cloud.cost_usd * k.cloudPriceFactor, hours: (times * cloud.seconds) / 3600 });
   }
   const wallHours = k.horizonMonths * HOURS_PER_MONTH;
   // more local work than the card can do in the horizon: the overflow share of every local run is rented
@@ -119,12 +153,12 @@ export function evaluateStrategy(rows: readonly MatrixRow[], options: readonly H
   if (localHours > capacity) {
     const share = 1 - capacity / localHours;
     for (const { row, times } of localRows) {
-      const cloud = cheapestCloudCell(row);
+      const cloud = preferredCloudRun(row);
       if (!cloud) continue;
       const n = times * share;
       cloudCost += n * cloud.cost_usd * k.cloudPriceFactor;
       cloudHours += (n * cloud.seconds) / 3600;
-      bursts.push({ experiment: `${row.experiment.key} (overflow)`, option: cloud.option, gpus: cloud.gpus, times: n, cost_usd: n * cloud.cost_usd * k.cloudPriceFactor, hours: (n * cloud.seconds) / 3600 });
+      bursts.push({ experiment: `${row.experiment.key} (overflow)`, option: cloud.option, gpus: cloud.gpus, verdict: cloud.verdict, changes: cloud.changes, times: n, cost_usd: n * cloud.cost_usd * k.cloudPriceFactor, hours: (n * cloud.seconds) / 3600 });
     }
     localHours = capacity;
   }
@@ -187,7 +221,7 @@ const sumsCache = new WeakMap<readonly MatrixRow[], Sums[]>();
 function sumsOf(rows: readonly MatrixRow[], options: readonly HardwareOption[]): Sums[] {
   const hit = sumsCache.get(rows);
   if (hit && hit.length === options.length) return hit;
-  const cheapest = rows.map((r) => cheapestCloudCell(r)?.cost_usd ?? null);
+  const cheapest = rows.map((r) => preferredCloudRun(r)?.cost_usd ?? null);
   const out = options.map((_, i) => {
     const s = { localCore: 0, localStretch: 0, burstCore: 0, burstStretch: 0, overflowCore: 0, overflowStretch: 0 };
     rows.forEach((row, r) => {

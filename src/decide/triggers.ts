@@ -3,7 +3,7 @@
 // and bisecting the first change. So a trigger is never "passed" while the recommendation stands, and the
 // recommendation never changes before one is passed (for the inputs scanned). Thresholds are in the units
 // people count: GPU-hours of work a month, dollars a month of cloud bursts, x today's cloud rates, dollars.
-import { chooseOption, chooseStrategy, MAX_LOCAL_UTILIZATION, type Knobs, type MatrixRow, type StrategyResult } from "./strategy.js";
+import { chooseOption, chooseStrategy, MAX_LOCAL_UTILIZATION, preferredCloudRun, type Knobs, type MatrixRow, type StrategyResult } from "./strategy.js";
 import { HOURS_PER_MONTH } from "./cost.js";
 import type { HardwareOption } from "./options.js";
 
@@ -112,9 +112,13 @@ export function computeTriggers(ctx: TriggerContext, currentGpu: string): { trig
   };
   const stay = stayOf(today);
   const capacityHours = HOURS_PER_MONTH * MAX_LOCAL_UTILIZATION;
-  // core work: GPU-hours a month the plan asks of the current card (before the 80% cap)
-  if (stay.demand_hours_per_month > 0) {
-    add("work", "work", null, 1000, (f) => stay.demand_hours_per_month * f, (dir, becomes) => ({
+  const k = ctx.knobs;
+  // the values are exact multiples of today's (never the rounded figures of a StrategyResult): a threshold is
+  // then strictly past today's value whenever its factor is, however small the amounts
+  // core work: GPU-hours a month the plan asks of the current card (before the 80% cap), as evaluateStrategy counts it
+  const coreDemand = ctx.rows.reduce((s, r) => (r.experiment.cpuOnly || r.experiment.stretch || !r.cells[0]!.fits ? s : s + r.cells[0]!.seconds / 3600), 0) * (k.horizonMonths / k.cycleMonths) * k.workFactor / k.horizonMonths;
+  if (coreDemand > 0) {
+    add("work", "work", null, 1000, (f) => coreDemand * f, (dir, becomes) => ({
       what: `core work on the ${currentGpu}, ${dir} which ${becomes} is cheaper`,
       unit: "GPU-hours/month",
       note: null,
@@ -122,13 +126,18 @@ export function computeTriggers(ctx: TriggerContext, currentGpu: string): { trig
     const w = out.find((t) => t.id === "work-above");
     if (w && w.threshold! > capacityHours) out[out.indexOf(w)] = { ...w, note: `more than the ${Math.round(capacityHours)} h a month one card can run (${Math.round(MAX_LOCAL_UTILIZATION * 100)}% busy): the excess is rented, so the threshold is reached only with overflow to the cloud` };
   }
-  // stretch work rented as bursts: dollars a month of cloud spend
-  const stretchKeys = new Set(ctx.rows.filter((r) => r.experiment.stretch).map((r) => r.experiment.key));
-  if (stay.bursts.some((b) => stretchKeys.has(b.experiment) && b.cost_usd > 0)) {
-    add("burst-spend", "stretch", null, 1000, (f) => stayOf(chooseAt(ctx, "stretch", f)).cloud_usd_per_month, (dir, becomes) => ({
-      what: `monthly cloud spend on bursts (the stretch work rented while staying), ${dir} which ${becomes} is cheaper`,
+  // stretch work rented as bursts while staying: dollars a month on the stretch experiments the current card
+  // cannot run (the knob scales all stretch work, local and rented alike; this is its rented part, in money)
+  const stretchBursts = ctx.rows.reduce((s, r) => {
+    if (r.experiment.cpuOnly || !r.experiment.stretch || r.cells[0]!.fits) return s;
+    const c = preferredCloudRun(r);
+    return c ? s + c.cost_usd : s;
+  }, 0) * k.stretchFactor * k.cloudPriceFactor / k.horizonMonths;
+  if (stretchBursts > 0) {
+    add("burst-spend", "stretch", null, 1000, (f) => stretchBursts * f, (dir, becomes) => ({
+      what: `monthly cloud spend on stretch bursts (the stretch work the ${currentGpu} cannot run, rented while staying; the rest of the stretch work grows with it), ${dir} which ${becomes} is cheaper`,
       unit: "USD/month",
-    }), "stretch work rented from 1/1000 to 1000 times the plan's");
+    }), "stretch work from 1/1000 to 1000 times the plan's");
   }
   // cloud rates
   if (today.all.some((s) => s.cloud_usd_per_month > 0)) {

@@ -46,6 +46,9 @@ export interface Calibration {
   readonly kernels: Readonly<Partial<Record<KernelFamily, Readonly<Record<string, number>>>>>;
   /** half-width of the estimate band as a fraction (memory), holding >= 80 % of cross-validated cases */
   readonly bandMemory: number;
+  /** the cross-validated memory cases, and for those measured above their estimate, measured / estimate - 1
+   *  (sorted): how often a real peak exceeded the estimate by a given share (the risk of a tight fit) */
+  readonly heldOut: { readonly cases: number; readonly above: readonly number[] } | null;
   /** where it came from (file, cases, date) */
   readonly source: string;
   /** what the fitted cases cover: outside it the band widens */
@@ -63,13 +66,13 @@ const fileSchema = z.object({
   source: z.string(),
   global: z.record(z.string(), z.number()),
   kernels: z.record(z.string(), z.record(z.string(), z.number())),
-  band: z.object({ memory: z.number().positive().max(1) }),
+  band: z.object({ memory: z.number().positive().max(1), held_out: z.object({ cases: z.number().int().positive(), above: z.array(z.number().positive()) }).optional() }),
   covered: z.object({ engines: z.array(z.string()), parallel: z.array(z.string()), moe: z.boolean(), max_seq: z.number().int().positive() }).optional(),
 });
 
 const FILE = new URL("../../data/calibration.yaml", import.meta.url);
 
-export const PRIOR_CALIBRATION: Calibration = Object.freeze({ global: {}, kernels: {}, bandMemory: 0.15, source: "priors only", covered: null });
+export const PRIOR_CALIBRATION: Calibration = Object.freeze({ global: {}, kernels: {}, bandMemory: 0.15, heldOut: null, source: "priors only", covered: null });
 
 let loaded: Calibration | null = null;
 let active: Calibration | null = null;
@@ -81,6 +84,7 @@ export function loadCalibration(path: string | URL = FILE): Calibration {
     global: parsed.global,
     kernels: parsed.kernels as Calibration["kernels"],
     bandMemory: parsed.band.memory,
+    heldOut: parsed.band.held_out ? { cases: parsed.band.held_out.cases, above: [...parsed.band.held_out.above].sort((x, y) => x - y) } : null,
     source: parsed.source,
     covered: c ? { engines: c.engines, parallel: c.parallel, moe: c.moe, maxSeq: c.max_seq } : null,
   });
@@ -106,11 +110,30 @@ export function withCalibration<T>(cal: Calibration, fn: () => T): T {
 
 const PARAM = new Map(CALIBRATED_PARAMS.map((p) => [p.key, p]));
 
+// the values of the last (calibration, kernel family) asked for: estimates ask for the same few, many times
+let lastCal: Calibration | null = null;
+let lastKernels: KernelFamily | null = null;
+let lastValues = new Map<string, number>();
+
 /** The value of a calibrated parameter for an engine: its kernel family's fit, else the global fit, else the prior. */
 export function calibrated(engine: EngineProfile, key: string): number {
+  const cal = currentCalibration();
+  if (cal !== lastCal || engine.kernels !== lastKernels) {
+    lastCal = cal;
+    lastKernels = engine.kernels;
+    lastValues = new Map();
+  }
+  let v = lastValues.get(key);
+  if (v === undefined) {
+    v = resolveParam(cal, engine, key);
+    lastValues.set(key, v);
+  }
+  return v;
+}
+
+function resolveParam(cal: Calibration, engine: EngineProfile, key: string): number {
   const p = PARAM.get(key);
   if (!p) throw new Error(`unknown calibrated parameter ${key}`);
-  const cal = currentCalibration();
   if (p.scope === "kernels") {
     const v = cal.kernels[engine.kernels]?.[key] ?? PRIOR_BY_KERNELS[engine.kernels]?.[key];
     if (v !== undefined) return v;

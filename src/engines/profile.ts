@@ -190,7 +190,7 @@ export function engineId(name: string): string | undefined {
 }
 
 export function engineProfile(id: string): EngineProfile {
-  const p = engineProfiles().get(engineId(id) ?? id);
+  const p = engineProfiles().get(id) ?? engineProfiles().get(engineId(id) ?? id);
   if (!p) throw new FitlabInputError(`unknown engine "${id}"; closest: ${rankBySimilarity(id, [...engineProfiles().keys()]).slice(0, 3).join(", ")}`);
   return p;
 }

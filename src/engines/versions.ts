@@ -3,7 +3,20 @@
 
 export type Versions = ReadonlyMap<string, readonly number[]>;
 
+// estimates read the same few version strings over and over: parse each once
+const parsed = new Map<string, Versions>();
+
 export function parseVersions(text: string): Versions {
+  let v = parsed.get(text);
+  if (v === undefined) {
+    if (parsed.size > 1000) parsed.clear();
+    v = parse(text);
+    parsed.set(text, v);
+  }
+  return v;
+}
+
+function parse(text: string): Versions {
   const out = new Map<string, number[]>();
   for (const part of text.split(/[;,]/)) {
     const m = part.trim().match(/^([A-Za-z][\w.-]*)\s+v?(\d+(?:\.\d+)*)/);

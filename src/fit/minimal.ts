@@ -22,13 +22,13 @@ export function applyChanges(workload: Workload, changes: readonly Change[]): Wo
 }
 
 /** Drop every change the list still fits without (one pass, first to last): the result is 1-minimal, no step
- *  can be removed on its own. */
-export function pruneChanges(spec: ModelSpec, workload: Workload, gpu: Gpu, changes: readonly Change[]): Change[] {
+ *  can be removed on its own. `fits` is the search's rule (default: the planner's fit rule). */
+export function pruneChanges(spec: ModelSpec, workload: Workload, gpu: Gpu, changes: readonly Change[], fits: (w: Workload) => boolean = (w) => fitsIn(estimateMemory(spec, w, gpu), gpu.usableBytes)): Change[] {
   let kept = [...changes];
   // by position: a step applied twice (half the batch, then half again) is two steps
   for (let i = 0; i < kept.length; ) {
     const without = [...kept.slice(0, i), ...kept.slice(i + 1)];
-    if (fitsIn(estimateMemory(spec, applyChanges(workload, without), gpu), gpu.usableBytes)) kept = without;
+    if (fits(applyChanges(workload, without))) kept = without;
     else i++;
   }
   return kept;

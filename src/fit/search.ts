@@ -2,7 +2,7 @@
 // largest batch that fits. Each candidate change is one named edit of the workload, ranked by what it
 // costs the learner (none, run time, a little quality, or a different experiment).
 import type { Gpu } from "../hardware/gpu.js";
-import { estimateMemory, fitsIn } from "../memory/estimate.js";
+import { estimateMemory, fitsIn, type MemoryEstimate } from "../memory/estimate.js";
 import { hasActiveCalibration } from "../calibration/correction.js";
 import { estimate, type Estimate } from "../planner.js";
 import type { ModelSpec } from "../spec/types.js";
@@ -32,6 +32,8 @@ export const CHANGES: readonly Change[] = [
   { id: "liger-kernels", cost: "none", description: "Liger fused RMSNorm/RoPE/SwiGLU kernels", apply: (w) => (training(w) && w.kernels === "none" && engineProfile(w.engine).options?.kernels.includes("liger") ? { ...w, kernels: "liger" } : null) },
   { id: "flash-attention", cost: "none", description: "SDPA/FlashAttention instead of eager attention", apply: (w) => (w.attn === "eager" && w.kind !== "attention_extract" ? { ...w, attn: "sdpa" } : null) },
   { id: "halve-batch", cost: "time", touches: "batch", description: "half the micro-batch, twice the gradient accumulation (same effective batch)", apply: (w) => (training(w) && w.batch > 1 ? { ...w, batch: Math.ceil(w.batch / 2), gradAccum: w.gradAccum * 2 } : null) },
+  // an evaluation pass (perplexity, multiple choice) gives the same numbers in smaller batches: only more passes
+  { id: "halve-eval-batch", cost: "time", touches: "batch", description: "half the evaluation batch (same results, more passes)", apply: (w) => (w.kind === "inference_prefill" && w.batch > 1 ? { ...w, batch: Math.ceil(w.batch / 2) } : null) },
   { id: "batch-1", cost: "time", touches: "batch", description: "micro-batch 1 with gradient accumulation (same effective batch)", apply: (w) => (training(w) && w.batch > 2 ? { ...w, batch: 1, gradAccum: w.gradAccum * w.batch } : null) },
   { id: "grad-checkpointing", cost: "time", description: "gradient checkpointing (recompute each layer in backward, ~+30% time)", apply: (w) => (training(w) && w.gradCkpt === "none" ? { ...w, gradCkpt: "full" } : null) },
   { id: "offload-checkpointing", cost: "time", description: "checkpointing with activations offloaded to CPU", apply: (w) => (training(w) && w.gradCkpt !== "offload" ? { ...w, gradCkpt: "offload" } : null) },
@@ -88,6 +90,9 @@ const fitsOn = (spec: ModelSpec, w: Workload, gpu: Gpu) => (hasActiveCalibration
 export interface FitSearchOptions {
   /** which changes may be tried (the decision keeps the experiment what it is: no "experiment" changes) */
   readonly allow?: (c: Change) => boolean;
+  /** "expected" (default): the planner's fit rule, the expected need fits; "band": the top of the estimate's
+   *  band fits as well, so that an estimate as wrong as the calibrated band allows still fits (no risk) */
+  readonly within?: "expected" | "band";
 }
 
 export function findFit(spec: ModelSpec, workload: Workload, gpu: Gpu, opts: FitSearchOptions = {}): FitResult {
@@ -97,6 +102,16 @@ export function findFit(spec: ModelSpec, workload: Workload, gpu: Gpu, opts: Fit
     return next && runnable(next, gpu) ? next : null;
   } }));
   const baseline = estimate(spec, workload, gpu);
+  const band = opts.within === "band";
+  // the fit rule of the search, on a memory estimate (the calibrated estimate when the user has calibrated)
+  const accepts = (w: Workload, m: MemoryEstimate = estimateMemory(spec, w, gpu)): boolean => {
+    if (!band) return hasActiveCalibration() ? estimate(spec, w, gpu).fits : fitsIn(m, gpu.usableBytes);
+    if (!hasActiveCalibration()) return fitsIn(m, gpu.usableBytes) && m.highBytes <= gpu.usableBytes;
+    const e = estimate(spec, w, gpu);
+    return e.fits && e.peak.high_bytes <= gpu.usableBytes;
+  };
+  // what a change must lower to count as progress: the least need, or in band mode the top of the band
+  const need = (m: MemoryEstimate) => (band ? m.highBytes : m.minimumDeviceBytes);
   const option = (ids: Change[], w: Workload): FitOption => ({
     changes: ids.map((c) => c.id),
     descriptions: ids.map((c) => c.description),
@@ -104,18 +119,18 @@ export function findFit(spec: ModelSpec, workload: Workload, gpu: Gpu, opts: Fit
     workload: w,
     estimate: estimate(spec, w, gpu),
   });
-  if (baseline.fits) return { fitsAsIs: true, baseline, cheapest: null, singles: [] };
+  if (band ? accepts(workload) : baseline.fits) return { fitsAsIs: true, baseline, cheapest: null, singles: [] };
   const singles: FitOption[] = [];
   for (const c of changes) {
     const w = c.apply(workload);
-    if (w && fitsOn(spec, w, gpu)) singles.push(option([c], w));
+    if (w && accepts(w)) singles.push(option([c], w));
   }
   if (singles.length > 0) {
     return { fitsAsIs: false, baseline, cheapest: singles[0]!, singles };
   }
   // no single change is enough: apply changes cumulatively, cheapest first, until it fits
   let w = workload;
-  let wMin = estimateMemory(spec, w, gpu).minimumDeviceBytes;
+  let wMin = need(estimateMemory(spec, w, gpu));
   const applied: Change[] = [];
   for (let round = 0; round < 4; round++) {
     for (const c of changes) {
@@ -123,13 +138,13 @@ export function findFit(spec: ModelSpec, workload: Workload, gpu: Gpu, opts: Fit
       if (!next) continue;
       // keep a change only if it lowers the peak
       const nextEst = estimateMemory(spec, next, gpu);
-      if (nextEst.minimumDeviceBytes < wMin) {
+      if (need(nextEst) < wMin) {
         w = next;
-        wMin = nextEst.minimumDeviceBytes;
+        wMin = need(nextEst);
         applied.push(c);
-        if (fitsIn(nextEst, gpu.usableBytes)) {
+        if (accepts(next, nextEst)) {
           // keep only the steps still needed (a later step can make an earlier one redundant)
-          const minimal = pruneChanges(spec, workload, gpu, applied);
+          const minimal = pruneChanges(spec, workload, gpu, applied, band ? (x) => accepts(x) : undefined);
           return { fitsAsIs: false, baseline, cheapest: option(minimal, applyChanges(workload, minimal)), singles };
         }
       }

@@ -1,6 +1,7 @@
 // YAML from a user's file (lab plans): the first syntax error at its real line, alias expansion and
 // nesting limited (an alias bomb or ten thousand nested brackets is refused at once, the limit named).
-import { LineCounter, parseDocument, visit, type Document } from "yaml";
+import type { Document, LineCounter } from "yaml";
+import { yamlLib } from "../data/yaml-cache.js";
 import { oneLine } from "./shown.js";
 import { LIMITS } from "./limits.js";
 
@@ -70,6 +71,8 @@ export function valueDepth(v: unknown, limit: number): number {
 
 /** Parse YAML text with positions; never throws for bad input: the first problem is returned. */
 export function parseYaml(text: string, limits: { aliases: number; nesting: number } = { aliases: LIMITS.yamlAliases, nesting: LIMITS.nesting }): ParsedYaml {
+  // the yaml package loads here, on the first file that needs positions (data-cache.ts keeps it off start-up)
+  const { LineCounter, parseDocument, visit } = yamlLib();
   const counter = new LineCounter();
   const flow = flowNesting(text, limits.nesting);
   const doc = parseDocument(flow.overLine >= 0 ? "" : text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });

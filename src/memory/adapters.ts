@@ -1,8 +1,12 @@
 // Term: LoRA adapter weights (A: r x in, B: out x r per targeted linear; Hu et al. 2021).
 import type { MemoryContext } from "./context.js";
 
-/** Trainable LoRA parameters for the workload's targets. */
+/** Trainable LoRA parameters for the workload's targets (once per context: several terms read it). */
 export function loraParams(ctx: MemoryContext): number {
+  return (ctx.memo.loraParams ??= count(ctx));
+}
+
+function count(ctx: MemoryContext): number {
   const lora = ctx.workload.lora;
   if (!lora) return 0;
   const { spec } = ctx;

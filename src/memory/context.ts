@@ -2,6 +2,7 @@
 import type { EngineProfile } from "../engines/profile.js";
 import type { LinearShape, ModelSpec } from "../spec/types.js";
 import type { LoraModule, Workload } from "../workload/types.js";
+import type { Trainable } from "./trainable.js";
 
 export interface MemoryContext {
   readonly spec: ModelSpec;
@@ -34,15 +35,33 @@ export interface MemoryContext {
   readonly loraTargets: ReadonlySet<LoraModule>;
   /** compute capability of the target GPU ("8.9"), when one is named: some library paths depend on it */
   readonly gpuComputeCapability: string | null;
+  /** results several terms read, computed on first use (adapters.ts, trainable.ts) */
+  readonly memo: ContextMemo;
+}
+
+export interface ContextMemo {
+  loraParams: number | undefined;
+  trainable: Trainable | undefined;
+  quantizableParams: number | undefined;
 }
 
 export const DTYPE_BYTES = { bf16: 2, fp16: 2, fp32: 4 } as const;
 
 const BNB_KBIT = new Set(["bnb-nf4", "bnb-nf4-dq", "bnb-fp4", "bnb-int8"]);
 
+// the last context made: an estimate asks for the same one twice (memory, then time) and fit search asks for
+// the same workload again; contexts are read-only, so handing back the same object changes no figure
+let last: MemoryContext | null = null;
+
 export function makeContext(spec: ModelSpec, workload: Workload, engine: EngineProfile, gpuComputeCapability: string | null = null): MemoryContext {
+  if (last !== null && last.workload === workload && last.spec === spec && last.engine === engine && last.gpuComputeCapability === gpuComputeCapability) return last;
+  last = build(spec, workload, engine, gpuComputeCapability);
+  return last;
+}
+
+function build(spec: ModelSpec, workload: Workload, engine: EngineProfile, gpuComputeCapability: string | null): MemoryContext {
   const actBytes = DTYPE_BYTES[workload.computeDtype];
-  const training = ["full", "lora", "qlora"].includes(workload.kind);
+  const training = workload.kind === "full" || workload.kind === "lora" || workload.kind === "qlora";
   const quantizedBase = workload.quant !== "none";
   const kbitUpcast = training && engine.kbitUpcastFp32 && BNB_KBIT.has(workload.quant);
   const seq = workload.kind.startsWith("inference") ? workload.promptTokens + workload.newTokens : workload.seqLen;
@@ -64,9 +83,24 @@ export function makeContext(spec: ModelSpec, workload: Workload, engine: EngineP
     kbitUpcast,
     peakTokens: workload.batch * seq,
     peakSeqLen: seq,
-    loraTargets: new Set(workload.lora?.targets ?? []),
+    loraTargets: targetSet(workload.lora?.targets),
     gpuComputeCapability,
+    memo: { loraParams: undefined, trainable: undefined, quantizableParams: undefined },
   };
+}
+
+const NO_TARGETS: ReadonlySet<LoraModule> = new Set();
+const targetSets = new WeakMap<readonly LoraModule[], ReadonlySet<LoraModule>>();
+
+/** The LoRA targets as a set, one per targets list (workloads that differ elsewhere share their lora object). */
+function targetSet(targets: readonly LoraModule[] | undefined): ReadonlySet<LoraModule> {
+  if (!targets || targets.length === 0) return NO_TARGETS;
+  let s = targetSets.get(targets);
+  if (!s) {
+    s = new Set(targets);
+    targetSets.set(targets, s);
+  }
+  return s;
 }
 
 /** Does this linear keep its input for backward (weight gradient or a LoRA adapter on it)? */

@@ -23,16 +23,9 @@ export interface Trainable {
   readonly smallTensorParams: number;
 }
 
-const memo = new WeakMap<MemoryContext, Trainable>();
-
 /** Computed once per context (several terms read it). */
 export function trainable(ctx: MemoryContext): Trainable {
-  let t = memo.get(ctx);
-  if (!t) {
-    t = compute(ctx);
-    memo.set(ctx, t);
-  }
-  return t;
+  return (ctx.memo.trainable ??= compute(ctx));
 }
 
 function compute(ctx: MemoryContext): Trainable {

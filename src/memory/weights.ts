@@ -8,7 +8,7 @@ import { ggufBitsPerWeight } from "./gguf-types.js";
  *  transformers keeps lm_head un-quantized (get_keys_to_not_convert) and embeddings are nn.Embedding, never quantized. */
 export function quantizableParams(ctx: MemoryContext): number {
   const { spec } = ctx;
-  return spec.numLayers * spec.linears.reduce((s, l) => s + l.inFeatures * l.outFeatures * l.copies, 0);
+  return (ctx.memo.quantizableParams ??= spec.numLayers * spec.linears.reduce((s, l) => s + l.inFeatures * l.outFeatures * l.copies, 0));
 }
 
 /** Packed bytes per quantized parameter, without the quantization state. */

@@ -2,8 +2,8 @@
 // is resolved into read-only experiments the decision and the runner read.
 import fs from "node:fs";
 import { fileURLToPath } from "node:url";
-import { isMap, isSeq, type Document, type Node } from "yaml";
-import { parseYamlCached } from "../data/yaml-cache.js";
+import type { Document, Node } from "yaml";
+import { parseYamlCached, yamlLib } from "../data/yaml-cache.js";
 import { FitlabInputError } from "../errors.js";
 import { loadGpuCatalog } from "../hardware/catalog.js";
 import { LIMITS } from "../input/limits.js";
@@ -89,6 +89,8 @@ function lineOf(doc: Document.Parsed, counter: { linePos(offset: number): { line
   for (const key of path) {
     const n = node as Node | null;
     if (n && "range" in n && n.range) best = counter.linePos(n.range[0]).line;
+    // the yaml package is loaded only for a plan with problems (a cached parse needs no positions)
+    const { isMap, isSeq } = yamlLib();
     if (isMap(node)) node = node.get(key as string, true);
     else if (isSeq(node)) node = node.get(key as number, true);
     else break;

@@ -1,5 +1,5 @@
 // The decision document as Markdown. Pure function of the Decision object: same input, same text.
-import type { Decision, DecisionExperiment } from "../decide/decision.js";
+import type { CloudRun, Decision, DecisionExperiment } from "../decide/decision.js";
 import type { Cell } from "../decide/feasibility.js";
 import type { Trigger } from "../decide/triggers.js";
 import { CAT, EST, gib, hours, mdTable, pct, thousands, usd } from "./units.js";
@@ -26,6 +26,42 @@ function changesText(c: { changes: readonly string[]; departs_from_plan: readonl
   return parts.join("; ");
 }
 
+/** A cloud run as the decision rents it: "GeForce RTX 4090 (RunPod) ×4 (tight: no cloud offer fits the whole
+ *  band; only with chunked-loss): $2.85ᵉ, 56 minᵉ". */
+function cloudRunText(r: CloudRun): string {
+  const how = [r.verdict === "tight" ? "tight: no cloud offer fits the whole band" : "", changesText(r)].filter(Boolean).join("; ");
+  return `${withCount(r.option, r.gpus)}${how ? ` (${how})` : ""}: ${usd(r.cost_usd)}${EST}, ${hours(r.seconds)}${EST}`;
+}
+
+/** "chunked-loss (chunked cross-entropy, no full fp32 logits)": ids with what they do, one pair of brackets. */
+const changesWithWords = (ids: readonly string[], words: readonly string[]) => ids.map((id, i) => `${id} (${(words[i] ?? id).replace(/ \((.*)\)$/, ", $1")})`).join(" + ");
+
+/** How likely a tight run is to run out of memory, in words, from the share of held-out measurements that
+ *  went further above their estimate than this run's room. */
+function odds(c: Cell): string {
+  if (!c.risk) return "it may run out of memory";
+  const share = c.risk.exceeded / c.risk.cases;
+  const seen = `${c.risk.exceeded} of ${c.risk.cases} published measurements the planner was not fitted on came out more than ${pct(c.margin ?? 0)} above their estimate`;
+  return `${share <= 0.15 ? "it will most likely run" : share <= 0.4 ? "it will probably run, but may well run out of memory" : share <= 0.6 ? "it is about as likely to run out of memory as not" : "it will more likely than not run out of memory"} (${seen})`;
+}
+
+const LOSS_CHANGES = new Set(["chunked-loss", "fused-loss", "smaller-loss-chunks"]);
+
+/** Why a tight verdict is tight, and what to do: the room left, how likely a run is to run past it, and the
+ *  change that fits even the top of the band (to make from the start when it costs nothing). */
+function tightNote(e: DecisionExperiment, c: Cell, usableBytes: number): string {
+  const parts = [`**${e.title}**: ${gib(usableBytes - c.peak_bytes)}${EST} free at the expected peak (${pct(c.margin ?? 0)} of it); ${odds(c)}`];
+  if (c.safe) {
+    const slower = c.seconds > 0 ? c.safe.seconds / c.seconds - 1 : 0;
+    const free = slower < 0.05 && c.safe.departs_from_plan.length === 0;
+    const with_ = `${changesWithWords(c.safe.changes, c.safe.change_descriptions)} brings even the top of the band down to ${gib(c.safe.high_bytes)}${EST}, ${free ? "about as fast" : `${hours(c.safe.seconds)}${EST} instead of ${hours(c.seconds)}`}${c.safe.departs_from_plan.length ? ` (⚠ ${c.safe.departs_from_plan.join(", ")})` : ""}`;
+    parts.push(free ? `worth doing from the start, since it costs nothing: ${with_}` : `if it does run out of memory, ${with_}`);
+    // the estimate follows the plan's workload; `fitlab run` may already run the loss that removes the risk
+    if (e.run_loss !== null && e.run_loss !== "standard" && c.safe.changes.every((x) => LOSS_CHANGES.has(x))) parts.push(`\`fitlab run\` already does this (its loss is ${e.run_loss === "auto" ? "fused on CUDA cards of compute capability 8.0 or newer, chunked on others" : e.run_loss}), so the risk is that of a plain Hugging Face training script with the standard loss`);
+  } else parts.push("no change the decision may make (same method, length and swept setting) fits the top of the band: if it runs out of memory, lower what the experiment sweeps or rent a larger card");
+  return `- ${parts.join("; ")}.`;
+}
+
 function settingsText(e: DecisionExperiment, i: number): string {
   const c = e.options[i]!;
   if (e.cpu_only) return "CPU";
@@ -50,6 +86,14 @@ function triggerValue(t: Trigger, v: number): string {
     default:
       return `${v} ${t.unit}`;
   }
+}
+
+/** What the three verdicts mean, with the planner's uncertainty in numbers. */
+function tightLegend(d: Decision): string {
+  const u = d.uncertainty;
+  const band = `±${(u.band * 100).toFixed(1)}%`;
+  const held = u.cases !== null ? ` (${u.cases - (u.exceeded_band ?? 0)} of ${u.cases} published measurements it was not fitted on came out no more than ${(u.band * 100).toFixed(1)}% above their estimate)` : "";
+  return `Verdicts: **fits**: the expected peak fits with more room than the planner's uncertainty, ${band}${held}. **tight**: the expected peak fits, with less room than that: the run works unless its real peak comes out higher than estimated by more than the room left; each tight experiment below says how much room that is, how often held-out measurements went that far, and the change that removes the risk. **no**: even the expected peak does not fit.`;
 }
 
 export function renderMarkdown(d: Decision): string {
@@ -83,7 +127,7 @@ export function renderMarkdown(d: Decision): string {
       d.tracks.map((t) => [`${t.id}: ${t.name}${t.stretch ? " (stretch)" : ""}`, t.verdict, `${t.fit.length} of ${t.gpu_experiments}`, t.tight.length ? t.tight.map((k) => k.split(".")[1]!).join(", ") : "-", t.gpu_seconds_per_pass ? `${hours(t.gpu_seconds_per_pass)}${EST}` : "-"]),
     ),
     "",
-    `Verdicts: **fits** (the estimate's whole band fits the usable memory), **tight** (the expected peak fits, the top of the band does not: it may run out of memory), **no**.`,
+    tightLegend(d),
     "",
   );
 
@@ -101,6 +145,8 @@ export function renderMarkdown(d: Decision): string {
       ),
       "",
     );
+    const tight = rows.filter((e) => !e.cpu_only && e.options[0]!.verdict === "tight");
+    if (tight.length) push(`Tight on the ${cc.name} (${gib(cc.usable_bytes)} usable):`, "", ...tight.map((e) => tightNote(e, e.options[0]!, cc.usable_bytes)), "");
   }
 
   push("## Not feasible on the current card", "");
@@ -108,11 +154,11 @@ export function renderMarkdown(d: Decision): string {
   else
     push(
       mdTable(
-        ["experiment", "needs", "unlocked by (purchase)", "cheapest cloud run"],
+        ["experiment", "needs", "unlocked by (purchase)", "cloud run (without risk, as planned where possible, cheapest)"],
         d.infeasible.map((i) => {
           const buys = i.unlocked_by.filter((u) => u.option.startsWith("buy: "));
-          const unlock = buys.map((u) => `${shortOption(u.option)}${u.verdict === "tight" ? " (tight)" : ""}${u.changes.length || u.departs_from_plan.length ? `: ${changesText(u)}` : ""}`);
-          return [i.title, `${gib(i.needs_bytes)}${EST}${i.gpus > 1 ? ` per GPU × ${i.gpus} GPUs` : ""}`, unlock.length ? unlock.join("; ") : "no purchase candidate", i.cheapest_cloud ? `${withCount(i.cheapest_cloud.option, i.cheapest_cloud.gpus)}: ${usd(i.cheapest_cloud.cost_usd)}${EST}, ${hours(i.cheapest_cloud.seconds)}${EST}` : "nothing in the catalog"];
+          const unlock = buys.map((u) => `${shortOption(u.option)}${u.verdict === "tight" ? ` (tight${u.safe ? `; without risk with ${u.safe.changes.join(", ")}` : ""})` : ""}${u.changes.length || u.departs_from_plan.length ? `: ${changesText(u)}` : ""}`);
+          return [i.title, `${gib(i.needs_bytes)}${EST}${i.gpus > 1 ? ` per GPU × ${i.gpus} GPUs` : ""}`, unlock.length ? unlock.join("; ") : "no purchase candidate", i.cloud_run ? cloudRunText(i.cloud_run) : "nothing in the catalog"];
         }),
       ),
       "",
@@ -122,18 +168,19 @@ export function renderMarkdown(d: Decision): string {
   const stretch = d.experiments.filter((e) => e.stretch);
   push(
     mdTable(
-      ["direction", "impact", "on the current card", "cheapest way to run it", "resource need"],
+      ["direction", "impact", "on the current card", "cloud run (without risk, as planned where possible, cheapest)", "resource need"],
       stretch.map((e) => {
         const here = e.options[0]!;
-        let best = null as Cell | null;
-        for (const c of e.options) if (c.fits && c.kind === "cloud" && (best === null || c.cost_usd < best.cost_usd)) best = c;
+        const best = e.cloud_run;
         const need = here.fits ? `${vram(here)}, ${hours(here.seconds)}${EST} here` : `${gib(here.peak_bytes)}${EST}${here.gpus > 1 ? ` per GPU × ${here.gpus} GPUs` : ""}`;
         const onCard = here.fits ? `${VERDICT_WORD[here.verdict]}${changesText(here) ? ` (${changesText(here)})` : ""}` : `no (${here.bottleneck})`;
-        return [e.title, e.impact ?? "-", onCard, best ? `${withCount(best.option, best.gpus)}: ${usd(best.cost_usd)}${EST}, ${hours(best.seconds)}${EST}` : "-", need];
+        return [e.title, e.impact ?? "-", onCard, best ? cloudRunText(best) : "-", need];
       }),
     ),
     "",
   );
+  const stretchTight = stretch.filter((e) => !e.cpu_only && e.options[0]!.verdict === "tight");
+  if (stretchTight.length) push(`Tight on the ${cc.name}:`, "", ...stretchTight.map((e) => tightNote(e, e.options[0]!, cc.usable_bytes)), "");
 
   push("## Purchase options", "");
   const stay = d.strategies.find((s) => s.kind === "current")!;

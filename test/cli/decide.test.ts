@@ -112,6 +112,21 @@ describe("fitlab burst", () => {
     expect(t.run).toContain("npx fitlab run A.qlora-basic --plan data/plans/default.yaml");
     expect(t.secrets).toEqual({ HF_TOKEN: null });
   });
+  it("rents where the decision would, and says on stderr and in the task when the run needs changes or is tight", () => {
+    const d = JSON.parse(run("decide", "--format", "json").out);
+    const e = d.experiments.find((x: { key: string }) => x.key === "S.batch-size");
+    const r = run("burst", "S.batch-size");
+    expect(r.code).toBe(0);
+    const gpu = d.options.find((o: { name: string }) => o.name === e.cloud_run.option).gpu;
+    expect(r.out).toContain(`on 1 x ${gpu}`);
+    expect(e.cloud_run.changes.length).toBeGreaterThan(0);
+    expect(r.out).toContain(`# Only with ${e.cloud_run.changes.join(", ")}`);
+    expect(r.err).toMatch(new RegExp(`^note: (Fits|Tight).*Only with ${e.cloud_run.changes.join(", ")}`));
+    // a run as planned says it fits the whole band, and prints no note
+    const q = run("burst", "S.qlora-70b");
+    expect(q.out).toMatch(/# Fits the .* with the estimate's whole band/);
+    expect(q.err).toBe("");
+  });
   it("a spot burst needs a bucket", () => {
     expectOneLineError(run("burst", "S.qlora-70b", "--spot"), /give a bucket \(--bucket NAME\)/);
   });

@@ -1,6 +1,8 @@
 // Lazy start-up: each command loads only its own modules. The modules a command line loads are traced with an
 // ESM resolve hook (test/fixtures/trace); CommonJS packages (better-sqlite3, yaml) are seen through Node's
-// require cache printed at exit. Timing goals are measured by bench/startup.mjs, not here.
+// require cache printed at exit. Both ways bin/fitlab.js can run are checked: the bundle (dist/cli-bundle, from
+// scripts/bundle-cli.mjs), whose loaded chunks are mapped back to the modules in them through its meta.json,
+// and the plain compiled modules (FITLAB_NO_BUNDLE=1). Timing goals are measured by bench/startup.mjs, not here.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -13,18 +15,42 @@ import { BIN } from "../helpers.js";
 const REGISTER = fileURLToPath(new URL("../fixtures/trace/register.mjs", import.meta.url));
 const PRINT_CJS = `process.on("exit", () => { const c = Object.keys(require("node:module")._cache ?? {}); if (process.env.FITLAB_TRACE) require("node:fs").appendFileSync(process.env.FITLAB_TRACE, c.join("\\n") + "\\n"); });`;
 
-function loaded(args: readonly string[]): { code: number | null; modules: string[] } {
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const BUNDLE_DIR = path.join(ROOT, "dist/cli-bundle");
+
+/** what a bundle chunk holds: its output path (relative to the root) -> the modules esbuild put in it */
+function bundleInputs(): Map<string, string[]> {
+  const meta = JSON.parse(fs.readFileSync(path.join(BUNDLE_DIR, "meta.json"), "utf8")) as { outputs: Record<string, { inputs: Record<string, unknown> }> };
+  return new Map(Object.entries(meta.outputs).map(([out, o]) => [path.join(ROOT, out), Object.keys(o.inputs).map((i) => path.join(ROOT, i))]));
+}
+
+function traceLoad(args: readonly string[], noBundle: boolean): { code: number | null; modules: string[]; chunks: number } {
   const trace = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fitlab-trace-")), "modules.txt");
   fs.writeFileSync(trace, "");
   const pre = path.join(path.dirname(trace), "cjs.cjs");
   fs.writeFileSync(pre, PRINT_CJS);
-  const r = spawnSync(process.execPath, ["--require", pre, "--import", REGISTER, BIN, ...args], { encoding: "utf8", env: { ...process.env, FITLAB_NO_NVIDIA_SMI: "1", FITLAB_TRACE: trace } });
-  return { code: r.status, modules: fs.readFileSync(trace, "utf8").split("\n").filter(Boolean) };
+  const r = spawnSync(process.execPath, ["--require", pre, "--import", REGISTER, BIN, ...args], { encoding: "utf8", env: { ...process.env, FITLAB_NO_NVIDIA_SMI: "1", FITLAB_TRACE: trace, FITLAB_NO_BUNDLE: noBundle ? "1" : "" } });
+  const seen = fs.readFileSync(trace, "utf8").split("\n").filter(Boolean).map((m) => (m.startsWith("file:") ? fileURLToPath(m) : m));
+  const inputs = noBundle ? new Map<string, string[]>() : bundleInputs();
+  const chunks = seen.filter((m) => inputs.has(m));
+  return { code: r.status, modules: [...seen, ...chunks.flatMap((c) => inputs.get(c) ?? [])], chunks: chunks.length };
 }
 
 const has = (mods: readonly string[], part: string) => mods.some((m) => m.includes(part));
 
-describe("lazy start-up", () => {
+describe.each([
+  { how: "bundled", noBundle: false },
+  { how: "plain modules (FITLAB_NO_BUNDLE=1)", noBundle: true },
+])("lazy start-up, $how", ({ noBundle }) => {
+  const loaded = (args: readonly string[]) => traceLoad(args, noBundle);
+
+  it("runs the way it says: the bundle's chunks, or none of them", () => {
+    const { code, chunks } = loaded(["--version"]);
+    expect(code).toBe(0);
+    if (noBundle) expect(chunks).toBe(0);
+    else expect(chunks).toBeGreaterThan(0);
+  });
+
   it("`fitlab --version` loads commander and nothing of fitlab's commands", () => {
     const { code, modules } = loaded(["--version"]);
     expect(code).toBe(0);
@@ -56,11 +82,48 @@ describe("lazy start-up", () => {
     expect(has(modules, "better-sqlite3")).toBe(true);
   });
 
+});
+
+describe("lazy start-up, the registry", () => {
   it("every registered command builds, with the name and description the help lists", async () => {
     for (const c of COMMANDS) {
       const cmd = await c.load();
       expect(cmd.name()).toBe(c.name);
       expect(cmd.description()).toBe(c.description);
     }
+  });
+});
+
+describe("the bundle keeps data paths", () => {
+  // dist/cli-bundle/ sits two folders under the root, as dist/<dir>/ does: a path a module builds from its own
+  // URL ("../../data/gpus.yaml") resolves alike from both. A module one folder deep (src/planner.ts) or deeper
+  // would resolve differently once bundled, so every module that builds a path from import.meta.url must sit at
+  // src/<dir>/<file>.ts.
+  it("every module that builds a path from import.meta.url sits at src/<dir>/<file>", () => {
+    const src = path.join(ROOT, "src");
+    const users = (fs.readdirSync(src, { recursive: true }) as string[])
+      .filter((f) => f.endsWith(".ts") && /new URL\([^)]*import\.meta\.url|createRequire\(import\.meta\.url/.test(fs.readFileSync(path.join(src, f), "utf8")));
+    expect(users.length).toBeGreaterThan(5); // the catalogs, prices, plans, engine and app folders
+    for (const f of users) expect(f.split(path.sep).length, f).toBe(2);
+  });
+});
+
+describe("the bundle is never stale", () => {
+  it("a compiled module newer than the bundle (a partial `tsc`) makes bin/fitlab.js run the plain modules", () => {
+    const bin = path.join(BUNDLE_DIR, "bin.js");
+    expect(traceLoad(["--version"], false).chunks).toBeGreaterThan(0);
+    const planner = path.join(ROOT, "dist/planner.js");
+    const { atime, mtime } = fs.statSync(planner);
+    const later = new Date(fs.statSync(bin).mtimeMs + 5000);
+    fs.utimesSync(planner, later, later);
+    try {
+      const r = traceLoad(["--version"], false);
+      expect(r.code).toBe(0);
+      expect(r.chunks).toBe(0);
+      expect(has(r.modules, "/dist/cli/main.js")).toBe(true);
+    } finally {
+      fs.utimesSync(planner, atime, mtime);
+    }
+    expect(traceLoad(["--version"], false).chunks).toBeGreaterThan(0);
   });
 });

@@ -72,14 +72,78 @@ describe("fitlab decide on the default plan", () => {
   it("multi-GPU needs are per GPU x count, and rented as an instance of that many GPUs", () => {
     const m = d.infeasible.find((i) => i.experiment === "S.multi-gpu")!;
     expect(m.gpus).toBe(4);
-    expect(m.cheapest_cloud!.gpus).toBe(4);
+    expect(m.cloud_run!.gpus).toBe(4);
     const e = d.experiments.find((x) => x.key === "S.multi-gpu")!;
     expect(e.options[0]!.bottleneck).toBe("gpu count");
     const rented = e.options.filter((o) => o.kind === "cloud" && o.fits);
     expect(rented.length).toBeGreaterThan(0);
     for (const c of rented) expect(c.gpus).toBe(4);
     expect(renderMarkdown(d)).toMatch(/\d+\.\d GiBᵉ per GPU × 4 GPUs/);
-    expect(renderMarkdown(d)).toMatch(/RTX 4090 \(RunPod\) ×4/);
+    expect(renderMarkdown(d)).toContain(`${m.cloud_run!.option.replace(/^cloud: /, "")} ×4`);
+  });
+
+  it("rents each experiment where it fits without risk, as its title says where possible, and says when it cannot", () => {
+    const usable = (name: string) => catalog.find(d.options.find((o) => o.name === name)!.gpu).usableBytes;
+    for (const e of d.experiments.filter((x) => !x.cpu_only)) {
+      const clouds = e.options.filter((c) => c.kind === "cloud" && c.fits);
+      const r = e.cloud_run;
+      if (clouds.length === 0) {
+        expect(r).toBeNull();
+        continue;
+      }
+      const riskFree = clouds.some((c) => c.verdict === "fits" || c.safe !== null);
+      // tight only when no offer fits without risk, as planned or with the changes that remove the risk
+      expect(r!.verdict, e.key).toBe(riskFree ? "fits" : "tight");
+      const c = e.options.find((x) => x.option === r!.option)!;
+      if (r!.verdict === "fits") expect(c.verdict === "fits" ? c.high_bytes : c.safe!.high_bytes, e.key).toBeLessThanOrEqual(usable(r!.option));
+      // nothing cheaper of the same standing was passed over
+      const asTitled = clouds.flatMap((x) => [...(x.verdict === "fits" ? [{ cost: x.cost_usd, departs: x.departs_from_plan }] : []), ...(x.safe ? [{ cost: x.safe.cost_usd, departs: x.safe.departs_from_plan }] : [])]);
+      const same = asTitled.filter((x) => (x.departs.length > 0) === (r!.departs_from_plan.length > 0));
+      if (r!.verdict === "fits") {
+        if (r!.departs_from_plan.length > 0) expect(asTitled.every((x) => x.departs.length > 0), `${e.key}: an as-titled run was passed over`).toBe(true);
+        expect(Math.min(...same.map((x) => x.cost))).toBeCloseTo(r!.cost_usd, 2);
+      }
+    }
+    // the issue's case: the 4-GPU run is no longer a tight RTX 4090 x4 with changes, and full fine-tuning in bf16
+    // with AdamW is rented as its title says
+    const multi = d.experiments.find((x) => x.key === "S.multi-gpu")!.cloud_run!;
+    expect(multi.verdict).toBe("fits");
+    expect(multi.gpus).toBe(4);
+    expect(d.experiments.find((x) => x.key === "S.full-ft-7b")!.cloud_run!.departs_from_plan).toEqual([]);
+    // bursts and the strategy's cloud bill follow the same choice
+    const stay = d.strategies.find((s) => s.kind === "current")!;
+    for (const b of stay.bursts) {
+      const r = d.experiments.find((x) => x.key === b.experiment)!.cloud_run!;
+      expect({ option: b.option, verdict: b.verdict, changes: b.changes }).toEqual({ option: r.option, verdict: r.verdict, changes: r.changes });
+    }
+  });
+
+  it("a tight verdict says how much room is left, how often held-out measurements went past it, and the change that removes the risk", () => {
+    const md = renderMarkdown(d);
+    expect(d.uncertainty.band).toBeGreaterThan(0.1);
+    expect(d.uncertainty.cases).toBeGreaterThan(40);
+    for (const e of d.experiments.filter((x) => !x.cpu_only && x.options[0]!.verdict === "tight")) {
+      const c = e.options[0]!;
+      // the room: usable over the expected peak, less than the band (else it would be "fits")
+      expect(c.margin!).toBeCloseTo(d.current_card.usable_bytes / c.peak_bytes - 1, 3);
+      expect(c.margin!).toBeLessThan(d.uncertainty.band * 1.01);
+      expect(c.risk!.cases).toBe(d.uncertainty.cases);
+      const line = md.split("\n").find((l) => l.startsWith(`- **${e.title}**`))!;
+      expect(line, e.key).toMatch(new RegExp(`${c.risk!.exceeded} of ${c.risk!.cases} published measurements`));
+      if (c.safe) {
+        // the safe variant fits the whole band on the card, and the document names its changes
+        expect(c.safe.high_bytes).toBeLessThanOrEqual(d.current_card.usable_bytes);
+        for (const id of c.safe.changes) expect(line).toContain(id);
+      } else expect(line).toMatch(/no change the decision may make/);
+    }
+    // less room, more held-out measurements went past it
+    const forget = cell(d, "A.forgetting-eval");
+    const basic = cell(d, "A.qlora-basic");
+    expect(forget.margin!).toBeLessThan(basic.margin!);
+    expect(forget.risk!.exceeded).toBeGreaterThan(basic.risk!.exceeded);
+    // the evaluation's risk goes with a smaller evaluation batch: same numbers, more passes
+    expect(forget.safe!.changes).toEqual(["halve-eval-batch"]);
+    expect(md).toMatch(/Verdicts: \*\*fits\*\*: .*±15\.5%/);
   });
 
   it("recommends staying, with the cost line by line: idle draw is its own stated line", () => {
