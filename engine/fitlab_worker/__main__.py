@@ -98,7 +98,7 @@ def main():
             else:
                 raise protocol.JobError("protocol", f"unknown job {job!r}")
             config = req.get("config") or {}
-            if job in ("train", "evaluate") and isinstance(config.get("model"), str):
+            if job in ("train", "evaluate", "attention", "compare", "hidden", "probe") and isinstance(config.get("model"), str):
                 # a hub model that cannot be had (offline, gated, pickles only) fails before torch loads
                 from . import hub
 

@@ -221,6 +221,16 @@ class FullyShard(DataParallel):
         norm = torch.nn.utils.clip_grad_norm_(params, max_norm)
         return float(norm.full_tensor() if isinstance(norm, DTensor) else norm)
 
+    def state_bytes(self, params, optimizer):
+        """This process's share of the training state, as allocated: the local shards of the parameters (all
+        of them, frozen ones too), of the gradients and of the optimizer state (what the planner divides by N)."""
+        from torch.distributed.tensor import DTensor
+
+        local = lambda t: t.to_local() if isinstance(t, DTensor) else t  # noqa: E731
+        size = lambda t: local(t).numel() * local(t).element_size()  # noqa: E731
+        opt = sum(size(v) for st in optimizer.state.values() for v in st.values() if hasattr(v, "numel") and v.dim() > 0)
+        return {"params": sum(size(p) for p in self.root.parameters()), "grads": sum(size(p.grad) for p in params if p.grad is not None), "optimizer": opt}
+
     # ---- checkpoints ------------------------------------------------------------------------------
     def _options(self, **kw):
         from torch.distributed.checkpoint.state_dict import StateDictOptions

@@ -5,15 +5,19 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadPlan } from "../../src/plan/load.js";
 import { settingsFromPlan } from "../../src/cli/inspect.js";
-import { settingsFromPlan as trainSettings } from "../../src/cli/run.js";
 import { expectOneLineError, inputError } from "../helpers.js";
 import { fitlab, ready, storeFolders, storeRows, tmpDir } from "./worker-helpers.js";
 
 const tmp = tmpDir("inspect-cli");
 const model = path.join(tmp, "model");
 fs.mkdirSync(model);
-fs.writeFileSync(path.join(model, "config.json"), "{}");
-fs.writeFileSync(path.join(model, "model.safetensors"), "");
+// a real architecture (a built-in config) and an empty but well-formed safetensors file (header "{}"): the
+// flag checks below are what fails, not the model
+fs.copyFileSync(new URL("../../data/models/Qwen__Qwen2.5-0.5B.json", import.meta.url), path.join(model, "config.json"));
+const header = Buffer.from("{}");
+const len = Buffer.alloc(8);
+len.writeBigUInt64LE(BigInt(header.length));
+fs.writeFileSync(path.join(model, "model.safetensors"), Buffer.concat([len, header]));
 const prompts = path.join(tmp, "p.txt");
 fs.writeFileSync(prompts, "aa ab ac\n");
 
@@ -45,6 +49,8 @@ describe("plan run sections for inspections", () => {
   it("resolve prompts, probe data and adapter folders beside the plan; a run id stays an id", () => {
     const dir = tmpDir("inspect-plan");
     fs.mkdirSync(path.join(dir, "adapter"));
+    fs.writeFileSync(path.join(dir, "prompts.txt"), "aa ab ac\n");
+    fs.writeFileSync(path.join(dir, "labels.jsonl"), '{"text":"aa","label":0}\n{"text":"ab","label":1}\n');
     const plan = path.join(dir, "plan.yaml");
     fs.writeFileSync(
       plan,
@@ -63,11 +69,6 @@ tracks:
         model: Qwen/Qwen2.5-7B
         workload: { kind: probe, probeSamples: 100 }
         run: { probe_data: labels.jsonl, probe_run: A.qlora }
-      - id: train-without-data
-        model: Qwen/Qwen2.5-7B
-        workload: { kind: qlora, seq: 512 }
-        data: { tokens: 1000 }
-        run: { prompts: prompts.txt }
 `,
     );
     const p = loadPlan(plan);
@@ -75,6 +76,8 @@ tracks:
     expect(cmp).toMatchObject({ kind: "compare", prompts: path.join(dir, "prompts.txt"), adapter: path.join(dir, "adapter"), quant: "nf4", maxTokens: 2048, experiment: "B.cmp" });
     const probes = settingsFromPlan(p.experiments[1]!);
     expect(probes).toMatchObject({ kind: "probe", data: path.join(dir, "labels.jsonl"), run: "A.qlora", quant: "none" });
-    expect(inputError(() => trainSettings(p.experiments[2]!)).message).toMatch(/trains but its run section has no dataset/);
+    // a training experiment whose run section names prompts but no dataset is the plan's problem, with its line
+    fs.appendFileSync(plan, "      - id: train-without-data\n        model: Qwen/Qwen2.5-7B\n        workload: { kind: qlora, seq: 512 }\n        data: { tokens: 1000 }\n        run: { prompts: prompts.txt }\n");
+    expect(inputError(() => loadPlan(plan)).message).toMatch(/line 2\d: .*run: the run section of training experiment B.train-without-data needs a dataset/);
   });
 });

@@ -60,13 +60,16 @@ describe("run sections of the built-in plan", () => {
   });
 
   it("an experiment without a run section, or a CPU one: one line, exit 2", () => {
-    expectOneLineError(dry("S.multi-gpu"), /experiment S.multi-gpu has no run section/);
+    expectOneLineError(dry("S.full-precision"), /experiment S.full-precision has no run section/);
     expectOneLineError(dry("A.loss-curves"), /CPU-side analysis/);
   });
 });
 
 describe("run sections in a user's plan", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fitlab-runplan-"));
+  // the local dataset the plans name exists (a missing one is the plan's problem, tested below)
+  fs.mkdirSync(path.join(dir, "data"));
+  fs.writeFileSync(path.join(dir, "data/train.jsonl"), '{"text":"hello"}\n');
   const write = (name: string, run: string, extra = "") => {
     const f = path.join(dir, name);
     fs.writeFileSync(f, `fitlab_plan: 1\nname: t\ntracks:\n  - id: T\n    name: t\n    experiments:\n      - id: ft\n        model: Qwen/Qwen2.5-0.5B\n        workload: { kind: lora, seq: 256, batch: 2, rank: 8 }\n        data: { tokens: 100000 }\n        run: ${run}\n${extra}`);
@@ -87,5 +90,7 @@ describe("run sections in a user's plan", () => {
     expect(badFrom.problems).toEqual([expect.objectContaining({ line: 11, message: expect.stringMatching(/adapter_from names T.nope/) })]);
     const badId = checkPlan(write("id.yaml", "{ dataset: { hub: 'not an id!' } }"));
     expect(badId.problems[0]!.message).toMatch(/a Hugging Face dataset id/);
+    const missing = checkPlan(write("missing.yaml", "{ dataset: data/nope.jsonl }"));
+    expect(missing.problems).toEqual([expect.objectContaining({ line: 11, message: expect.stringMatching(/dataset .*nope\.jsonl does not exist/) })]);
   });
 });

@@ -11,6 +11,9 @@ import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { workerReady, venvPython } from "../../src/runs/env.js";
 import { runJob } from "../../src/runs/worker.js";
+import { estimateMemory } from "../../src/memory/estimate.js";
+import { resolveModel } from "../../src/spec/catalog.js";
+import { resolveWorkload } from "../../src/workload/resolve.js";
 
 const BIN = fileURLToPath(new URL("../../bin/fitlab.js", import.meta.url));
 const DEMO = fileURLToPath(new URL("../../data/demo/", import.meta.url));
@@ -125,6 +128,14 @@ describe.runIf(ready)("data parallel under torchrun on the CPU (gloo)", () => {
     console.log(`wall time (full, 12 steps): 1 process ${single.seconds.toFixed(1)} s, 2 processes FSDP ${two.seconds.toFixed(1)} s`);
     expectSameCurve(metrics(single.dir), metrics(two.dir));
     expect(maxDiff(path.join(single.dir, "checkpoint-12"), path.join(two.dir, "checkpoint-12"), "model.safetensors")).toBeLessThan(1e-4);
+    // what each process holds is what the planner divides by N: fp32 parameters, gradients and AdamW's two
+    // moments, half each (FSDP pads a shard by at most one row)
+    const held = JSON.parse(fs.readFileSync(path.join(two.dir, "result.json"), "utf8")).sharded_state_bytes as { params: number; grads: number; optimizer: number };
+    const planned = estimateMemory(resolveModel(model), resolveWorkload({ kind: "full", seq: 32, batch: 4, gradAccum: 2, optimizer: "adamw", nGpus: 2, sharding: "fsdp", engine: "fitlab-worker" })).components;
+    expect(held.params / planned.weights).toBeCloseTo(1, 1);
+    expect(held.grads / planned.gradients).toBeCloseTo(1, 1);
+    expect(held.optimizer / planned.optimizer_state).toBeCloseTo(1, 1);
+    console.log(`FSDP per process: params ${held.params} B (planner ${planned.weights}), grads ${held.grads} (${planned.gradients}), optimizer ${held.optimizer} (${planned.optimizer_state})`);
     // the same run, stopped after its step-6 checkpoint and resumed: FSDP gathers and scatters the states
     const config = { ...JSON.parse(fs.readFileSync(path.join(two.dir, "config.json"), "utf8")), checkpoint_every: 6, output_dir: path.join(tmp, "fsdp-resumed") };
     const stopped = await runJob("train", { ...config, stop_after_steps: 6 }, { processes: 2 });

@@ -281,6 +281,7 @@ def run(config, emit):
         "data_source": data_source,
         "seconds": time.time() - t_run,
         "runtime": runtime,
+        "sharded_state_bytes": dp.state_bytes(params, optimizer) if dp.shards else None,
     }
     with open(os.path.join(out, "result.json.tmp"), "w") as f:
         json.dump(result, f, indent=2)
