@@ -48,7 +48,8 @@ def die_with_parent():
 
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
         expected = os.environ.get("FITLAB_PARENT_PID")
-        if expected and os.getppid() != int(expected):  # the parent died before the call
+        # under torchrun the parent is its launcher (fitlab_worker/torchrun.py), which ends with fitlab in turn
+        if expected and "TORCHELASTIC_RUN_ID" not in os.environ and os.getppid() != int(expected):  # the parent died before the call
             os._exit(1)
     except Exception:  # noqa: BLE001 - other systems: best effort
         pass
@@ -97,7 +98,7 @@ def main():
             else:
                 raise protocol.JobError("protocol", f"unknown job {job!r}")
             config = req.get("config") or {}
-            if job in ("train", "evaluate") and isinstance(config.get("model"), str):
+            if job in ("train", "evaluate", "attention", "compare", "hidden", "probe") and isinstance(config.get("model"), str):
                 # a hub model that cannot be had (offline, gated, pickles only) fails before torch loads
                 from . import hub
 

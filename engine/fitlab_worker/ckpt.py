@@ -16,6 +16,7 @@ import struct
 import time
 
 import torch
+from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from .protocol import JobError
@@ -90,14 +91,22 @@ def _model_state(model):
     return model.state_dict()
 
 
-def checkpoint_bytes(model, optimizer):
+def checkpoint_bytes(model, optimizer, model_state=None, optimizer_state=None):
     """Bytes a checkpoint will take: model (or adapter) tensors, optimizer tensors, the RNG state."""
     seen, total = set(), 0
-    for t in _model_state(model).values():
+    if model_state is not None:
+        try:
+            from peft import PeftModel, get_peft_model_state_dict
+
+            if isinstance(model, PeftModel):
+                model_state = get_peft_model_state_dict(model, state_dict=model_state)
+        except ImportError:
+            pass
+    for t in (_model_state(model) if model_state is None else model_state).values():
         if torch.is_tensor(t) and t.data_ptr() not in seen:  # tied weights are saved once
             seen.add(t.data_ptr())
             total += t.numel() * t.element_size()
-    for st in optimizer.state_dict()["state"].values():
+    for st in (optimizer.state_dict() if optimizer_state is None else optimizer_state)["state"].values():
         for v in st.values():
             if torch.is_tensor(v):
                 total += v.numel() * v.element_size()
@@ -134,17 +143,19 @@ def _fsync_dir(path):
         os.close(fd)
 
 
-def save(out_dir, step, model, optimizer, scheduler, trainer_state):
+def save(out_dir, step, model, optimizer, scheduler, trainer_state, model_state=None, optimizer_state=None):
+    """model_state / optimizer_state: full state dicts gathered elsewhere (FSDP, distributed.py), else the
+    model's and optimizer's own."""
     final = os.path.join(out_dir, f"checkpoint-{step}")
     tmp = final + ".tmp"
     shutil.rmtree(tmp, ignore_errors=True)
-    require_free_disk(out_dir, checkpoint_bytes(model, optimizer), f"checkpoint-{step}")
+    require_free_disk(out_dir, checkpoint_bytes(model, optimizer, model_state, optimizer_state), f"checkpoint-{step}")
     try:
         os.makedirs(tmp)
-        model.save_pretrained(tmp, safe_serialization=True)
+        model.save_pretrained(tmp, safe_serialization=True, **({"state_dict": model_state} if model_state is not None else {}))
         if _fault("enospc_at_checkpoint") == str(step):
             raise OSError(errno.ENOSPC, "No space left on device (injected by FITLAB_FAULT)")
-        tensors, meta = _flatten_optimizer(optimizer.state_dict())
+        tensors, meta = _flatten_optimizer(optimizer.state_dict() if optimizer_state is None else optimizer_state)
         tensors["rng.torch"] = torch.get_rng_state()
         save_file(tensors, os.path.join(tmp, "optimizer.safetensors"))
         state = {**trainer_state, "step": step, "optimizer_meta": meta, "scheduler": scheduler.state_dict()}
@@ -344,6 +355,46 @@ def load_training_state(path, optimizer, scheduler):
     optimizer.load_state_dict(_unflatten_optimizer(tensors, state["optimizer_meta"]))
     scheduler.load_state_dict(state["scheduler"])
     return state
+
+
+def read_trainer_state(path):
+    with open(os.path.join(path, "trainer_state.json")) as f:
+        return json.load(f)
+
+
+def read_optimizer(path):
+    """The optimizer state as torch's state_dict keys it (parameter index -> tensors), from the files."""
+    tensors = load_file(os.path.join(path, "optimizer.safetensors"))
+    tensors.pop("rng.torch", None)
+    return _unflatten_optimizer(tensors, read_trainer_state(path)["optimizer_meta"])
+
+
+def read_rng(path):
+    with safe_open(os.path.join(path, "optimizer.safetensors"), "pt") as f:
+        return f.get_tensor("rng.torch")
+
+
+def resume(out_dir, total_steps, metrics_path, model, optimizer, scheduler, emit):
+    """Load the newest checkpoint that verifies (ckpt.verify); the ones that do not are set aside and named,
+    and one that verifies but fails to load is skipped for the next. Returns its trainer state, or None."""
+    candidates, skipped = verified_checkpoints(out_dir, total_steps, metrics_path)
+    for name, why, kept_as in skipped:
+        emit("log", message=f"skipped {name}: {why} (kept as {kept_as})")
+    failed_load = False
+    for last in candidates:
+        try:
+            load_weights(last, model)
+            state = load_training_state(last, optimizer, scheduler)
+        except Exception as e:  # noqa: BLE001 - a checkpoint that verified but does not load: fall back
+            why = str(e).splitlines()[0][:200] if str(e) else ""
+            emit("log", message=f"skipped {os.path.basename(last)}: it does not load ({type(e).__name__}: {why}) (kept as {quarantine(last)})")
+            failed_load = True
+            continue
+        emit("log", message=f"resumed from {os.path.basename(last)}")
+        return state
+    if failed_load:
+        raise JobError("internal", "no checkpoint of this run could be loaded, and a failed load may have changed the model: start a new run")
+    return None
 
 
 # ---- one worker per run folder -------------------------------------------------------------------------

@@ -257,3 +257,160 @@ def multiple_choice(spec, emit):
     if not items:
         raise JobError("input", f"dataset {spec['hub']} gave no multiple-choice items")
     return items, sha
+
+
+# ---- inputs of the inspections (Tracks B and C) ------------------------------------------------------------
+def _write_source(path, source):
+    with open(path + ".tmp", "w") as f:
+        json.dump(source, f, indent=2)
+    os.replace(path + ".tmp", path)
+
+
+def _saved(out_dir, name):
+    """A hub input already written into this run's folder (a rerun reads exactly the same rows)."""
+    data, src = os.path.join(out_dir, name + ".jsonl"), os.path.join(out_dir, name + "_source.json")
+    if os.path.exists(data) and os.path.exists(src):
+        with open(src) as f:
+            return data, json.load(f)
+    return None
+
+
+def prompts(spec, tokenizer, emit, seed, out_dir):
+    """Prompts for attention and hidden-state extraction from a hub text set (e.g. WikiText), written into the
+    run folder as prompts.jsonl ({"text"} per line). Each non-empty row is a prompt, or, with min_tokens,
+    consecutive rows are joined (as the article reads) until a prompt has at least that many tokens, so the
+    job can cut every prompt to the experiment's length. select first: from the start of the split; sample:
+    from seeded random starting rows. examples: how many prompts (the plan's data.prompts).
+    spec: {hub, config, split (train), revision, field (text) or fields {text}, select, examples, min_tokens}.
+    Returns (path, source)."""
+    have = _saved(out_dir, "prompts")
+    if have:
+        return have
+    ds, sha = load_split(dict(spec), spec.get("split") or "train", emit)
+    field = (spec.get("fields") or {}).get("text") or spec.get("field") or "text"
+    if field not in ds.column_names:
+        raise JobError("input", f"dataset {spec['hub']} has no column {field!r} for prompts (columns: {', '.join(ds.column_names)}): name it with run.prompts.field")
+    import pyarrow.compute as pc
+
+    column = ds.data.column(field)  # the Arrow column: a 1.8M-row split (WikiText-103) is never turned into a list
+    n = len(column)
+    want = int(spec.get("examples") or 0) or None
+    min_tokens = int(spec.get("min_tokens") or 0)
+    how = spec.get("select") or "first"
+    if how not in ("first", "sample"):
+        raise JobError("input", f"run.prompts.select must be first or sample, got {how!r}")
+    filled = pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(pc.fill_null(column, ""))), 0)
+    rows = pc.indices_nonzero(filled).to_pylist()
+    if how == "sample":
+        random.Random(seed).shuffle(rows)
+    out, used_rows, tokens = [], set(), 0
+    for i in rows:
+        if want is not None and len(out) >= want:
+            break
+        if i in used_rows:
+            continue
+        if not min_tokens:
+            text = str(column[i].as_py()).strip()
+            used_rows.add(i)
+            out.append(text)
+            tokens += len(tokenizer(text, add_special_tokens=False)["input_ids"])
+            continue
+        parts, count, j = [], 0, i
+        while j < n and count < min_tokens:
+            t = column[j].as_py() or ""
+            if t.strip():
+                parts.append(t.rstrip("\n"))
+                count += len(tokenizer(t, add_special_tokens=False)["input_ids"])
+            used_rows.add(j)
+            j += 1
+        if count >= min_tokens:  # the split's tail may be too short for one more
+            out.append("\n".join(parts).strip())
+            tokens += count
+    if not out:
+        raise JobError("input", f"dataset {spec['hub']} split {spec.get('split') or 'train'} gave no prompts{f' of {min_tokens} tokens' if min_tokens else ''}")
+    if want is not None and len(out) < want:
+        emit("log", message=f"dataset {spec['hub']}: only {len(out)} prompts{f' of at least {min_tokens} tokens' if min_tokens else ''} in split {spec.get('split') or 'train'}, {want} asked for")
+    path = os.path.join(out_dir, "prompts.jsonl")
+    _write_jsonl(path, [{"text": t} for t in out])
+    source = {"source": "hub", "id": spec["hub"], "config": spec.get("config"), "split": spec.get("split") or "train", "revision": spec.get("revision") or "main", "sha": sha,
+              "field": field, "select": how, "rows": n, "prompts": len(out), "min_tokens": min_tokens or None, "tokens": tokens}
+    _write_source(os.path.join(out_dir, "prompts_source.json"), source)
+    emit("log", message=f"dataset {spec['hub']}: {len(out)} prompts ({tokens:,} tokens) from {n} rows")
+    return path, source
+
+
+# columns that hold token-level tags, in the order they are tried (CoNLL-2003, Universal Dependencies, others)
+TOKEN_LABELS = ("pos_tags", "upos", "xpos", "ner_tags", "chunk_tags", "tags", "labels", "label")
+
+
+def _names(feature):
+    """Class names of a datasets ClassLabel (or a Sequence/list of one), else None."""
+    inner = getattr(feature, "feature", None)
+    if inner is None and isinstance(feature, list) and feature:
+        inner = feature[0]
+    f = inner if inner is not None else feature
+    return list(f.names) if hasattr(f, "names") and getattr(f, "names", None) else None
+
+
+def probe_records(spec, emit, seed, out_dir):
+    """Labelled probe data from a hub set, written into the run folder as probe.jsonl: sentence-level
+    {"text","label"} (e.g. SST-2: sentence, label) or token-level {"tokens","labels"} (e.g. CoNLL-2003 or
+    Universal Dependencies: tokens, pos_tags/upos). Class ids become their names when the column is a
+    ClassLabel; rows without a label (-1, as in SST-2's test split) and words with spaces are left out.
+    spec: {hub, config, split (train), revision, fields {text,label} | {tokens,labels}, select, examples}.
+    Returns (path, source)."""
+    have = _saved(out_dir, "probe")
+    if have:
+        return have
+    ds, sha = load_split(dict(spec), spec.get("split") or "train", emit)
+    cols = set(ds.column_names)
+    f = dict(spec.get("fields") or {})
+    if not f:
+        text = next((c for c in ("text", "sentence", "content") if c in cols), None)
+        if "tokens" in cols:
+            lab = next((c for c in TOKEN_LABELS if c in cols and c != "label"), None)
+            f = {"tokens": "tokens", "labels": lab} if lab else {}
+        elif text and "label" in cols:
+            f = {"text": text, "label": "label"}
+    level = "token" if "tokens" in f else "sentence" if "text" in f else None
+    if level is None or not all(f.get(k) for k in (("tokens", "labels") if level == "token" else ("text", "label"))):
+        raise JobError("input", f"dataset {spec['hub']} columns {', '.join(sorted(cols))}: give run.probe_data.fields as {{text, label}} or {{tokens, labels}}")
+    for k, c in f.items():
+        if c not in cols:
+            raise JobError("input", f"dataset {spec['hub']} has no column {c!r} for the probe's {k} (columns: {', '.join(sorted(cols))})")
+    label_col = f["labels"] if level == "token" else f["label"]
+    names = _names(ds.features[label_col])
+    order = list(range(len(ds)))
+    how = spec.get("select") or "sample"
+    if how not in ("first", "sample"):
+        raise JobError("input", f"run.probe_data.select must be first or sample, got {how!r}")
+    if how == "sample":
+        random.Random(seed).shuffle(order)
+    want = int(spec.get("examples") or 0) or None
+    name_of = (lambda v: names[int(v)] if names is not None and 0 <= int(v) < len(names) else v)  # noqa: E731
+    out, skipped = [], 0
+    for i in order:
+        if want is not None and len(out) >= want:
+            break
+        row = ds[i]
+        if level == "sentence":
+            t, y = str(row[f["text"]] or ""), row[f["label"]]
+            if not t.strip() or y is None or (isinstance(y, int) and y < 0):
+                skipped += 1
+                continue
+            out.append({"text": t, "label": name_of(y)})
+        else:
+            toks, ys = list(row[f["tokens"]] or []), list(row[f["labels"]] or [])
+            if not toks or len(toks) != len(ys) or any((not str(t).strip()) or any(ch.isspace() for ch in str(t)) for t in toks):
+                skipped += 1
+                continue
+            out.append({"tokens": [str(t) for t in toks], "labels": [name_of(y) for y in ys]})
+    if not out:
+        raise JobError("input", f"dataset {spec['hub']} split {spec.get('split') or 'train'} has no labelled rows for a probe")
+    path = os.path.join(out_dir, "probe.jsonl")
+    _write_jsonl(path, out)
+    source = {"source": "hub", "id": spec["hub"], "config": spec.get("config"), "split": spec.get("split") or "train", "revision": spec.get("revision") or "main", "sha": sha,
+              "level": level, "fields": f, "class_names": names, "rows": len(ds), "examples": len(out), "skipped": skipped}
+    _write_source(os.path.join(out_dir, "probe_source.json"), source)
+    emit("log", message=f"dataset {spec['hub']}: {len(out)} {level}-level probe examples of {len(ds)} rows{f' ({skipped} without a label left out)' if skipped else ''}")
+    return path, source

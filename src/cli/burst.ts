@@ -7,9 +7,24 @@ import { feasibilityCell } from "../decide/feasibility.js";
 import { preferredCloudRun } from "../decide/strategy.js";
 import { hardwareOptions } from "../decide/options.js";
 import { FitlabInputError } from "../errors.js";
-import { DEFAULT_PLAN_PATH } from "../plan/load.js";
+import { DEFAULT_PLAN_PATH, type PlanExperiment } from "../plan/load.js";
 import { decisionInputs, type DecideFlags } from "./decide.js";
 import { writeOut } from "./write.js";
+import { dryRun } from "./run.js";
+
+/** The experiment after the ones it reads (run.adapter_from, recursively), in the order they must run. */
+export function withDependencies(ex: PlanExperiment, all: readonly PlanExperiment[]): PlanExperiment[] {
+  const order: PlanExperiment[] = [];
+  const visit = (e: PlanExperiment, seen: Set<string>) => {
+    if (seen.has(e.key)) throw new FitlabInputError(`${e.key}: run.adapter_from goes round in a circle (${[...seen, e.key].join(" -> ")})`);
+    const from = e.run?.adapterFrom;
+    const dep = from ? all.find((x) => x.key === from) : undefined;
+    if (dep && !order.includes(dep)) visit(dep, new Set([...seen, e.key]));
+    if (!order.includes(e)) order.push(e);
+  };
+  visit(ex, new Set());
+  return order;
+}
 
 export function burstCommand(): Command {
   return new Command("burst")
@@ -31,14 +46,24 @@ export function burstCommand(): Command {
       if (!ex.run) throw new FitlabInputError(`${ex.key} has no run section, so \`fitlab run ${ex.key}\` could not run it on the cloud: add one to the plan (model, dataset, settings)`);
       const disk = Number(o.disk);
       if (!Number.isInteger(disk) || disk < 50 || disk > 10000) throw new FitlabInputError(`--disk must be a whole number of GB from 50 to 10000, got "${o.disk}"`);
+      // an experiment that reads another's newest run (adapter_from) finds an empty run store on the cloud
+      // machine: the task runs that experiment first, on the same card
+      const chain = withDependencies(ex, input.plan.experiments);
       const options = hardwareOptions(input.catalog, input.current, input.book).filter((x) => x.kind === "cloud" && SKYPILOT_KNOWN_GPUS.includes(x.gpu.name));
       // the decision's own choice among these offers: without risk of running out of memory, as planned where
-      // possible, cheapest (src/decide/strategy.ts)
-      const chosen = preferredCloudRun({ experiment: ex, cells: options.map((opt) => feasibilityCell(ex, opt, input.book.assumptions)) });
-      if (!chosen) throw new FitlabInputError(`no cloud GPU in the catalog fits ${ex.key}`);
+      // possible, cheapest (src/decide/strategy.ts); first among the cards where every experiment of the chain runs
+      // as its run section is written (`fitlab run --dry-run`), since `fitlab run` makes no change of its own
+      const runsAsWritten = (gpuName: string) =>
+        chain.every((e) => (dryRun(e, { gpu: gpuName, planGpu: null, experiments: input.plan.experiments }).estimate as { fits: boolean }).fits);
+      const depsFit = options.filter((opt) => chain.every((e) => e === ex || feasibilityCell(e, opt, input.book.assumptions).fits));
+      const pick = (opts: typeof options) => preferredCloudRun({ experiment: ex, cells: opts.map((opt) => feasibilityCell(ex, opt, input.book.assumptions)) });
+      const chosen = pick(depsFit.filter((opt) => runsAsWritten(opt.gpu.name))) ?? pick(depsFit);
+      if (!chosen) throw new FitlabInputError(`no cloud GPU in the catalog fits ${chain.map((e) => e.key).join(" and ")} (\`fitlab run ${ex.key} --dry-run --gpu NAME\` shows why)`);
       const opt = options.find((x) => x.name === chosen.option)!;
       const planFile = o.plan ? path.relative(process.cwd(), path.resolve(o.plan)) : path.relative(path.resolve(DEFAULT_PLAN_PATH, "../../.."), DEFAULT_PLAN_PATH);
-      const hours = Math.max(chosen.seconds / 3600, 0.01) + input.book.assumptions.cloudSetupHoursPerRun;
+      // the experiments this one reads run first on the same machine: their time is rented too
+      const depSeconds = chain.filter((e) => e !== ex).reduce((t, e) => t + feasibilityCell(e, opt, input.book.assumptions).seconds, 0);
+      const hours = Math.max((chosen.seconds + depSeconds) / 3600, 0.01) + input.book.assumptions.cloudSetupHoursPerRun;
       const gpus = chosen.gpus || 1;
       const notes = [
         ...(chosen.verdict === "tight" ? [`Tight: the expected peak fits the ${opt.gpu.name}, the top of the estimate's band does not (no cloud GPU in the catalog fits it all), so the run may run out of memory.`] : [`Fits the ${opt.gpu.name} with the estimate's whole band (no risk of running out of memory predicted).`]),
@@ -50,7 +75,7 @@ export function burstCommand(): Command {
         gpuCount: gpus,
         useSpot: o.spot ?? false,
         diskGb: disk,
-        fitlabCommand: `npx fitlab run ${ex.key} --plan ${planFile}`,
+        fitlabCommand: chain.map((e) => `npx fitlab run ${e.key} --plan ${planFile}`).join(" && "),
         planFile,
         estimatedHours: hours,
         usdPerHour: opt.cloud!.usdPerHour,
@@ -62,7 +87,7 @@ export function burstCommand(): Command {
       if (o.out) {
         const name = skypilotClusterName(ex.key);
         const launch = o.spot ? `sky jobs launch -n ${name} --secret HF_TOKEN ${o.out}` : `sky launch -c ${name} --secret HF_TOKEN ${o.out}`;
-        process.stderr.write(`wrote ${o.out}: ${ex.key} on ${gpus} x ${opt.gpu.name} (${skypilotAccelerator(opt.gpu.name)}), about ${roundHours(hours)} h, about $${(hours * opt.cloud!.usdPerHour * gpus).toFixed(2)}; launch with: ${launch}\n`);
+        process.stderr.write(`wrote ${o.out}: ${chain.length > 1 ? `${chain.slice(0, -1).map((e) => e.key).join(", ")} then ` : ""}${ex.key} on ${gpus} x ${opt.gpu.name} (${skypilotAccelerator(opt.gpu.name)}), about ${roundHours(hours)} h, about $${(hours * opt.cloud!.usdPerHour * gpus).toFixed(2)}; launch with: ${launch}\n`);
       }
     });
 }

@@ -49,21 +49,53 @@ export function settingsFromFlags(kind: InspectKind, o: Flags): InspectSettings 
   };
 }
 
-/** The inspection a plan experiment asks for: its run section (prompts, adapter, probe data), its workload kind. */
-export function settingsFromPlan(ex: PlanExperiment): InspectSettings {
+/** Which inspection a plan experiment is: run.inspect, else its workload kind (two runs of an attention
+ *  workload with an adapter compare base and fine-tune). */
+export function inspectKindOf(ex: PlanExperiment): InspectKind {
+  const r = ex.run;
+  const w = ex.runs[0]!.workload;
+  return r?.inspect ?? (w.kind === "hidden_extract" ? "hidden" : w.kind === "probe" ? "probe" : (r?.adapter || r?.adapterFrom) && ex.runs.length > 1 ? "compare" : "attention");
+}
+
+/** Hub prompts or probe data sized to the experiment: data.prompts prompts, the probe workload's samples. */
+function sized<T extends { examples?: number | undefined }>(v: string | T | undefined, n: number | undefined): string | T | null {
+  if (v === undefined) return null;
+  if (typeof v === "string" || v.examples !== undefined || !n) return v;
+  return { ...v, examples: n };
+}
+
+/** The newest finished run of a plan's training experiment (what adapter_from reads). */
+export function adapterFromRun(store: RunStore, ex: PlanExperiment, from: string): RunRecord {
+  const parent = store.list({ experiment: from, status: "done" }).filter((r) => r.kind === "train").at(-1);
+  if (!parent) throw new FitlabInputError(`experiment ${ex.key} reads the newest finished run of ${from}, and there is none in ${store.dir}: run \`fitlab run ${from}\` first`);
+  return parent;
+}
+
+/** The inspection a plan experiment asks for: its run section (prompts, adapter, probe data), its workload kind.
+ *  With run.adapter_from, the newest finished run of that training experiment gives the adapter (compare,
+ *  hidden) or the checkpoints a probe follows (probe); without a store (a dry run) it stays unresolved. */
+export function settingsFromPlan(ex: PlanExperiment, store: RunStore | null = null): InspectSettings {
   const r = ex.run;
   const w = ex.runs[0]?.workload;
   if (!r || !w) throw new FitlabInputError(`experiment ${ex.key} has no run section: add one (prompts, adapter or probe_data) to run it`);
-  const kind: InspectKind = r.inspect ?? (w.kind === "hidden_extract" ? "hidden" : w.kind === "probe" ? "probe" : r.adapter && ex.runs.length > 1 ? "compare" : "attention");
+  const kind = inspectKindOf(ex);
+  let adapter = r.adapter ?? null;
+  let run = r.probe_run ?? null;
+  if (r.adapterFrom && store) {
+    const parent = adapterFromRun(store, ex, r.adapterFrom);
+    if (kind === "probe") run ??= parent.id;
+    else if (kind !== "attention") adapter ??= parent.id;
+  }
   return {
     kind,
     name: ex.key,
     experiment: ex.key,
     model: r.model ?? ex.modelName,
-    prompts: r.prompts ?? null,
-    data: r.probe_data ?? null,
-    adapter: r.adapter ?? null,
-    run: r.probe_run ?? null,
+    ...(r.modelRevision ? { modelRevision: r.modelRevision } : {}),
+    prompts: sized(r.prompts, ex.data.prompts),
+    data: sized(r.probe_data, w.probe?.samples),
+    adapter,
+    run,
     quant: w.quant === "none" ? "none" : "nf4",
     device: r.device ?? "auto",
     maxTokens: w.seqLen,

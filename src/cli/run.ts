@@ -10,6 +10,7 @@ import { FitlabInputError } from "../errors.js";
 import type { WorkerRuntime } from "../runs/train.js";
 import { DEFAULT_PLAN_PATH, loadPlan, type PlanExperiment } from "../plan/load.js";
 import { loadGpuCatalog } from "../hardware/catalog.js";
+import type { Gpu } from "../hardware/gpu.js";
 import { estimate as planEstimate } from "../planner.js";
 import { looksLocal, type DatasetSpec, type EvalData } from "../runs/dataset.js";
 import { forgettingCurve } from "../runs/evaluate.js";
@@ -27,7 +28,8 @@ import { oneLine } from "../input/shown.js";
 import { intArg, numArg } from "./options.js";
 import { print } from "./output.js";
 import { evaluationProgress, trainingProgress } from "./progress.js";
-import { runInspection, settingsFromPlan as inspectSettingsFromPlan } from "./inspect.js";
+import { inspectKindOf, runInspection, settingsFromPlan as inspectSettingsFromPlan } from "./inspect.js";
+import { estimateInspection } from "../runs/inspect-estimate.js";
 
 const INSPECTION_WORKLOADS = new Set(["attention_extract", "hidden_extract", "probe"]);
 
@@ -171,7 +173,7 @@ export async function trainOne(store: RunStore, s: TrainSettings, quiet: boolean
 }
 
 /** The resolved run of a plan experiment, as `--dry-run` prints it: nothing is downloaded or started. */
-export function dryRun(ex: PlanExperiment, o: { gpu?: string | undefined; planGpu: string | null }): Record<string, unknown> {
+export function dryRun(ex: PlanExperiment, o: { gpu?: string | undefined; planGpu: string | null; experiments?: readonly PlanExperiment[] }): Record<string, unknown> {
   const target = runGpu(loadGpuCatalog(), { flag: o.gpu, planGpu: o.planGpu, needDetected: false })!;
   const gpu = { name: target.gpu.name, source: target.source, usable_bytes: target.gpu.usableBytes };
   const r = ex.run!;
@@ -186,6 +188,7 @@ export function dryRun(ex: PlanExperiment, o: { gpu?: string | undefined; planGp
     calibration: e.calibration,
     ...(e.fits ? {} : { cheapest_change: cheapest }),
   });
+  if (INSPECTION_WORKLOADS.has(ex.runs[0]!.workload.kind)) return inspectionDryRun(ex, target.gpu, model, estimateOf, o.experiments ?? []);
   if (isEvaluation(ex)) {
     const w = ex.runs[0]!.workload;
     const e = planEstimate(ex.model!, { ...w, engine: "fitlab-worker" }, target.gpu);
@@ -211,10 +214,58 @@ export function dryRun(ex: PlanExperiment, o: { gpu?: string | undefined; planGp
   };
 }
 
+/** An inspection (Track B or C): the prompts or probe data it reads, the settings the worker gets, and the
+ *  planner's estimate of the job as it runs (runs/inspect-estimate.ts). */
+function inspectionDryRun(
+  ex: PlanExperiment,
+  gpu: Gpu,
+  model: { id: string | null | undefined; revision: string | null },
+  estimateOf: (e: ReturnType<typeof planEstimate>, cheapest: string | null) => Record<string, unknown>,
+  others: readonly PlanExperiment[],
+): Record<string, unknown> {
+  const s = inspectSettingsFromPlan(ex);
+  const kind = inspectKindOf(ex);
+  const planned = ex.runs[0]!.workload;
+  const r = ex.run!;
+  const from = r.adapterFrom ? (others.find((e) => e.key === r.adapterFrom) ?? null) : null;
+  const ie = estimateInspection(ex.model!, kind, planned, gpu, from?.runs[0]?.workload ?? null);
+  const e = ie.estimate;
+  // seconds: every prompt through the model once per pass (compare: with and without the adapter), once per
+  // model a probe reads (the base and each checkpoint of the adapter_from run)
+  const prompts = kind === "probe" ? (planned.probe?.samples ?? 0) : ex.data.prompts;
+  const models = kind === "probe" && from ? modelsReadByProbe(from) : 1;
+  const seconds = e.tokens_per_s > 0 ? Math.round((prompts * ie.workload.seqLen * ie.passes * models) / e.tokens_per_s) : null;
+  const input = kind === "probe" ? s.data : s.prompts;
+  return {
+    experiment: ex.key,
+    kind: "inspect",
+    inspect: kind,
+    model,
+    dataset: input,
+    ...(kind === "probe" ? { probe_data: s.data } : { prompts: s.prompts }),
+    adapter_from: r.adapterFrom ?? null,
+    settings: { inspect: kind, workload: ie.workload.kind, seq: ie.workload.seqLen, batch: 1, quant: ie.workload.quant, max_tokens: s.maxTokens, device: s.device, ...(kind === "attention" || kind === "compare" ? { capture: "recompute", attention_capture: ie.workload.attentionCapture } : {}), ...(kind === "hidden" ? { positions: s.positions } : {}), ...(kind === "probe" ? { probe_samples: planned.probe?.samples, probe_classes: planned.probe?.classes } : {}) },
+    estimate: { ...estimateOf(e, null), total_seconds: seconds, extra_bytes: ie.extra, passes: ie.passes, ...(kind === "probe" ? { models_read: models } : {}) },
+  };
+}
+
+/** How many models a probe that follows a training experiment reads: the base, and each checkpoint the worker
+ *  saves (every checkpoint_every steps and at the last, engine/fitlab_worker/jobs/train.py). Without max_steps
+ *  the steps are counted as if every example filled the sequence: tokens x epochs / (seq x batch x gradAccum),
+ *  the fewest the data can give (shorter examples make more steps), so this is a lower bound. */
+export function modelsReadByProbe(from: PlanExperiment): number {
+  const w = from.runs[0]!.workload;
+  const r = from.run;
+  const steps = r?.max_steps ?? Math.ceil((from.data.tokens * (r?.epochs ?? from.data.epochs)) / Math.max(1, w.seqLen * w.batch * w.gradAccum));
+  if (!(steps > 0)) return 1;
+  const every = r?.checkpoint_every ?? 50; // train.py's default
+  return 1 + Math.ceil(steps / every);
+}
+
 function describeDryRun(d: Record<string, unknown>): string {
   const e = d.estimate as { gpu: { name: string; source: string }; peak: { device_bytes: number; minimum_device_bytes: number }; fits: boolean; tokens_per_s: number; total_seconds: number | null; cheapest_change?: string | null };
   const m = d.model as { id: string; revision: string | null };
-  const data = d.kind === "evaluate" ? `evaluates ${d.adapter_from ? `the newest run of ${String(d.adapter_from)} (base and each checkpoint)` : "the base model"}: perplexity ${JSON.stringify(d.general_text)}, multiple choice ${JSON.stringify(d.multiple_choice)}` : `dataset ${JSON.stringify(d.dataset)}`;
+  const data = d.kind === "inspect" ? `${String(d.inspect)} of ${d.inspect === "probe" ? "probe data" : "prompts"} ${JSON.stringify(d.dataset)}${d.adapter_from ? `, with the newest finished run of ${String(d.adapter_from)}` : ""}` : d.kind === "evaluate" ? `evaluates ${d.adapter_from ? `the newest run of ${String(d.adapter_from)} (base and each checkpoint)` : "the base model"}: perplexity ${JSON.stringify(d.general_text)}, multiple choice ${JSON.stringify(d.multiple_choice)}` : `dataset ${JSON.stringify(d.dataset)}`;
   return [
     `${String(d.experiment)} (dry run: nothing downloaded, nothing started)`,
     `  model ${m.id}${m.revision ? ` @ ${m.revision}` : ""}`,
@@ -269,6 +320,7 @@ export function runCommand(): Command {
       const gpuFlag = typeof o.gpu === "string" ? o.gpu : undefined;
       let ex: PlanExperiment | null = null;
       let planGpu: string | null = null;
+      let experiments: readonly PlanExperiment[] = [];
       if (experiment) {
         const plan = loadPlan(String(o.plan));
         ex = plan.experiments.find((e) => e.key === experiment || e.id === experiment) ?? null;
@@ -276,10 +328,11 @@ export function runCommand(): Command {
         if (ex.cpuOnly) throw new FitlabInputError(`experiment ${ex.key} is CPU-side analysis (cpu: true): nothing to run on a GPU`);
         if (!ex.run) throw new FitlabInputError(`experiment ${ex.key} has no run section (dataset and training settings): add one to the plan to run it`);
         planGpu = plan.currentGpu;
+        experiments = plan.experiments;
       }
       if (o.dryRun) {
         if (!ex) throw new FitlabInputError("--dry-run needs an experiment from a plan");
-        const d = dryRun(ex, { gpu: gpuFlag, planGpu });
+        const d = dryRun(ex, { gpu: gpuFlag, planGpu, experiments });
         return print(o.json ? d : describeDryRun(d), o.json === true);
       }
       const inspection = ex !== null && ex.runs[0] !== undefined && INSPECTION_WORKLOADS.has(ex.runs[0].workload.kind);
@@ -306,7 +359,7 @@ export function runCommand(): Command {
         if (ex && evaluation) return await runEvaluation(store, ex, o);
         if (ex && inspection) {
           // Tracks B and C: the experiment is an inspection (attention, compare, hidden, probe)
-          const rep = await runInspection(store, inspectSettingsFromPlan(ex), o.json === true);
+          const rep = await runInspection(store, inspectSettingsFromPlan(ex, store), o.json === true);
           print(o.json ? { runs: [rep.json] } : rep.text, o.json === true);
           return;
         }

@@ -35,6 +35,17 @@ export function zodIssueText(issue: z.core.$ZodIssue, input?: unknown): string {
       return `unknown key${(i.keys as string[]).length > 1 ? "s" : ""} ${(i.keys as string[]).map((k) => shown(k)).join(", ")}`;
     case "invalid_value":
       return `must be ${(i.values as unknown[]).length === 1 ? shown((i.values as unknown[])[0]) : `one of ${(i.values as unknown[]).map((v) => String(v)).join(", ")}`}, found ${shown(input)}`;
+    case "invalid_union": {
+      // text or a map (a file or a hub set): when exactly one branch is of the value's type, its first problem
+      const branches = (i.errors as z.core.$ZodIssue[][] | undefined) ?? [];
+      const typed = branches.filter((b) => b.length > 0 && !(b[0]!.code === "invalid_type" && b[0]!.path.length === 0));
+      if (typed.length === 1) {
+        const sub = typed[0]![0]!;
+        const where = sub.path.map(String).join(".");
+        return `${where ? `${where}: ` : ""}${zodIssueText(sub, valueAt(input, sub.path))}`;
+      }
+      return issue.message.replace(/^Invalid input: /, "");
+    }
     default:
       return issue.message.replace(/^Invalid input: /, "");
   }

@@ -8,10 +8,16 @@
 //                       16-bit parameters and gradients)
 //   ZeRO-2 + offload    2Ψ on the GPU (optimizer and gradients in CPU memory)  estimate_zero2_..._mem_needs
 //   ZeRO-3 + offload    4·largest (+ 2Ψ/N when only the optimizer is offloaded) estimate_zero3_..._mem_needs
-//   FSDP full shard     (4 + 4 + 8)Ψ/N mixed / (2 + 2 + 4)Ψ/N pure, plus the root unit (embeddings, lm_head)
-//                       kept unsharded from forward to backward (torch/distributed/fsdp/_runtime_utils.py
-//                       _post_forward_reshard: the root does not reshard after forward) and two decoder layers
-//                       gathered (current + prefetched) with one layer's unsharded gradients
+//   FSDP full shard     (4 + 4 + 8)Ψ/N mixed / (2 + 2 + 4)Ψ/N pure, plus, as fitlab's worker runs torch's FSDP2
+//                       (fully_shard on each decoder layer and on the transformers model as root;
+//                       engine/fitlab_worker/distributed.py FullyShard), the root unit (embeddings, final norm,
+//                       lm_head) gathered in the compute dtype from before the forward until its gradients are
+//                       reduced at the end of backward (torch/distributed/fsdp/_fully_shard/_fsdp_state.py
+//                       _lazy_init: the root does not reshard after forward; _root_post_backward_final_callback),
+//                       with lm_head's unsharded gradient alive from the start of backward; and two decoder layers
+//                       gathered (the current one and the one prefetched, _fsdp_param_group.py pre_forward,
+//                       _prefetch_unshard) with one layer's unsharded gradient in the compute dtype and its
+//                       reduce-scatter input in the shards' dtype (_fsdp_collectives.py foreach_reduce)
 // At the optimizer step ZeRO-1/2 cast their gradient partition to fp32 (stage_1_and_2.py step:
 // single_grad_partition ... .to(fp32 partition dtype)): 4Ψ/N more for that moment.
 import { adapterBytes } from "./adapters.js";
@@ -116,7 +122,9 @@ export function modelStates(ctx: MemoryContext): ModelStates {
     const rootParams = spec.params.embeddings + spec.params.lmHead;
     const unit = layerParams(ctx);
     const compute = ctx.quantizedBase ? base / Math.max(1, spec.params.total) : ctx.actBytes; // QLoRA: quant_storage keeps the 4-bit bytes
-    gathered = Math.round(rootParams * compute + 2 * unit * compute + (ctx.fullTraining ? unit * t.gradBytes : 0));
+    const unitGrads = ctx.fullTraining ? unit * (ctx.actBytes + t.gradBytes) : 0;
+    const rootGrads = ctx.fullTraining ? spec.params.lmHead * ctx.actBytes : 0;
+    gathered = Math.round(rootParams * compute + 2 * unit * compute + unitGrads + rootGrads);
   } else if (ctx.fullTraining && workload.precision === "mixed" && !ctx.masterInOptimizer && plan.gathers === "none") {
     // torch autocast casts each fp32 weight to bf16 once per forward and autograd saves the cast for backward
     // (aten/src/ATen/autocast_mode.cpp cached_cast); with checkpointing only the recomputed layer keeps them

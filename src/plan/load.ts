@@ -19,6 +19,9 @@ import path from "node:path";
 import { isHubDataset, resolveRunSpec, type RunSpec } from "./run-spec.js";
 import { planSchema, type RawExperiment, type RawPlan } from "./schema.js";
 
+/** Workload kinds that fine-tune (and so leave an adapter or checkpoints another experiment can read). */
+const TRAINING_KINDS: ReadonlySet<string> = new Set(["full", "lora", "qlora"]);
+
 /** Experiments in a plan, and the runs they expand to (each sweep value or repetition is one run). */
 function planSize(p: RawPlan): { experiments: number; runs: number } {
   let experiments = 0;
@@ -184,11 +187,16 @@ function checkPlanBody(text: string, file: string, opts: CheckOptions): CheckRes
       if (r) experiments.push(r);
     });
   });
-  // an evaluation's adapter_from names another experiment of the plan
+  // an evaluation's or inspection's adapter_from names a training experiment of the plan (whose newest finished
+  // run gives the adapter or checkpoints; a training experiment reads none, so a chain cannot go round)
+  const trains = new Set(experiments.filter((e) => e.run && e.runs.some((r) => TRAINING_KINDS.has(r.workload.kind))).map((e) => e.key));
   p.tracks.forEach((track, ti) =>
     track.experiments.forEach((ex, ei) => {
       const from = ex.run?.adapter_from;
-      if (from && !seen.has(from)) problems.push({ line: lineOf(docOf(), counter, ["tracks", ti, "experiments", ei, "run", "adapter_from"]), path: `tracks.${ti}.experiments.${ei}.run.adapter_from`, message: `adapter_from names ${from}, which is no experiment of this plan` });
+      const where = ["tracks", ti, "experiments", ei, "run", "adapter_from"];
+      const problem = (message: string) => problems.push({ line: lineOf(docOf(), counter, where), path: where.join("."), message });
+      if (from && !seen.has(from)) problem(`adapter_from names ${from}, which is no experiment of this plan`);
+      else if (from && experiments.some((e) => e.key === from) && !trains.has(from)) problem(`adapter_from names ${from}, which trains nothing with a run section: name a fine-tuning experiment (qlora, lora or full) that has one`);
     }),
   );
   if (problems.length > 0) return { plan: null, problems };
@@ -219,8 +227,8 @@ function resolveExperiment(
       [["run", "dataset", "eval"], local?.eval ?? undefined, "dataset", LIMITS.datasetBytes],
       [["run", "general_text"], str(runSpec.general_text), "general-text file", LIMITS.generalTextBytes],
       [["run", "multiple_choice"], str(runSpec.multiple_choice), "multiple-choice file", LIMITS.multipleChoiceBytes],
-      [["run", "prompts"], runSpec.prompts, "prompt file", LIMITS.datasetBytes],
-      [["run", "probe_data"], runSpec.probe_data, "probe data", LIMITS.datasetBytes],
+      [["run", "prompts"], str(runSpec.prompts), "prompt file", LIMITS.datasetBytes],
+      [["run", "probe_data"], str(runSpec.probe_data), "probe data", LIMITS.datasetBytes],
     ];
     for (const [where, f, what, limit] of files) {
       if (f === undefined) continue;
@@ -266,7 +274,7 @@ function resolveExperiment(
     }
   }
   const kind = runs[0]?.workload.kind;
-  const training = kind === "full" || kind === "lora" || kind === "qlora";
+  const training = kind !== undefined && TRAINING_KINDS.has(kind);
   if (ok && training && !ex.data?.tokens) report(at("data"), `training experiment ${key} needs data.tokens (tokens per epoch)`);
   if (ok && kind && !training && kind !== "probe" && !ex.data?.prompts) report(at("data"), `${kind} experiment ${key} needs data.prompts`);
   if (ok && runSpec && training && !runSpec.dataset) report(at("run"), `the run section of training experiment ${key} needs a dataset (a JSONL path or a hub id)`);

@@ -3,7 +3,9 @@
 // experiment's data.tokens as the sample's token budget; evaluation data likewise.
 import fs from "node:fs";
 import path from "node:path";
-import type { RawEvalData, RawRun } from "./schema.js";
+import type { HubProbeData, HubPrompts, RawEvalData, RawRun } from "./schema.js";
+
+export type { HubProbeData, HubPrompts };
 
 /** A training dataset as the runner and the worker take it: a local JSONL file, or a hub dataset by id. */
 export interface LocalDataset {
@@ -65,9 +67,11 @@ export interface RunSpec {
   readonly compile?: boolean;
   // Tracks B and C (`fitlab inspect`): prompts for attention/hidden, an adapter folder (absolute) or training
   // run id, labelled probe data, a training run whose checkpoints a probe follows, which inspection to run
-  readonly prompts?: string;
+  /** a prompt file (absolute), or prompts from a hub text set */
+  readonly prompts?: string | HubPrompts;
   readonly adapter?: string;
-  readonly probe_data?: string;
+  /** a labelled JSONL file (absolute), or labelled rows of a hub set */
+  readonly probe_data?: string | HubProbeData;
   readonly probe_run?: string;
   readonly inspect?: "attention" | "compare" | "hidden" | "probe";
 }
@@ -76,6 +80,12 @@ function evalData(d: RawEvalData | undefined, abs: (p: string) => string): EvalD
   if (d === undefined) return null;
   if (typeof d === "string") return looksLocal(d) ? abs(d) : { hub: d };
   return d;
+}
+
+/** A file beside the plan (made absolute), a hub id given as a string, or a hub object as written. */
+function hubOrFile<T extends { hub: string }>(v: string | T, abs: (p: string) => string): string | T | { hub: string } {
+  if (typeof v !== "string") return v;
+  return looksLocal(v) ? abs(v) : { hub: v };
 }
 
 export function resolveRunSpec(r: RawRun, dir: string, dataTokens: number): RunSpec {
@@ -106,8 +116,8 @@ export function resolveRunSpec(r: RawRun, dir: string, dataTokens: number): RunS
   const adapterPath = adapter && (/^[.~/]/.test(adapter) || fs.existsSync(path.resolve(dir, adapter))) ? abs(adapter) : adapter;
   return {
     ...rest,
-    ...(prompts ? { prompts: abs(prompts) } : {}),
-    ...(probe_data ? { probe_data: abs(probe_data) } : {}),
+    ...(prompts ? { prompts: hubOrFile(prompts, abs) } : {}),
+    ...(probe_data ? { probe_data: hubOrFile(probe_data, abs) } : {}),
     ...(adapterPath ? { adapter: adapterPath } : {}),
     ...(model ? { model } : {}),
     ...(model_revision ? { modelRevision: model_revision } : {}),

@@ -57,6 +57,38 @@ export const evalDataSchema = z.union([
     .strict(),
 ]);
 
+const HUB_ID = /^[A-Za-z0-9][\w.-]*(\/[\w.-]+)?$/;
+
+/** Prompts of an attention or hidden-state inspection from a hub text set (e.g. WikiText): each non-empty row a
+ *  prompt, or consecutive rows joined into prompts of at least min_tokens; the first N or a seeded sample
+ *  (examples: default the experiment's data.prompts). */
+export const hubPromptsSchema = z
+  .object({
+    hub: z.string().regex(HUB_ID, "a Hugging Face dataset id: owner/name"),
+    config: z.string().optional(),
+    split: z.string().optional(),
+    revision: z.string().optional(),
+    field: z.string().optional(),
+    select: z.enum(["first", "sample"]).optional(),
+    examples: z.number().int().positive().max(1e8).optional(),
+    min_tokens: z.number().int().positive().max(1e7).optional(),
+  })
+  .strict();
+
+/** Labelled probe data from a hub set: sentence-level {text, label} (e.g. SST-2) or token-level {tokens, labels}
+ *  (e.g. CoNLL-2003 pos_tags), class ids named by the set's ClassLabel; examples: default the workload's probeSamples. */
+export const hubProbeDataSchema = z
+  .object({
+    hub: z.string().regex(HUB_ID, "a Hugging Face dataset id: owner/name"),
+    config: z.string().optional(),
+    split: z.string().optional(),
+    revision: z.string().optional(),
+    fields: z.record(z.string(), z.string()).optional(),
+    select: z.enum(["first", "sample"]).optional(),
+    examples: z.number().int().positive().max(1e8).optional(),
+  })
+  .strict();
+
 /** How `fitlab run` runs an experiment for real: data and optimisation settings (paths relative to the plan). */
 export const runSchema = z
   .object({
@@ -64,7 +96,8 @@ export const runSchema = z
     /** a branch, tag or commit of a hub model (default main); the run records the commit it resolved to */
     model_revision: z.string().optional(),
     dataset: datasetSchema.optional(),
-    /** evaluation experiments: the experiment whose newest finished run (base and each checkpoint) is evaluated */
+    /** evaluation and inspection experiments: the training experiment whose newest finished run is read (forgetting:
+     *  base and each checkpoint; compare and hidden: its adapter; probe: every checkpoint) */
     adapter_from: z.string().optional(),
     learning_rate: z.number().positive().max(10).optional(),
     schedule: z.enum(["linear", "cosine", "constant"]).optional(),
@@ -79,9 +112,9 @@ export const runSchema = z
     multiple_choice: evalDataSchema.optional(),
     // Tracks B and C (`fitlab inspect`): prompts for attention/hidden, an adapter folder or training run id,
     // labelled probe data, a training run whose checkpoints a probe follows, and which inspection to run
-    prompts: z.string().optional(),
+    prompts: z.union([z.string().min(1), hubPromptsSchema]).optional(),
     adapter: z.string().optional(),
-    probe_data: z.string().optional(),
+    probe_data: z.union([z.string().min(1), hubProbeDataSchema]).optional(),
     probe_run: z.string().optional(),
     inspect: z.enum(["attention", "compare", "hidden", "probe"]).optional(),
     // the worker's lean options (fitlab run --packing/--loss/--loss-chunk/--grad-ckpt/--optimizer/--kernels/--compile)
@@ -140,3 +173,5 @@ export type RawExperiment = z.infer<typeof experimentSchema>;
 export type RawRun = z.infer<typeof runSchema>;
 export type RawHubDataset = z.infer<typeof hubDatasetSchema>;
 export type RawEvalData = z.infer<typeof evalDataSchema>;
+export type HubPrompts = z.infer<typeof hubPromptsSchema>;
+export type HubProbeData = z.infer<typeof hubProbeDataSchema>;

@@ -18,6 +18,7 @@ import type { WorkerEvent } from "./protocol.js";
 import { RunStore, type RunRecord } from "./store.js";
 import { checkModel } from "./train.js";
 import { requireWorker, runJob, WorkerError } from "./worker.js";
+import type { HubProbeData, HubPrompts } from "../plan/run-spec.js";
 
 export const INSPECT_KINDS = ["attention", "compare", "hidden", "probe"] as const;
 export type InspectKind = (typeof INSPECT_KINDS)[number];
@@ -28,9 +29,12 @@ export interface InspectSettings {
   readonly experiment?: string | null;
   /** model folder or hub id; with `run`, the training run's model */
   readonly model?: string | null;
-  readonly prompts?: string | null;
-  /** probe: labelled JSONL */
-  readonly data?: string | null;
+  /** a branch, tag or commit of a hub model (default main) */
+  readonly modelRevision?: string;
+  /** a prompt file, or prompts from a hub text set (the worker fetches them into the run folder) */
+  readonly prompts?: string | HubPrompts | null;
+  /** probe: labelled JSONL, or labelled rows of a hub set */
+  readonly data?: string | HubProbeData | null;
   /** a PEFT adapter folder, or the id/name of a training run (its newest checkpoint) */
   readonly adapter?: string | null;
   /** probe: every checkpoint of this training run (and its base model as step 0) */
@@ -116,25 +120,27 @@ export function prepareInspect(store: RunStore, s: InspectSettings): { config: R
     parentRun ??= a.parentRun;
   }
   if (s.kind === "compare" && !adapter) throw new FitlabInputError("inspect compare needs --adapter (an adapter folder or a training run id)");
+  // local files are checked here; a hub set is fetched and checked by the worker (its id was checked by the plan)
   if (s.kind === "probe") {
     if (!s.data) throw new FitlabInputError("inspect probe needs --data FILE (JSONL of {\"text\",\"label\"} or {\"tokens\",\"labels\"})");
-    checkProbeData(s.data);
+    if (typeof s.data === "string") checkProbeData(s.data);
   } else {
     if (!s.prompts) throw new FitlabInputError(`inspect ${s.kind} needs --prompts FILE (one prompt per line, or JSONL with "text")`);
-    readPrompts(s.prompts);
+    if (typeof s.prompts === "string") readPrompts(s.prompts);
   }
-  const common = { model: isLocal(model) ? abs(model) : model, quant, device: s.device ?? "auto", dtype: s.dtype ?? "auto", adapter, max_prompts: s.maxPrompts ?? null, max_tokens: s.maxTokens ?? null, seed: s.seed ?? 0 };
+  const input = <T>(v: string | T): string | T => (typeof v === "string" ? abs(v) : v);
+  const common = { model: isLocal(model) ? abs(model) : model, quant, device: s.device ?? "auto", dtype: s.dtype ?? "auto", adapter, max_prompts: s.maxPrompts ?? null, max_tokens: s.maxTokens ?? null, seed: s.seed ?? 0, ...(s.modelRevision ? { model_revision: s.modelRevision } : {}) };
   let config: Record<string, unknown>;
   switch (s.kind) {
     case "attention":
     case "compare":
-      config = { ...common, prompts: abs(s.prompts!), full_heads: s.kind === "attention" ? (s.heads ?? null) : null, map_prompts: s.mapPrompts ?? (s.kind === "attention" ? 4 : 1), pool: POOLED_MAP_SIZE, chunk_bytes: s.chunkBytes ?? ATTENTION_CHUNK_BYTES, capture: s.capture ?? "recompute", full_dtype: s.fullDtype ?? "float16" };
+      config = { ...common, prompts: input(s.prompts!), full_heads: s.kind === "attention" ? (s.heads ?? null) : null, map_prompts: s.mapPrompts ?? (s.kind === "attention" ? 4 : 1), pool: POOLED_MAP_SIZE, chunk_bytes: s.chunkBytes ?? ATTENTION_CHUNK_BYTES, capture: s.capture ?? "recompute", full_dtype: s.fullDtype ?? "float16" };
       break;
     case "hidden":
-      config = { ...common, prompts: abs(s.prompts!), positions: s.positions ?? "last", max_bytes: s.maxBytes ?? 256 * 2 ** 20 };
+      config = { ...common, prompts: input(s.prompts!), positions: s.positions ?? "last", max_bytes: s.maxBytes ?? 256 * 2 ** 20 };
       break;
     case "probe":
-      config = { ...common, data: abs(s.data!), pool: s.pool ?? "last", checkpoints: ckpts };
+      config = { ...common, data: input(s.data!), pool: s.pool ?? "last", checkpoints: ckpts };
       break;
   }
   return { config, parentRun, model, quant };

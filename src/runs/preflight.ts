@@ -1,6 +1,7 @@
 // Before a GPU run: the planner's estimate for the card it will run on, and a refusal with the fit search's
 // cheapest change when it predicts no fit. After a CUDA out-of-memory: the cheapest change that fits with the
 // margin the run showed it needs (the measured need over the prediction).
+import { execFileSync } from "node:child_process";
 import { detectGpu } from "../decide/options.js";
 import { findFit, type FitResult } from "../fit/search.js";
 import type { GpuCatalog } from "../hardware/catalog.js";
@@ -23,6 +24,20 @@ export function runGpu(catalog: GpuCatalog, o: { flag?: string | undefined; plan
   if (o.needDetected) return null;
   if (o.planGpu) return { gpu: catalog.find(o.planGpu), source: "plan" };
   return { gpu: catalog.find(DEFAULT_RUN_GPU), source: "default" };
+}
+
+/** GPUs this process may use: those nvidia-smi lists, narrowed by CUDA_VISIBLE_DEVICES (0 without nvidia-smi,
+ *  or with FITLAB_NO_NVIDIA_SMI). */
+export function visibleGpuCount(): number {
+  if (process.env.FITLAB_NO_NVIDIA_SMI) return 0;
+  let listed: number;
+  try {
+    listed = execFileSync("nvidia-smi", ["-L"], { encoding: "utf8", timeout: 3000, stdio: ["ignore", "pipe", "ignore"] }).split("\n").filter((l) => /^GPU \d+/.test(l)).length;
+  } catch {
+    return 0;
+  }
+  const mask = process.env.CUDA_VISIBLE_DEVICES;
+  return mask === undefined ? listed : Math.min(listed, mask.split(",").filter((x) => x.trim() !== "" && x.trim() !== "-1").length);
 }
 
 export interface Preflight {

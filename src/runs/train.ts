@@ -13,7 +13,7 @@ import type { ModelSpec } from "../spec/types.js";
 import { DEFAULT_LOSS_CHUNK_TOKENS, resolveWorkload, type WorkloadInput } from "../workload/resolve.js";
 import type { Workload } from "../workload/types.js";
 import { checkDataset, datasetForWorker, isHubDataset, type DatasetSpec } from "./dataset.js";
-import { oomAdvice, preflight, runGpu, type Preflight } from "./preflight.js";
+import { oomAdvice, preflight, runGpu, visibleGpuCount, type Preflight } from "./preflight.js";
 import { requireSafeWeights } from "../spec/weight-files.js";
 import { describeFsError } from "../input/read.js";
 import { oneLine } from "../input/shown.js";
@@ -122,6 +122,13 @@ export function checkRunInputs(s: TrainSettings, seen: Set<string> = new Set()):
     seen.add(key);
   };
   once(`model:${s.model}`, () => checkModel(s.model));
+  if (s.nGpus && s.nGpus > 1 && s.sharding === "fsdp") {
+    // what FSDP in the worker shards (engine/fitlab_worker/distributed.py FullyShard)
+    const who = s.experiment ?? s.name ?? "this run";
+    if (s.method === "qlora") throw new FitlabInputError(`${who}: FSDP in the worker shards full and LoRA fine-tunes, not 4-bit QLoRA weights: use sharding ddp for QLoRA`);
+    if (s.optimizer !== "adamw" && s.optimizer !== "adamw-fused") throw new FitlabInputError(`${who}: optimizer ${s.optimizer} keeps bitsandbytes state that FSDP cannot shard: use adamw or adamw-fused with sharding fsdp`);
+    if (s.compile) throw new FitlabInputError(`${who}: compile is not supported with sharding fsdp`);
+  }
   const d = s.dataset;
   if (isHubDataset(d)) return; // the worker fetches it; its id was checked by the plan
   once(`data:${path.resolve(d.train)}`, () => checkDataset(d.train));
@@ -239,6 +246,10 @@ function checkDisk(store: RunStore, s: TrainSettings, gpu: Gpu | null): void {
 export function createRun(store: RunStore, s: TrainSettings, opts: CreateOptions = {}): RunRecord {
   if (!opts.inputsChecked) checkRunInputs(s);
   requireWorker();
+  if (s.nGpus && s.nGpus > 1 && s.device !== "cpu") {
+    const seen = visibleGpuCount();
+    if (seen < s.nGpus) throw new FitlabInputError(`${s.experiment ?? s.name ?? "this run"} runs on ${s.nGpus} GPUs (one torchrun process each) and this machine shows ${seen}: rent them with \`fitlab burst ${s.experiment ?? "EXPERIMENT"}\`, or try it on the CPU (run.device: cpu)`);
+  }
   const gpu = targetGpu(s);
   checkDisk(store, s, gpu);
   const p = predict(s, gpu);

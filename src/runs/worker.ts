@@ -60,7 +60,7 @@ export function runJob(job: JobName, config: Record<string, unknown>, opts: Work
     // several processes share no stdin: torchrun's workers read the request from a file (FITLAB_REQUEST)
     const requestFile = n > 1 ? path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fitlab-req-")), "request.json") : null;
     if (requestFile) fs.writeFileSync(requestFile, request);
-    const args = n > 1 ? ["-m", "torch.distributed.run", "--standalone", `--nproc_per_node=${n}`, "-m", "fitlab_worker"] : ["-m", "fitlab_worker"];
+    const args = n > 1 ? ["-m", "fitlab_worker.torchrun", "--standalone", `--nproc_per_node=${n}`, "-m", "fitlab_worker"] : ["-m", "fitlab_worker"];
     const child = spawn(venvPython(), args, {
       cwd: ENGINE_DIR,
       env: { ...process.env, PYTHONPATH: ENGINE_DIR, PYTHONUNBUFFERED: "1", FITLAB_PARENT_PID: String(process.pid), ...(requestFile ? { FITLAB_REQUEST: requestFile } : {}), ...opts.env },

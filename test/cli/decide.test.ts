@@ -98,9 +98,9 @@ describe("fitlab burst", () => {
     expect(t.setup).toContain("npm ci");
     expect(t.run).toContain("fitlab run S.qlora-70b");
   });
-  it("refuses an experiment without a run section in one line (the multi-GPU one has none: no FSDP in the worker yet)", () => {
-    const r = run("burst", "S.multi-gpu", "--spot", "--bucket", "b-results");
-    expectOneLineError(r, /S.multi-gpu has no run section/);
+  it("refuses an experiment without a run section in one line (full precision has none: the worker has no fp32 switch)", () => {
+    const r = run("burst", "S.full-precision", "--spot", "--bucket", "b-results");
+    expectOneLineError(r, /S.full-precision has no run section/);
   });
   it("writes the task to a file and says on stderr where, on what, for how long (hours rounded) and how to launch it", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fitlab-burst-"));

@@ -60,7 +60,7 @@ describe("run sections of the built-in plan", () => {
   });
 
   it("an experiment without a run section, or a CPU one: one line, exit 2", () => {
-    expectOneLineError(dry("S.multi-gpu"), /experiment S.multi-gpu has no run section/);
+    expectOneLineError(dry("S.full-precision"), /experiment S.full-precision has no run section/);
     expectOneLineError(dry("A.loss-curves"), /CPU-side analysis/);
   });
 });

@@ -3,7 +3,7 @@ folders, a README whose YAML names the configs), for the hub stand-in (test/supp
 Usage: python make_hub_fixtures.py OUT_DIR WORDS_JSON. Shapes copy the real sets the default plan names:
 an Alpaca-style instruction set (instruction/input/output), a chat set (messages), WikiText-style text
 (config wikitext-2-raw-v1, split test), ARC-style multiple choice (config ARC-Easy: question,
-choices{text,label}, answerKey)."""
+choices{text,label}, answerKey), SST-2-style sentence labels and CoNLL-style token tags for probes."""
 import json
 import os
 import random
@@ -51,6 +51,25 @@ def main(out, words_file):
     open(f"{out}/arc/README.md", "w").write(
         "---\nconfigs:\n- config_name: ARC-Easy\n  data_files:\n  - split: test\n    path: ARC-Easy/test-*\n---\n# tiny ARC stand-in\n"
     )
+    # sentence-level probe data (SST-2 layout: idx, sentence, label as a ClassLabel; the test split is unlabelled, -1),
+    # written with the `datasets` library so the parquet carries the ClassLabel names as the hub's files do
+    from datasets import ClassLabel, Dataset, Features, Sequence, Value
+
+    feats = Features({"idx": Value("int32"), "sentence": Value("string"), "label": ClassLabel(names=["negative", "positive"])})
+    sst = [{"idx": i, "sentence": "count " + " ".join(rng.choice(letters) for _ in range(5)), "label": i % 2} for i in range(60)]
+    os.makedirs(f"{out}/sst2/data", exist_ok=True)
+    Dataset.from_list(sst, features=feats).to_parquet(f"{out}/sst2/data/train-00000-of-00001.parquet")
+    Dataset.from_list([{**r, "label": -1} for r in sst[:10]], features=feats).to_parquet(f"{out}/sst2/data/test-00000-of-00001.parquet")
+    # token-level probe data (CoNLL-2003 layout: tokens and pos_tags, a sequence of ClassLabel)
+    tags = ["NN", "DT", "VB"]
+    feats = Features({"id": Value("string"), "tokens": Sequence(Value("string")), "pos_tags": Sequence(ClassLabel(names=tags))})
+    rows = []
+    for i in range(40):
+        toks = [rng.choice(letters) for _ in range(4)]
+        rows.append({"id": str(i), "tokens": toks, "pos_tags": [letters.index(t) % 3 for t in toks]})
+    rows.append({"id": "spaced", "tokens": ["a b", "c"], "pos_tags": [0, 1]})  # a word with a space: left out
+    os.makedirs(f"{out}/conll/data", exist_ok=True)
+    Dataset.from_list(rows, features=feats).to_parquet(f"{out}/conll/data/train-00000-of-00001.parquet")
 
 
 if __name__ == "__main__":

@@ -93,3 +93,28 @@ def read_probe_data(path):
     if len(labels) < 2:
         raise JobError("input", f"probe data {path} has a single class ({next(iter(labels))}): a probe needs at least two labels")
     return level, records
+
+
+def materialize_inputs(config, emit):
+    """The job's inputs as local files: a hub model id becomes its snapshot (hub.materialize: safetensors only,
+    the commit pinned in the run folder), hub prompts and probe data become prompts.jsonl / probe.jsonl in the
+    run folder (datasets_hub.prompts, probe_records), each with where it came from."""
+    from .. import datasets_hub, hub
+    from ..model import load_tokenizer
+
+    out = config["output_dir"]
+    src = hub.materialize(config["model"], emit, config.get("model_revision"), out)
+    config = {**config, "model": src["path"], "model_source": {k: v for k, v in src.items() if k != "path"}}
+    seed = int(config.get("seed", 0))
+    if isinstance(config.get("prompts"), dict):
+        path, source = datasets_hub.prompts(config["prompts"], load_tokenizer(src["path"]), emit, seed, out)
+        config = {**config, "prompts": path, "prompts_source": source}
+    if isinstance(config.get("data"), dict):
+        path, source = datasets_hub.probe_records(config["data"], emit, seed, out)
+        config = {**config, "data": path, "data_source": source}
+    return config
+
+
+def sources_of(config):
+    """Where the model, the prompts and the probe data came from, for result.json."""
+    return {k: config[k] for k in ("model_source", "prompts_source", "data_source") if k in config}

@@ -11,7 +11,7 @@ import time
 
 from ..interp import attention as att
 from ..interp.common import dir_bytes, geometry, save_tensors, token_strings, write_json
-from ..interp.inputs import context_of, encode_prompts, read_prompts
+from ..interp.inputs import context_of, encode_prompts, read_prompts, materialize_inputs, sources_of
 from ..interp.load import load
 from ..interp.meter import Meter
 from ..protocol import JobError
@@ -23,6 +23,7 @@ def run(config, emit):
     # ---- configuration -------------------------------------------------------------------------
     out = config["output_dir"]
     os.makedirs(out, exist_ok=True)
+    config = materialize_inputs(config, emit)  # hub model, prompts and probe data -> local snapshot and run-folder files
     capture = config.get("capture", "recompute")  # recompute (streaming, any backend) | eager (output_attentions: every layer at once)
     if capture not in ("recompute", "eager"):
         raise JobError("input", f"capture must be recompute or eager, got {capture!r}")
@@ -113,5 +114,6 @@ def run(config, emit):
         "disk_bytes_per_prompt": disk / max(1, min(len(encoded), map_prompts)),
         "seconds": time.time() - t0,
     }
+    result.update(sources_of(config))
     write_json(os.path.join(out, "result.json"), result)
     return result

@@ -15,7 +15,7 @@ import time
 
 from ..interp import attention as att
 from ..interp.common import dir_bytes, geometry, save_tensors, token_strings, write_json
-from ..interp.inputs import context_of, encode_prompts, read_prompts
+from ..interp.inputs import context_of, encode_prompts, read_prompts, materialize_inputs, sources_of
 from ..interp.load import load, lora_update_norms
 from ..interp.meter import Meter
 from ..protocol import JobError
@@ -27,6 +27,7 @@ def run(config, emit):
     # ---- configuration -------------------------------------------------------------------------
     out = config["output_dir"]
     os.makedirs(out, exist_ok=True)
+    config = materialize_inputs(config, emit)  # hub model, prompts and probe data -> local snapshot and run-folder files
     if not config.get("adapter"):
         raise JobError("input", "compare needs an adapter (a PEFT folder or a run id)")
     pool = int(config.get("pool", 128))
@@ -109,5 +110,6 @@ def run(config, emit):
         "disk_bytes": disk,
         "seconds": time.time() - t0,
     }
+    result.update(sources_of(config))
     write_json(os.path.join(out, "result.json"), result)
     return result

@@ -17,7 +17,7 @@ import time
 
 from ..interp import residual as res
 from ..interp.common import dir_bytes, geometry, save_tensors, token_strings, write_json
-from ..interp.inputs import context_of, encode_prompts, read_prompts
+from ..interp.inputs import context_of, encode_prompts, read_prompts, materialize_inputs, sources_of
 from ..interp.load import load
 from ..interp.meter import Meter
 from ..protocol import JobError
@@ -29,6 +29,7 @@ def run(config, emit):
     # ---- configuration -------------------------------------------------------------------------
     out = config["output_dir"]
     os.makedirs(out, exist_ok=True)
+    config = materialize_inputs(config, emit)  # hub model, prompts and probe data -> local snapshot and run-folder files
     positions = config.get("positions", "last")  # last | mean | all
     if positions not in ("last", "mean", "all"):
         raise JobError("input", f"positions must be last, mean or all, got {positions!r}")
@@ -145,6 +146,7 @@ def run(config, emit):
         "disk_bytes": disk,
         "seconds": time.time() - t0,
     }
+    result.update(sources_of(config))
     write_json(os.path.join(out, "result.json"), result)
     return result
 

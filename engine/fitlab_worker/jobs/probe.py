@@ -17,7 +17,7 @@ import time
 from ..interp import probes
 from ..interp import residual as res
 from ..interp.common import geometry, write_json
-from ..interp.inputs import context_of, read_probe_data
+from ..interp.inputs import context_of, read_probe_data, materialize_inputs, sources_of
 from ..interp.load import check_adapter, load
 from ..interp.meter import Meter
 from ..protocol import JobError
@@ -31,6 +31,7 @@ def run(config, emit):
     # ---- configuration -------------------------------------------------------------------------
     out = config["output_dir"]
     os.makedirs(out, exist_ok=True)
+    config = materialize_inputs(config, emit)  # hub model, prompts and probe data -> local snapshot and run-folder files
     seed = int(config.get("seed", 0))
     pool = config.get("pool", "last")  # sentence-level feature: last token or mean over tokens
     holdout = float(config.get("holdout", 0.2))
@@ -143,5 +144,6 @@ def run(config, emit):
         result["checkpoints"] = results
     else:
         result["layers"] = results[0]["layers"]
+    result.update(sources_of(config))
     write_json(os.path.join(out, "result.json"), result)
     return result

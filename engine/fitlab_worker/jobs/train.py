@@ -52,8 +52,18 @@ def run(config, emit):
     use_compile = bool(config.get("compile", False))
     torch.manual_seed(seed)
     device, dtype = device_and_dtype(config.get("device", "auto"), config.get("dtype", "auto"))
-    dp = distributed.setup(device)  # one process, or one of torchrun's (rank 0 owns the run folder)
+    sharding = config.get("sharding", "ddp")
+    dp = distributed.setup(device, sharding)  # one process, or one of torchrun's (rank 0 owns the run folder)
+    run_dir = out
     out = dp.output_dir(out)
+    ckpt_dir = run_dir if dp.shards else out  # FSDP: one checkpoint of all the shards, written by rank 0
+    if dp.shards:
+        if method == "qlora":
+            raise JobError("input", "FSDP in the worker shards full and LoRA fine-tunes; 4-bit QLoRA weights are not sharded: use sharding ddp for QLoRA")
+        if optimizer_name not in ("adamw", "adamw-fused"):
+            raise JobError("input", f"optimizer {optimizer_name} keeps bitsandbytes state that FSDP cannot shard: use adamw or adamw-fused with sharding fsdp")
+        if use_compile:
+            raise JobError("input", "compile is not supported with sharding fsdp in the worker")
     os.makedirs(out, exist_ok=True)
 
     # ---- data ------------------------------------------------------------------------------------
@@ -72,13 +82,17 @@ def run(config, emit):
         collate_batch = packing.collate
     else:
         collate_batch = packing.collate_padded
-    micro_per_epoch = math.ceil(len(train_ex) / batch_size)
+    global_batch = batch_size * dp.size  # batch_size is each process's micro-batch (the planner's batch per GPU)
+    micro_per_epoch = math.ceil(len(train_ex) / global_batch)
     steps_per_epoch = max(1, micro_per_epoch // grad_accum)
     total_steps = int(config.get("max_steps") or steps_per_epoch * float(config.get("epochs", 1)))
 
     # ---- model -----------------------------------------------------------------------------------
     lora = {"rank": int(config.get("rank", 8)), "alpha": float(config.get("alpha", 16)), "dropout": float(config.get("dropout", 0.0)), "targets": config.get("target_modules", "all-linear")}
-    model = load_model(config["model"], method, device, dtype, False, lora)
+    # FSDP: loaded in host memory and sharded onto the device by wrap(); a full fine-tune keeps fp32 shards
+    # (mixed precision: compute in the 16-bit dtype, distributed.FullyShard)
+    load_dtype = torch.float32 if dp.shards and method == "full" else dtype
+    model = load_model(config["model"], method, "cpu" if dp.shards else device, load_dtype, False, lora)
     facts = lossmod.probe_machine()
     dtype_name = str(dtype).replace("torch.", "")
     kernels_used, kernels_reason = kernels.choose(kernels_req, facts, dtype_name, model.config.model_type)
@@ -87,6 +101,7 @@ def run(config, emit):
     offload = checkpointing.enable(model, gc_mode)
     if use_compile:
         kernels.compile_layers(model)
+    model = dp.wrap(model, dtype)
     loss_impl, loss_reason = lossmod.choose(loss_req, facts, dtype_name, lossmod.supports_head_loss(model), lossmod.lm_head_is_plain(model))
     loss_of = lossmod.make_loss(model, loss_impl, chunk_tokens)
     model.train()
@@ -97,6 +112,7 @@ def run(config, emit):
         "loss": loss_impl, "loss_reason": loss_reason, "loss_chunk_tokens": chunk_tokens if loss_impl == "chunked" else None,
         "gradient_checkpointing": gc_mode, "packing": packing_on, "optimizer": optimizer_name, "optimizer_note": optimizer_note,
         "kernels": kernels_used, "kernels_reason": kernels_reason, "compile": use_compile,
+        "processes": dp.size, "sharding": (sharding if dp.size > 1 else None), "global_micro_batch": global_batch,
         "packed_rows": len(train_ex) if packing_on else None, "packing_fill": round(packing.fill(train_ex, max_len), 4) if packing_on else None,
         "machine": facts,
     }
@@ -124,25 +140,10 @@ def run(config, emit):
     for note in ckpt.clean_leftovers(out):
         emit("log", message=note)
     if config.get("resume", True):
-        candidates, skipped = ckpt.verified_checkpoints(out, total_steps, metrics_path)
-        for name, why, kept_as in skipped:
-            emit("log", message=f"skipped {name}: {why} (kept as {kept_as})")
-        failed_load = False
-        for last in candidates:
-            try:
-                ckpt.load_weights(last, model)
-                state = ckpt.load_training_state(last, optimizer, scheduler)
-            except Exception as e:  # noqa: BLE001 - a checkpoint that verified but does not load: fall back
-                why = str(e).splitlines()[0][:200] if str(e) else ""
-                emit("log", message=f"skipped {os.path.basename(last)}: it does not load ({type(e).__name__}: {why}) (kept as {ckpt.quarantine(last)})")
-                failed_load = True
-                continue
+        state = dp.resume(ckpt_dir, total_steps, os.path.join(ckpt_dir, "metrics.jsonl"), model, optimizer, scheduler, emit)
+        if state:
             step = state["step"]
             best_eval = state.get("best_eval")
-            emit("log", message=f"resumed from {os.path.basename(last)}")
-            break
-        if step == 0 and failed_load:
-            raise JobError("internal", "no checkpoint of this run could be loaded, and a failed load may have changed the model: start a new run")
     # keep only the metrics up to the resumed step: no duplicates, no gap (nothing when starting over)
     kept = []
     if os.path.exists(metrics_path) and step > 0:
@@ -160,7 +161,10 @@ def run(config, emit):
     metrics = open(metrics_path, "a", buffering=1)
 
     def evaluate():
-        return eval_loss(model, eval_ex, batch_size, tokenizer.pad_token_id, device)
+        dp.unshard()  # FSDP: the root unit (embeddings, norm, lm_head) gathered; a no-op otherwise
+        e = eval_loss(model, eval_ex, batch_size, tokenizer.pad_token_id, device)
+        dp.reshard()
+        return e
 
     def record(entry):
         metrics.write(json.dumps(entry) + "\n")
@@ -191,9 +195,10 @@ def run(config, emit):
         for k in range(grad_accum):
             faults.at_step(config, step + 1)  # where an OOM happens; tests inject one here
             m = (micro_start + k) % micro_per_epoch
-            batch, real_tokens = collate_batch(dp.shard([train_ex[i] for i in order[m * batch_size : (m + 1) * batch_size]]), tokenizer.pad_token_id)
+            batch, real_tokens = collate_batch(dp.shard([train_ex[i] for i in order[m * global_batch : (m + 1) * global_batch]]), tokenizer.pad_token_id)
             batch = {key: t.to(device) for key, t in batch.items()}
             try:
+                dp.unshard()
                 loss, reported = dp.scale(loss_of(batch), batch["labels"])  # this process's share of the global mean
                 loss = loss / grad_accum
                 if not torch.isfinite(loss):
@@ -210,7 +215,7 @@ def run(config, emit):
             step_tokens += real_tokens
         dp.sync_grads(params)
         step_tokens = dp.sum(step_tokens)
-        grad_norm = float(torch.nn.utils.clip_grad_norm_(params, float(config.get("max_grad_norm", 1.0))))
+        grad_norm = dp.clip(params, float(config.get("max_grad_norm", 1.0)))
         current_lr = scheduler.get_last_lr()[0]
         optimizer.step()
         scheduler.step()
@@ -239,7 +244,7 @@ def run(config, emit):
             record({"type": "eval", "step": step, "eval_loss": e})
             emit("eval", step=step, eval_loss=e)
         if step % ckpt_every == 0 or step == total_steps:
-            path = ckpt.save(out, step, model, optimizer, scheduler, {"best_eval": best_eval, "total_steps": total_steps})
+            path = dp.save(ckpt_dir, step, model, optimizer, scheduler, {"best_eval": best_eval, "total_steps": total_steps})
             emit("checkpoint", step=step, path=path)
         if stop_after is not None and step >= int(stop_after) and step < total_steps:
             metrics.close()
@@ -276,6 +281,7 @@ def run(config, emit):
         "data_source": data_source,
         "seconds": time.time() - t_run,
         "runtime": runtime,
+        "sharded_state_bytes": dp.state_bytes(params, optimizer) if dp.shards else None,
     }
     with open(os.path.join(out, "result.json.tmp"), "w") as f:
         json.dump(result, f, indent=2)
