@@ -16,7 +16,8 @@ import type { ModelSpec } from "../spec/types.js";
 import { resolveWorkload, workloadInputSchema, type WorkloadInput } from "../workload/resolve.js";
 import type { Workload } from "../workload/types.js";
 import path from "node:path";
-import { isHubDataset, resolveRunSpec, type RunSpec } from "./run-spec.js";
+import { isHubDataset, looksLocal, resolveRunSpec, type RunSpec } from "./run-spec.js";
+import { adapterFromProblem, runKindOf, runSectionProblems } from "./run-rules.js";
 import { planSchema, type RawExperiment, type RawPlan } from "./schema.js";
 
 /** Experiments in a plan, and the runs they expand to (each sweep value or repetition is one run). */
@@ -182,11 +183,17 @@ function checkPlanBody(text: string, file: string, opts: CheckOptions): CheckRes
       if (r) experiments.push(r);
     });
   });
-  // an evaluation's adapter_from names another experiment of the plan
+  // an evaluation's adapter_from names another experiment of the plan, one that trains
+  const kinds = new Map(experiments.map((e) => [e.key, e.runs[0]?.workload.kind ?? null]));
   p.tracks.forEach((track, ti) =>
     track.experiments.forEach((ex, ei) => {
-      const from = ex.run?.adapter_from;
-      if (from && !seen.has(from)) problems.push({ line: lineOf(docOf(), counter, ["tracks", ti, "experiments", ei, "run", "adapter_from"]), path: `tracks.${ti}.experiments.${ei}.run.adapter_from`, message: `adapter_from names ${from}, which is no experiment of this plan` });
+      const self = `${track.id}.${ex.id}`;
+      // on an experiment that is not an evaluation, adapter_from is already reported as not applying
+      const from = kinds.get(self) && runKindOf(kinds.get(self)!) !== "evaluation" ? undefined : ex.run?.adapter_from;
+      const where = ["tracks", ti, "experiments", ei, "run", "adapter_from"];
+      if (from && !seen.has(from)) problems.push({ line: lineOf(docOf(), counter, where), path: where.join("."), message: `adapter_from names ${from}, which is no experiment of this plan` });
+      const bad = from ? adapterFromProblem(from, self, kinds.get(from)) : null;
+      if (bad) problems.push({ line: lineOf(docOf(), counter, where), path: where.join("."), message: bad });
     }),
   );
   if (problems.length > 0) return { plan: null, problems };
@@ -265,6 +272,8 @@ function resolveExperiment(
   }
   const kind = runs[0]?.workload.kind;
   const training = kind === "full" || kind === "lora" || kind === "qlora";
+  // the run section says only what this kind of experiment reads (a training field on an inspection would be ignored)
+  if (ok && kind && ex.run) for (const [where, message] of runSectionProblems(ex.run, kind, (s) => /^[.~/]/.test(s) || looksLocal(s))) report(at("run", ...where), message);
   if (ok && training && !ex.data?.tokens) report(at("data"), `training experiment ${key} needs data.tokens (tokens per epoch)`);
   if (ok && kind && !training && kind !== "probe" && !ex.data?.prompts) report(at("data"), `${kind} experiment ${key} needs data.prompts`);
   if (ok && runSpec && training && !runSpec.dataset) report(at("run"), `the run section of training experiment ${key} needs a dataset (a JSONL path or a hub id)`);

@@ -91,6 +91,8 @@ describe("the fitlab-worker engine profile", () => {
 
 describe("lean options in a plan's run section", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fitlab-lean-plan-"));
+  // the plan's dataset must exist (plan check reads the files a run will read)
+  fs.writeFileSync(path.join(dir, "t.jsonl"), '{"text": "a b c"}\n');
   const write = (run: string) => {
     const file = path.join(dir, `plan-${Math.random().toString(36).slice(2)}.yaml`);
     fs.writeFileSync(file, `fitlab_plan: 1\nname: t\ntracks:\n  - id: A\n    name: a\n    experiments:\n      - id: x\n        model: Qwen/Qwen2.5-7B\n        workload: { kind: qlora, seq: 2048, rank: 16 }\n        data: { tokens: 1000 }\n        run: { dataset: { train: t.jsonl }, ${run} }\n`);
