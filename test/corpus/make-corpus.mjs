@@ -909,6 +909,19 @@ export function makeCorpus(root) {
   sectionPlan("training dataset neither path nor id", "{ dataset: 'not a dataset!' }", "lora");
   sectionPlan("hub dataset select all with examples", "{ dataset: { hub: a/b, select: all, examples: 10 } }", "lora");
 
+  // splits, offload and precision that do not apply (src/workload/resolve.ts, applies.ts)
+  flag("--parallel fsdp on one GPU", ["estimate", "--workload", "full", "--parallel", "fsdp"]);
+  flag("--parallel tp on one GPU", ["estimate", "--workload", "inference_decode", "--parallel", "tp"]);
+  flag("--gpus-per-node with ddp", ["estimate", "--workload", "full", "--gpus", "4", "--parallel", "ddp", "--gpus-per-node", "2"]);
+  flag("--gpus-per-node 3 of 4 GPUs", ["estimate", "--workload", "full", "--gpus", "4", "--parallel", "fsdp-hybrid", "--gpus-per-node", "3"]);
+  flag("--gpus-per-node above --gpus", ["fit", "--workload", "full", "--gpus", "2", "--parallel", "fsdp-hybrid", "--gpus-per-node", "8"]);
+  flag("zero3-offload with --offload optimizer", ["estimate", "--workload", "full", "--gpus", "2", "--parallel", "zero3-offload", "--offload", "optimizer"]);
+  flag("--precision with qlora", ["estimate", "--workload", "qlora", "--precision", "mixed"]);
+  flag("--precision with inference", ["estimate", "--workload", "inference_decode", "--precision", "pure"]);
+  flag("--offload with inference", ["estimate", "--workload", "inference_prefill", "--offload", "optimizer"]);
+  flag("--loss-chunk with the standard loss", ["estimate", "--workload", "qlora", "--loss", "standard", "--loss-chunk", "1024"]);
+  flag("--loss-chunk with the default loss", ["estimate", "--workload", "lora", "--quant", "none", "--engine", "hf-peft", "--loss-chunk", "1024"]);
+
   flag("ui --runs a file", ["ui", "--no-open", "--runs", goodData]);
   flag("ui --runs a foreign database", ["ui", "--no-open", "--runs", (() => { const d = folder("ui-store"); fs.writeFileSync(path.join(d, "fitlab.sqlite"), "not a database\n".repeat(100)); return d; })()]);
   flag("ui --port 70000", ["ui", "--no-open", "--port", "70000", "--runs", store]);

@@ -225,7 +225,7 @@ gpus:
     const cases: [string, string, RegExp][] = [
       ["vram.yaml", "gpus:\n  - name: rtx 4090\n    vram_gib_nominal: 1e9\n", /line 3: gpus\[0\]\.vram_gib_nominal: must be at most 4096, found 1000000000/],
       ["tdp.yaml", "gpus:\n  - name: rtx 4090\n    tdp_w: -450\n", /line 3: gpus\[0\]\.tdp_w: must be more than 0, found -450/],
-      ["usable.yaml", "gpus:\n  - name: rtx 4090\n    usable_gib: 30\n", /line 2: gpus\[0\]\.usable_gib: usable_gib \(30\) exceeds vram_gib_nominal \(24\)/],
+      ["usable.yaml", "gpus:\n  - name: rtx 4090\n    usable_gib: 30\n", /line 3: gpus\[0\]\.usable_gib: usable_gib \(30\) exceeds vram_gib_nominal \(24\)/],
       ["cloud.yaml", "gpus:\n  - name: rtx 4090\n    cloud: [{ provider: X, usd_per_hour: 0.5, kind: spot, date: \"2026-02-31\", source: s }]\n", /gpus\[0\]\.cloud\[0\]\.date: 2026-02-31 is not a day of the calendar/],
       ["future.yaml", "gpus:\n  - name: rtx 4090\n    cloud: [{ provider: X, usd_per_hour: 0.5, kind: spot, date: \"2099-01\", source: s }]\n", /cloud\[0\]\.date: 2099-01 is in the future/],
       ["cc.yaml", "gpus:\n  - name: rtx 4090\n    compute_capability: \"99.0\"\n", /compute_capability: "99.0" is no CUDA compute capability/],
