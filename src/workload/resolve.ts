@@ -165,8 +165,9 @@ export function resolveWorkload(input: WorkloadInput, model?: StoredFormat): Wor
   const implied = sharding === "zero3-offload" ? "optimizer+params" : sharding === "zero2-offload" ? "optimizer" : null;
   if (implied !== null && i.offload !== undefined && i.offload !== implied) throw new FitlabInputError(`${sharding} offloads ${implied} by definition; --offload ${i.offload} contradicts it (drop --offload)`);
   const offload = implied ?? i.offload ?? "none";
-  // a split needs GPUs to split over: on one GPU only the offloading variants change anything
-  if (nGpus === 1 && sharding !== "none" && offload === "none" && (i.sharding !== undefined || i.parallel !== undefined)) {
+  // a split needs GPUs to split over: a split named without a GPU count is a forgotten --gpus (on one GPU only
+  // the offloading variants change anything); an explicit count of 1 is a baseline, e.g. DDP's one process
+  if (i.nGpus === undefined && sharding !== "none" && offload === "none" && (i.sharding !== undefined || i.parallel !== undefined)) {
     throw new FitlabInputError(`--parallel ${sharding} splits over several GPUs: give --gpus N (2 or more), or drop it for one GPU`);
   }
   if (i.gpusPerNode !== undefined) {
