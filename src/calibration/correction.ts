@@ -7,6 +7,8 @@ import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import { FitlabInputError } from "../errors.js";
+import { loadJsonData } from "../input/data-file.js";
+import { LIMITS } from "../input/limits.js";
 
 export const correctionSchema = z
   .object({
@@ -29,23 +31,32 @@ export function calibrationFile(): string {
   return path.join(process.env.FITLAB_HOME ?? path.join(os.homedir(), ".fitlab"), "calibration.json");
 }
 
+/** The stored corrections, or null when there are none. A damaged file (not JSON, not a file, a field out of
+ *  range) is one line naming it and the way out: `fitlab calibrate --reset` (or --no-calibration). */
 export function readCalibration(file: string = calibrationFile()): CalibrationTable | null {
   if (!fs.existsSync(file)) return null;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(fs.readFileSync(file, "utf8"));
-  } catch (e) {
-    throw new FitlabInputError(`calibration file ${file} is not valid JSON (${(e as Error).message.split("\n")[0]}): run \`fitlab calibrate\` again or delete it`);
-  }
-  const r = calibrationSchema.safeParse(raw);
-  if (!r.success) throw new FitlabInputError(`calibration file ${file}: ${r.error.issues[0]?.path.join(".")}: ${r.error.issues[0]?.message}; run \`fitlab calibrate\` again or delete it`);
-  return r.data;
+  const hint = "; run `fitlab calibrate --reset` to clear it (or pass --no-calibration)";
+  return loadJsonData(file, "calibration file", LIMITS.smallJsonBytes, calibrationSchema, (f) => {
+    const seen = new Set<string>();
+    f.data.corrections.forEach((c, i) => {
+      const key = `${c.gpu}\u0000${c.engine}`;
+      if (seen.has(key)) f.fail(["corrections", i], `a second correction for ${c.gpu} with ${c.engine}`);
+      seen.add(key);
+    });
+  }, hint).data;
 }
 
 export function writeCalibration(t: CalibrationTable, file: string = calibrationFile()): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(t, null, 2)}\n`);
-  fs.renameSync(`${file}.tmp`, file);
+  const st = fs.statSync(file, { throwIfNoEntry: false });
+  if (st && !st.isFile()) throw new FitlabInputError(`calibration file ${file} is ${st.isDirectory() ? "a folder" : "not a regular file"}: move it away, then run \`fitlab calibrate\` again`);
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    fs.writeFileSync(tmp, `${JSON.stringify(t, null, 2)}\n`);
+    fs.renameSync(tmp, file);
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
 }
 
 // The table the planner uses in this process: set once by the CLI (or the web server) at start-up.

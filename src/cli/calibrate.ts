@@ -4,6 +4,7 @@
 import { Command } from "commander";
 import { calibrationFile, readCalibration, writeCalibration } from "../calibration/correction.js";
 import { fitCalibration, MIN_RUNS } from "../calibration/fit.js";
+import { FitlabInputError } from "../errors.js";
 import { loadGpuCatalog } from "../hardware/catalog.js";
 import { observationsFromRuns } from "../runs/observations.js";
 import { RunStore } from "../runs/store.js";
@@ -21,6 +22,7 @@ export function calibrateCommand(): Command {
     .option("--json", "print the fit as JSON")
     .action((o: { runs?: string; dryRun?: boolean; reset?: boolean; json?: boolean }) => {
       const file = calibrationFile();
+      if (o.reset && o.dryRun) throw new FitlabInputError("--reset deletes the stored correction; --dry-run stores nothing: give one of them");
       if (o.reset) {
         writeCalibration({ fitlab_calibration: 1, corrections: [] }, file);
         return print(o.json ? { file, corrections: [] } : `cleared ${file}: the planner is as shipped`, o.json === true);

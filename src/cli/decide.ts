@@ -27,7 +27,7 @@ export interface DecideFlags {
 export function decisionInputs(o: DecideFlags, given?: Plan): DecisionInput {
   const plan = given ?? loadPlan(o.plan ?? DEFAULT_PLAN_PATH, { gpuFile: o.gpuFile });
   const catalog = loadGpuCatalog(o.gpuFile);
-  const book = loadPriceBook(o.prices);
+  const book = loadPriceBook(o.prices, catalog);
   let current: Gpu;
   let currentSource: DecisionInput["currentSource"];
   const detected = o.gpu !== undefined ? null : detectGpu(catalog);

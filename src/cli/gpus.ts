@@ -10,7 +10,7 @@ import { print } from "./output.js";
 /** The object `fitlab gpus --json` prints and the dashboard receives: each card with its sustained rate and street prices. */
 export function gpuList(o: { file?: string; prices?: string } = {}) {
   const catalog = loadGpuCatalog(o.file);
-  const book = loadPriceBook(o.prices);
+  const book = loadPriceBook(o.prices, catalog);
   const asOf = today();
   return catalog.all().map((g) => {
     const s = sustainedMatmul(g);
@@ -29,7 +29,7 @@ export function gpusCommand(): Command {
     .option("--json", "print the catalog")
     .action((o: { file?: string; prices?: string; json?: boolean }) => {
       const catalog = loadGpuCatalog(o.file);
-      const book = loadPriceBook(o.prices);
+      const book = loadPriceBook(o.prices, catalog);
       const asOf = today();
       const street = (name: string) =>
         book.buy

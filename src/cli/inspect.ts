@@ -9,6 +9,8 @@ import { storedInspectJson } from "../report/inspect-doc.js";
 import { INSPECT_KINDS, inspect, type InspectKind, type InspectSettings } from "../runs/inspect.js";
 import { parseHeadList } from "../runs/inspect-inputs.js";
 import { RunStore, type RunRecord } from "../runs/store.js";
+import { checkHubSources } from "../runs/hub-check.js";
+import { looksLocal } from "../plan/run-spec.js";
 import { gib } from "./format.js";
 import { intArg } from "./options.js";
 import { print } from "./output.js";
@@ -22,8 +24,19 @@ function oneOf<T extends string>(flag: string, v: string | undefined, allowed: r
   return v as T;
 }
 
+/** Settings that only mean something beside another: refused alone rather than silently ignored. */
+function refuseInapplicable(s: (k: string) => string | undefined): void {
+  if (s("maxBytes") !== undefined && s("positions") !== "all") throw new FitlabInputError("--max-bytes caps the features stored with --positions all: add it, or drop --max-bytes");
+  if (s("chunkBytes") !== undefined && s("capture") === "eager") throw new FitlabInputError("--chunk-bytes sizes the streaming recompute; --capture eager takes every layer's maps at once: drop one of them");
+  if (s("fullDtype") !== undefined && s("heads") === undefined) throw new FitlabInputError("--full-dtype is the dtype of the full-resolution maps of --heads: give --heads, or drop --full-dtype");
+  if (s("quant") === "nf4" && s("device") === "cpu") throw new FitlabInputError("--quant nf4 loads 4-bit weights with bitsandbytes on a CUDA GPU: with --device cpu use --quant none");
+  if (s("run") !== undefined && s("model") !== undefined) throw new FitlabInputError("--run probes that training run's own model: drop --model");
+  if (s("run") !== undefined && s("adapter") !== undefined) throw new FitlabInputError("--run probes every checkpoint of that run; --adapter probes one adapter: give one of them");
+}
+
 export function settingsFromFlags(kind: InspectKind, o: Flags): InspectSettings {
   const s = (k: string) => (typeof o[k] === "string" ? (o[k] as string) : undefined);
+  refuseInapplicable(s);
   return {
     kind,
     ...(s("name") ? { name: s("name")! } : {}),
@@ -41,7 +54,7 @@ export function settingsFromFlags(kind: InspectKind, o: Flags): InspectSettings 
     mapPrompts: intArg("--map-prompts", s("mapPrompts"), 0, 1e6) ?? null,
     positions: oneOf("--positions", s("positions"), ["last", "mean", "all"] as const) ?? "last",
     maxBytes: intArg("--max-bytes", s("maxBytes"), 1, 2 ** 50) ?? null,
-    pool: oneOf("--pool", s("pool"), ["last", "mean"] as const) ?? "last",
+    ...(s("pool") !== undefined ? { pool: oneOf("--pool", s("pool"), ["last", "mean"] as const)! } : {}),
     capture: oneOf("--capture", s("capture"), ["recompute", "eager"] as const) ?? "recompute",
     fullDtype: oneOf("--full-dtype", s("fullDtype"), ["float16", "float32"] as const) ?? "float16",
     ...(s("chunkBytes") ? { chunkBytes: intArg("--chunk-bytes", s("chunkBytes"), 1, 2 ** 40)! } : {}),
@@ -160,6 +173,8 @@ function action(kind: InspectKind) {
   return async (o: Flags) => {
     if (typeof o.runs === "string") process.env.FITLAB_RUNS = o.runs;
     const settings = settingsFromFlags(kind, o);
+    // a hub model must be in the cache when offline, or the hub must answer: before the store is touched
+    if (settings.model && !looksLocal(settings.model)) await checkHubSources([{ kind: "model", id: settings.model }]);
     const store = new RunStore();
     try {
       const rep = await runInspection(store, settings, o.json === true);

@@ -13,6 +13,9 @@ import { loadGpuCatalog } from "../hardware/catalog.js";
 import type { Gpu } from "../hardware/gpu.js";
 import { estimate as planEstimate } from "../planner.js";
 import { looksLocal, type DatasetSpec, type EvalData } from "../runs/dataset.js";
+import { checkHubSources, type HubSource } from "../runs/hub-check.js";
+import { isHubDataset } from "../plan/run-spec.js";
+import { isHubName } from "../plan/run-rules.js";
 import { forgettingCurve } from "../runs/evaluate.js";
 import { preflight, runGpu } from "../runs/preflight.js";
 import { resolveModel } from "../spec/catalog.js";
@@ -24,7 +27,7 @@ import { duration, gib } from "./format.js";
 import { leanSettings } from "../runs/lean-options.js";
 import { checkGeneralText, checkMultipleChoice } from "../runs/dataset.js";
 import type { WorkerEvent } from "../runs/protocol.js";
-import { oneLine } from "../input/shown.js";
+import { oneLine, shownString } from "../input/shown.js";
 import { intArg, numArg } from "./options.js";
 import { print } from "./output.js";
 import { evaluationProgress, trainingProgress } from "./progress.js";
@@ -35,16 +38,44 @@ const INSPECTION_WORKLOADS = new Set(["attention_extract", "hidden_extract", "pr
 
 type Flags = Record<string, string | boolean | undefined>;
 
+/** The flags that describe a run: with a plan experiment, the plan describes it and these are errors. */
+const RUN_FLAGS: readonly [string, string][] = [
+  ["model", "--model"], ["modelRevision", "--model-revision"], ["method", "--method"], ["data", "--data"], ["dataConfig", "--data-config"], ["dataSplit", "--data-split"],
+  ["examples", "--examples"], ["evalData", "--eval-data"], ["evalFraction", "--eval-fraction"], ["lr", "--lr"], ["schedule", "--schedule"], ["warmup", "--warmup"],
+  ["steps", "--steps"], ["epochs", "--epochs"], ["batch", "--batch"], ["gradAccum", "--grad-accum"], ["seq", "--seq"], ["rank", "--rank"], ["alpha", "--alpha"],
+  ["targets", "--targets"], ["dropout", "--dropout"], ["packing", "--packing"], ["gradCkpt", "--grad-ckpt"], ["lossChunk", "--loss-chunk"], ["compile", "--compile"],
+  ["seed", "--seed"], ["evalEvery", "--eval-every"], ["checkpointEvery", "--checkpoint-every"], ["device", "--device"], ["name", "--name"],
+];
+
+/** Flags given beside a plan experiment (the plan's run section sets these). --loss, --optimizer and --kernels
+ *  have defaults, so they count only when they differ from them. */
+function refuseRunFlags(o: Flags, key: string): void {
+  const given = RUN_FLAGS.filter(([k]) => o[k] !== undefined).map(([, f]) => f);
+  for (const [k, f, d] of [["loss", "--loss", "auto"], ["optimizer", "--optimizer", "adamw"], ["kernels", "--kernels", "auto"]] as const) if (o[k] !== undefined && o[k] !== d) given.push(f);
+  if (given.length > 0) throw new FitlabInputError(`${given.join(", ")} ${given.length > 1 ? "describe" : "describes"} a run given by flags; experiment ${key} takes its settings from the plan's run section: drop ${given.length > 1 ? "them" : "it"} or edit the plan`);
+}
+
 function settingsFromFlags(o: Flags): TrainSettings {
   const s = (k: string) => (typeof o[k] === "string" ? (o[k] as string) : undefined);
   if (!s("model")) throw new FitlabInputError("give an experiment from a plan, or --model DIR and --data FILE");
   if (!s("data")) throw new FitlabInputError("--data FILE (JSONL of text, prompt/completion or messages) is required with --model");
+  const model = s("model")!;
+  if (!looksLocal(model) && !isHubName(model)) throw new FitlabInputError(`--model ${shownString(model)} is neither a model folder nor a Hugging Face id (owner/name)`);
   const method = s("method") ?? "lora";
   if (!["lora", "qlora", "full"].includes(method)) throw new FitlabInputError(`--method must be lora, qlora or full, got "${method}"`);
+  // LoRA settings mean nothing to a full fine-tune
+  if (method === "full") for (const [k, f] of [["rank", "--rank"], ["alpha", "--alpha"], ["targets", "--targets"], ["dropout", "--dropout"]] as const) if (o[k] !== undefined) throw new FitlabInputError(`${f} applies to lora and qlora, not --method full: drop it`);
   const schedule = s("schedule") ?? "linear";
   if (!["linear", "cosine", "constant"].includes(schedule)) throw new FitlabInputError(`--schedule must be linear, cosine or constant, got "${schedule}"`);
   const device = s("device") ?? "auto";
   if (!["auto", "cpu", "cuda"].includes(device)) throw new FitlabInputError(`--device must be auto, cpu or cuda, got "${device}"`);
+  if (device === "cpu") {
+    // Liger's fused loss and kernels are Triton kernels on CUDA; the planner's fit check is for a GPU
+    if (o.loss === "fused") throw new FitlabInputError("--loss fused runs Liger's Triton kernel on a CUDA GPU: with --device cpu use --loss chunked (or auto)");
+    if (o.kernels === "liger") throw new FitlabInputError("--kernels liger are Triton kernels for a CUDA GPU: with --device cpu use --kernels none (or auto)");
+    if (o.force === true) throw new FitlabInputError("--force overrides the GPU fit check: a --device cpu run has none to override");
+    if (s("gpu")) throw new FitlabInputError("--gpu names the card a GPU run is checked against: a --device cpu run has none");
+  }
   return {
     ...TRAIN_DEFAULTS,
     name: s("name") ?? `${method}-${path.basename(s("model")!)}`,
@@ -82,7 +113,13 @@ function settingsFromFlags(o: Flags): TrainSettings {
 function datasetFromFlags(s: (k: string) => string | undefined): DatasetSpec {
   const data = s("data")!;
   const evalFraction = numArg("--eval-fraction", s("evalFraction"), 0.001, 0.9) ?? 0.1;
-  if (looksLocal(data)) return { train: data, eval: s("evalData") ?? null, evalFraction };
+  if (s("evalData") && s("evalFraction")) throw new FitlabInputError("--eval-fraction splits --data when no --eval-data is given: drop one of them");
+  if (looksLocal(data)) {
+    for (const [k, f] of [["dataConfig", "--data-config"], ["dataSplit", "--data-split"], ["examples", "--examples"]] as const) if (s(k)) throw new FitlabInputError(`${f} applies to a Hugging Face dataset id, not the local file ${shownString(data)}: drop it`);
+    return { train: data, eval: s("evalData") ?? null, evalFraction };
+  }
+  if (!isHubName(data)) throw new FitlabInputError(`--data ${shownString(data)} is neither a JSONL file nor a Hugging Face dataset id (owner/name)`);
+  if (s("evalData")) throw new FitlabInputError("--eval-data is a local JSONL beside a local --data; a hub dataset is split by --eval-fraction");
   const examples = intArg("--examples", s("examples"), 1, 1e9);
   return { hub: data, evalFraction, ...(s("dataConfig") ? { config: s("dataConfig")! } : {}), ...(s("dataSplit") ? { split: s("dataSplit")! } : {}), ...(examples ? { examples, select: "first" as const } : {}) };
 }
@@ -327,11 +364,13 @@ export function runCommand(): Command {
         if (!ex) throw new FitlabInputError(`no experiment ${JSON.stringify(experiment.slice(0, 80))} in ${plan.file}; known: ${plan.experiments.map((e) => e.key).join(", ")}`);
         if (ex.cpuOnly) throw new FitlabInputError(`experiment ${ex.key} is CPU-side analysis (cpu: true): nothing to run on a GPU`);
         if (!ex.run) throw new FitlabInputError(`experiment ${ex.key} has no run section (dataset and training settings): add one to the plan to run it`);
+        refuseRunFlags(o, ex.key);
         planGpu = plan.currentGpu;
         experiments = plan.experiments;
-      }
+      } else if (o.plan !== DEFAULT_PLAN_PATH) throw new FitlabInputError("--plan names the plan an experiment comes from: give the experiment (fitlab run TRACK.ID --plan FILE)");
       if (o.dryRun) {
         if (!ex) throw new FitlabInputError("--dry-run needs an experiment from a plan");
+        if (o.force === true) throw new FitlabInputError("--force starts a run the planner says does not fit; --dry-run starts nothing: drop one of them");
         const d = dryRun(ex, { gpu: gpuFlag, planGpu, experiments });
         return print(o.json ? d : describeDryRun(d), o.json === true);
       }
@@ -354,6 +393,22 @@ export function runCommand(): Command {
         if (typeof general === "string") checkGeneralText(general);
         if (typeof mc === "string") checkMultipleChoice(mc);
       }
+      if ((inspection || evaluation) && (o.general !== undefined || o.mc !== undefined)) throw new FitlabInputError(`--general and --mc measure forgetting after a training run; experiment ${ex!.key} is ${evaluation ? "an evaluation: its run section names its files" : "an inspection"}`);
+      if ((inspection || evaluation) && o.force === true) throw new FitlabInputError(`--force overrides the fit check of a training run; experiment ${ex!.key} is ${evaluation ? "an evaluation" : "an inspection"}`);
+      // hub models and datasets: in the cache when offline, else a hub that answers; before the store is touched
+      const hub: HubSource[] = [];
+      const hubEval = (d: EvalData | null) => (d !== null && typeof d === "object" ? hub.push({ kind: "dataset", id: d.hub }) : 0);
+      const hubModel = (m: string | null | undefined) => (m && !looksLocal(m) ? hub.push({ kind: "model", id: m }) : 0);
+      if (ex && (inspection || evaluation)) {
+        hubModel(ex.run?.model ?? ex.modelName);
+        if (evaluation) [ex.run!.general_text, ex.run!.multiple_choice].forEach(hubEval);
+      }
+      for (const s of settings) {
+        hubModel(s.model);
+        if (isHubDataset(s.dataset)) hub.push({ kind: "dataset", id: s.dataset.hub });
+      }
+      if (!inspection && !evaluation) [general, mc].forEach(hubEval);
+      await checkHubSources(hub);
       const store = new RunStore();
       try {
         if (ex && evaluation) return await runEvaluation(store, ex, o);

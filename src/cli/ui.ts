@@ -1,7 +1,9 @@
 // `fitlab ui`: the dashboard. Prints `fitlab ui: http://127.0.0.1:PORT/?token=TOKEN` as its first line,
 // then serves until interrupted. The server and everything behind it load only when this command runs.
 import { spawn } from "node:child_process";
+import fs from "node:fs";
 import path from "node:path";
+import { FitlabInputError } from "../errors.js";
 import { Command } from "commander";
 import { intArg } from "./options.js";
 
@@ -27,6 +29,10 @@ export function uiCommand(): Command {
       const port = intArg("--port", o.port, 0, 65535)!;
       const { runsDir } = await import("../runs/env.js");
       const dir = o.runs ? path.resolve(o.runs) : runsDir();
+      // a store that cannot be one (a file, a foreign database) is refused now, not on the first page load
+      const st = fs.statSync(dir, { throwIfNoEntry: false });
+      if (st && !st.isDirectory()) throw new FitlabInputError(`cannot use ${dir} as the run store: it is a file, not a folder`);
+      if (fs.existsSync(path.join(dir, "fitlab.sqlite"))) new (await import("../runs/store.js")).RunStore(dir).close();
       const { startUi } = await import("../web/server.js");
       const { isLoopback } = await import("../web/security.js");
       const ui = await startUi({ host: o.host, port, runsDir: dir });

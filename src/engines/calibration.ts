@@ -3,10 +3,11 @@
 // of its scope is available (e.g. while its only source is held out in cross-validation). The fitted values
 // live in data/calibration.yaml, written by `npm run calibrate` (src/validate/fit.ts) from the published cases;
 // `fitlab validate --cv source` refits them without the rows of the source it scores.
-import fs from "node:fs";
 import { z } from "zod";
-import { parseYamlCached } from "../data/yaml-cache.js";
-import type { EngineProfile, KernelFamily } from "./profile.js";
+import { loadYamlData } from "../input/data-file.js";
+import { LIMITS } from "../input/limits.js";
+import { shownString } from "../input/shown.js";
+import { KERNEL_FAMILIES, type EngineProfile, type KernelFamily } from "./profile.js";
 
 export interface CalibratedParam {
   readonly key: string;
@@ -62,13 +63,15 @@ export interface Coverage {
   readonly maxSeq: number;
 }
 
-const fileSchema = z.object({
-  source: z.string(),
-  global: z.record(z.string(), z.number()),
-  kernels: z.record(z.string(), z.record(z.string(), z.number())),
-  band: z.object({ memory: z.number().positive().max(1), held_out: z.object({ cases: z.number().int().positive(), above: z.array(z.number().positive()) }).optional() }),
-  covered: z.object({ engines: z.array(z.string()), parallel: z.array(z.string()), moe: z.boolean(), max_seq: z.number().int().positive() }).optional(),
-});
+const fileSchema = z
+  .object({
+    source: z.string(),
+    global: z.record(z.string(), z.number()),
+    kernels: z.partialRecord(z.enum(KERNEL_FAMILIES), z.record(z.string(), z.number())),
+    band: z.object({ memory: z.number().positive().max(1), held_out: z.object({ cases: z.number().int().positive(), above: z.array(z.number().positive()) }).strict().optional() }).strict(),
+    covered: z.object({ engines: z.array(z.string()), parallel: z.array(z.string()), moe: z.boolean(), max_seq: z.number().int().positive() }).strict().optional(),
+  })
+  .strict();
 
 const FILE = new URL("../../data/calibration.yaml", import.meta.url);
 
@@ -78,7 +81,17 @@ let loaded: Calibration | null = null;
 let active: Calibration | null = null;
 
 export function loadCalibration(path: string | URL = FILE): Calibration {
-  const parsed = fileSchema.parse(parseYamlCached(fs.readFileSync(path, "utf8")));
+  // every value names a calibrated parameter of its scope and lies in that parameter's range
+  const parsed = loadYamlData(path, "calibration", LIMITS.dataFileBytes, fileSchema, (f) => {
+    const check = (where: (string | number)[], key: string, value: number, scope: CalibratedParam["scope"]) => {
+      const p = CALIBRATED_PARAMS.find((x) => x.key === key);
+      if (!p) f.fail(where, `unknown calibrated parameter ${shownString(key)}; known: ${CALIBRATED_PARAMS.map((x) => x.key).join(", ")}`);
+      if (scope === "kernels" && p!.scope !== "kernels") f.fail(where, `${key} is one value for every stack: it belongs under global, not under a kernel family`);
+      if (!(value >= p!.min && value <= p!.max)) f.fail(where, `${key} must be between ${p!.min} and ${p!.max}, found ${value}`);
+    };
+    for (const [k, v] of Object.entries(f.data.global)) check(["global", k], k, v, "global");
+    for (const [fam, vals] of Object.entries(f.data.kernels)) for (const [k, v] of Object.entries(vals ?? {})) check(["kernels", fam, k], k, v, "kernels");
+  }).data;
   const c = parsed.covered;
   return Object.freeze({
     global: parsed.global,

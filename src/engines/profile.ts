@@ -1,11 +1,12 @@
 // Engine profiles (data/engines.yaml) resolved into one read-only type. Loaded once and cached.
 // Profiles hold mechanisms only; the calibrated numbers are read through calibration.ts.
-import fs from "node:fs";
-import { parseYamlCached } from "../data/yaml-cache.js";
 import { z } from "zod";
 import { FitlabInputError } from "../errors.js";
 import { rankBySimilarity } from "../data/match.js";
-import type { GradCkpt, Kernels, LossImpl, Optimizer, Precision, WorkloadKind } from "../workload/types.js";
+import { loadYamlData, type DataFile } from "../input/data-file.js";
+import { LIMITS } from "../input/limits.js";
+import { shownString } from "../input/shown.js";
+import { WORKLOAD_KINDS, type GradCkpt, type Kernels, type LossImpl, type Optimizer, type Precision, type WorkloadKind } from "../workload/types.js";
 
 export const KERNEL_FAMILIES = ["hf", "unsloth", "torchtune", "vllm", "sglang", "llama.cpp"] as const;
 export type KernelFamily = (typeof KERNEL_FAMILIES)[number];
@@ -61,20 +62,21 @@ const profileSchema = z
     source: z.string().optional(),
     kernels: z.enum(KERNEL_FAMILIES).optional(),
     kbit_upcast_fp32: z.boolean().optional(),
-    adapter_bytes: z.number().positive().optional(),
-    loss_bytes_per_logit: z.object({ standard: z.number(), chunked: z.number(), "fused-linear-ce": z.number() }).optional(),
+    // ranges: bytes per element of a 64-bit type at most; a CUDA context is ~0.3-1 GiB
+    adapter_bytes: z.number().positive().max(8).optional(),
+    loss_bytes_per_logit: z.object({ standard: z.number().min(0).max(64), chunked: z.number().min(0).max(64), "fused-linear-ce": z.number().min(0).max(64), unknown: z.number().min(0).max(64).optional() }).strict().optional(),
     model_loss: z.boolean().optional(),
-    chunked_eager_extra_bytes: z.number().min(0).optional(),
+    chunked_eager_extra_bytes: z.number().min(0).max(64).optional(),
     optimizer_foreach_temp: z.boolean().optional(),
     full_precision: z.enum(["pure", "mixed"]).optional(),
     fsdp_precision: z.enum(["pure", "mixed"]).optional(),
-    grad_ckpt_default: z.record(z.string(), z.enum(["none", "full", "selective", "offload"])).optional(),
+    grad_ckpt_default: z.partialRecord(z.enum(WORKLOAD_KINDS), z.enum(["none", "full", "selective", "offload"])).optional(),
     loss_default: z.enum(["standard", "chunked", "fused-linear-ce"]).optional(),
     prefill_logits: z.enum(["last", "all"]).optional(),
     kv_prealloc_fraction: frac.optional(),
     kv_prealloc_context: z.boolean().optional(),
     caching_allocator: z.boolean().optional(),
-    cuda_context_gib: z.number().min(0).optional(),
+    cuda_context_gib: z.number().min(0).max(16).optional(),
     host_overlaps_gpu: z.boolean().optional(),
     chunked_loss_live: z.enum(["all-chunks", "one-chunk"]).optional(),
     fused_loss: z.enum(["liger"]).optional(),
@@ -91,24 +93,26 @@ const profileSchema = z
       .optional(),
   })
   .strict();
-const fileSchema = z.object({ profiles: z.record(z.string(), profileSchema) });
+const fileSchema = z.object({ profiles: z.record(z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, "a profile id is lower-case letters, digits, '.' and '-'"), profileSchema) }).strict();
 type RawProfile = z.infer<typeof profileSchema>;
 
 let cache: ReadonlyMap<string, EngineProfile> | null = null;
 
-function flatten(id: string, raw: Record<string, RawProfile>, seen: string[] = []): RawProfile {
+type Fail = DataFile<unknown>["fail"];
+
+function flatten(id: string, raw: Record<string, RawProfile>, fail: Fail, seen: string[] = []): RawProfile {
   const p = raw[id];
-  if (!p) throw new FitlabInputError(`engine profile "${seen.at(-1) ?? id}" extends unknown profile "${id}"`);
-  if (seen.includes(id)) throw new FitlabInputError(`engine profiles extend each other in a loop: ${[...seen, id].join(" -> ")}`);
+  if (!p) return fail(["profiles", seen.at(-1)!, "extends"], `extends unknown profile ${shownString(id)}`);
+  if (seen.includes(id)) return fail(["profiles", id, "extends"], `profiles extend each other in a loop: ${[...seen, id].join(" -> ")}`);
   if (!p.extends) return p;
-  const parent = flatten(p.extends, raw, [...seen, id]);
+  const parent = flatten(p.extends, raw, fail, [...seen, id]);
   return { ...parent, ...p, source: p.source ?? parent.source };
 }
 
-function resolve(id: string, raw: Record<string, RawProfile>): EngineProfile {
-  const p = flatten(id, raw);
+function resolve(id: string, raw: Record<string, RawProfile>, fail: Fail): EngineProfile {
+  const p = flatten(id, raw, fail);
   const req = <T>(v: T | undefined, field: string): T => {
-    if (v === undefined) throw new FitlabInputError(`engine profile "${id}" lacks ${field}`);
+    if (v === undefined) return fail(["profiles", id], `lacks ${field} (nor does a profile it extends give it)`);
     return v;
   };
   const loss = req(p.loss_bytes_per_logit, "loss_bytes_per_logit");
@@ -119,7 +123,7 @@ function resolve(id: string, raw: Record<string, RawProfile>): EngineProfile {
     kernels: req(p.kernels, "kernels"),
     kbitUpcastFp32: req(p.kbit_upcast_fp32, "kbit_upcast_fp32"),
     adapterBytes: req(p.adapter_bytes, "adapter_bytes"),
-    lossBytesPerLogit: Object.freeze({ ...loss, unknown: loss.standard }),
+    lossBytesPerLogit: Object.freeze({ ...loss, unknown: loss.unknown ?? loss.standard }),
     modelLoss: p.model_loss ?? true,
     chunkedEagerExtraBytes: p.chunked_eager_extra_bytes ?? 0,
     optimizerForeachTemp: req(p.optimizer_foreach_temp, "optimizer_foreach_temp"),
@@ -143,19 +147,9 @@ function resolve(id: string, raw: Record<string, RawProfile>): EngineProfile {
 }
 
 export function loadEngineProfiles(path: string | URL = new URL("../../data/engines.yaml", import.meta.url)): ReadonlyMap<string, EngineProfile> {
-  let text: string;
-  try {
-    text = fs.readFileSync(path, "utf8");
-  } catch {
-    throw new FitlabInputError(`cannot read engine profiles at ${String(path)}`);
-  }
-  const parsed = fileSchema.safeParse(parseYamlCached(text));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new FitlabInputError(`engine profiles ${String(path)}: ${issue?.path.join(".")}: ${issue?.message}`);
-  }
-  const raw = parsed.data.profiles;
-  return new Map(Object.keys(raw).map((id) => [id, resolve(id, raw)]));
+  const f = loadYamlData(path, "engine profiles", LIMITS.dataFileBytes, fileSchema);
+  const raw = f.data.profiles as Record<string, RawProfile>;
+  return new Map(Object.keys(raw).map((id) => [id, resolve(id, raw, f.fail)]));
 }
 
 export function engineProfiles(): ReadonlyMap<string, EngineProfile> {

@@ -1,9 +1,13 @@
 // The GPU catalog: data/gpus.yaml (hand-normalised once from the research tables), validated with zod,
 // resolved into integer-unit Gpu records, optionally merged with a user YAML file of the same shape.
 import { readFileSync } from "node:fs";
-import { parseYamlCached, yamlLib } from "../data/yaml-cache.js";
+import { parseYamlCached } from "../data/yaml-cache.js";
 import { z } from "zod";
 import { FitlabInputError } from "../errors.js";
+import { dateProblem, loadYamlData, type DataFile } from "../input/data-file.js";
+import { LIMITS } from "../input/limits.js";
+import { shownString } from "../input/shown.js";
+import { zodIssueText } from "../input/zod-issue.js";
 import type { Gpu } from "./gpu.js";
 import { matchName, missMessage } from "../data/match.js";
 
@@ -17,15 +21,15 @@ const launchRe = /^\d{4}(-\d{2}(-\d{2})?)?$/;
 
 const cloudOfferSchema = z.strictObject({
   provider: z.string().min(1),
-  usd_per_hour: z.number().positive(),
+  usd_per_hour: z.number().positive().max(1000),
   kind: z.enum(["on-demand", "spot", "serverless"]),
   date: z.string().regex(dateRe, "expected YYYY-MM or YYYY-MM-DD").nullable(),
   source: z.string().min(1),
 });
 
 const priceRangeSchema = z.strictObject({
-  low: z.number().nonnegative(),
-  high: z.number().nonnegative(),
+  low: z.number().nonnegative().max(1e7),
+  high: z.number().nonnegative().max(1e7),
   date: z.string().regex(launchRe, "expected YYYY, YYYY-MM or YYYY-MM-DD").optional(),
   source: z.string().min(1).optional(),
 });
@@ -39,19 +43,20 @@ const gpuEntrySchema = z.strictObject({
   arch: z.string().min(1),
   compute_capability: z.string().regex(/^\d+\.\d+$/, 'expected "major.minor", e.g. "8.9"'),
   /** streaming multiprocessors (datasheet / whitepaper); optional for user entries */
-  sm_count: z.number().int().positive().optional(),
+  sm_count: z.number().int().positive().max(10_000).optional(),
   mem_type: z.string(),
-  vram_gib_nominal: z.number().positive(),
-  usable_gib: z.number().positive(),
+  // ranges: a few times the largest card shipping (B200: 192 GB, 8 TB/s, 2.25 PF dense BF16, 1 kW)
+  vram_gib_nominal: z.number().positive().max(4096),
+  usable_gib: z.number().positive().max(4096),
   usable_source: z.enum(["torch-reported", "derived", "inferred"]),
-  mem_bandwidth_gbps: z.number().positive(),
-  bf16_dense_tflops: z.number().positive(),
+  mem_bandwidth_gbps: z.number().positive().max(100_000),
+  bf16_dense_tflops: z.number().positive().max(100_000),
   bf16_native: z.boolean(),
-  measured_matmul_tflops: z.number().positive().nullable(),
+  measured_matmul_tflops: z.number().positive().max(100_000).nullable(),
   class: z.enum(["consumer", "workstation", "datacenter"]),
-  tdp_w: z.number().positive().nullable(),
+  tdp_w: z.number().positive().max(5000).nullable(),
   launch_date: z.string().regex(launchRe, "expected YYYY, YYYY-MM or YYYY-MM-DD"),
-  launch_price_usd: z.number().positive().nullable(),
+  launch_price_usd: z.number().positive().max(1e7).nullable(),
   used_price_usd: priceRangeSchema.nullable(),
   cloud: z.array(cloudOfferSchema),
   spec_source: z.string(),
@@ -109,9 +114,28 @@ function firstIssue(err: z.ZodError, data: unknown): string {
   return `${formatPath(i.path) || "(top level)"}: ${i.message}`;
 }
 
-function checkEntry(e: GpuEntry): string | undefined {
-  if (e.usable_gib > e.vram_gib_nominal) return `usable_gib (${e.usable_gib}) exceeds vram_gib_nominal (${e.vram_gib_nominal})`;
-  if (e.used_price_usd && e.used_price_usd.low > e.used_price_usd.high) return "used_price_usd: low exceeds high";
+/** Rules across fields of one entry: the field and the problem, or undefined. `asOf`: prices observed later are refused. */
+function checkEntry(e: GpuEntry, asOf = "9999-12-31"): { path: (string | number)[]; message: string } | undefined {
+  if (e.usable_gib > e.vram_gib_nominal) return { path: ["usable_gib"], message: `usable_gib (${e.usable_gib}) exceeds vram_gib_nominal (${e.vram_gib_nominal})` };
+  if (e.used_price_usd && e.used_price_usd.low > e.used_price_usd.high) return { path: ["used_price_usd"], message: `low $${e.used_price_usd.low} exceeds high $${e.used_price_usd.high}` };
+  if (e.measured_matmul_tflops !== null && e.measured_matmul_tflops > e.bf16_dense_tflops * 1.5) return { path: ["measured_matmul_tflops"], message: `${e.measured_matmul_tflops} is far above the card's nominal ${e.bf16_dense_tflops} (dense BF16, not sparse?)` };
+  const major = Number(e.compute_capability.split(".")[0]);
+  if (major < 3 || major > 20) return { path: ["compute_capability"], message: `${shownString(e.compute_capability)} is no CUDA compute capability (3.0 to 12.x)` };
+  const calendar = (d: string, path: (string | number)[], future: boolean) => {
+    if (/^\d{4}$/.test(d)) return undefined;
+    const bad = dateProblem(d, future ? "9999-12-31" : asOf);
+    return bad ? { path, message: bad } : undefined;
+  };
+  const launch = calendar(e.launch_date, ["launch_date"], true);
+  if (launch) return launch;
+  if (e.used_price_usd?.date) {
+    const bad = calendar(e.used_price_usd.date, ["used_price_usd", "date"], false);
+    if (bad) return bad;
+  }
+  for (const [i, c] of e.cloud.entries()) {
+    const bad = c.date === null ? undefined : calendar(c.date, ["cloud", i, "date"], false);
+    if (bad) return bad;
+  }
   return undefined;
 }
 
@@ -193,30 +217,17 @@ function loadBuiltinEntries(): readonly GpuEntry[] {
   if (!parsed.success) throw new Error(`built-in ${BUILTIN_URL.pathname}: ${firstIssue(parsed.error, data)}`);
   for (const e of parsed.data.gpus) {
     const bad = checkEntry(e);
-    if (bad) throw new Error(`built-in ${BUILTIN_URL.pathname}: GPU "${e.name}": ${bad}`);
+    if (bad) throw new Error(`built-in ${BUILTIN_URL.pathname}: GPU "${e.name}": ${bad.path.join(".")}: ${bad.message}`);
   }
   builtinEntries = Object.freeze(parsed.data.gpus);
   return builtinEntries;
 }
 
-function readUserFile(path: string): UserEntry[] {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    throw new FitlabInputError(`cannot read GPU file ${path}: ${code}`);
-  }
-  let data: unknown;
-  try {
-    data = yamlLib().parse(text);
-  } catch (err) {
-    const first = ((err as Error).message.split("\n")[0] ?? "").trim().replace(/:$/, "");
-    throw new FitlabInputError(`GPU file ${path}: invalid YAML: ${first}`);
-  }
-  const parsed = userFileSchema.safeParse(data);
-  if (!parsed.success) throw new FitlabInputError(`GPU file ${path}: ${firstIssue(parsed.error, data)}`);
-  return parsed.data.gpus;
+type UserFile = z.infer<typeof userFileSchema>;
+
+/** A user GPU file through the input layer: a regular file under the size limit, UTF-8, YAML with lines. */
+function readUserFile(file: string): DataFile<UserFile> {
+  return loadYamlData(file, "GPU file", LIMITS.dataFileBytes, userFileSchema);
 }
 
 /**
@@ -224,13 +235,13 @@ function readUserFile(path: string): UserEntry[] {
  * (same rules as find) overrides that GPU field by field; its aliases are added to the existing ones.
  * Any other entry is a new GPU and must give every field.
  */
-function mergeUser(base: readonly GpuEntry[], user: readonly UserEntry[], path: string): GpuEntry[] {
+function mergeUser(base: readonly GpuEntry[], f: DataFile<UserFile>, asOf: string): GpuEntry[] {
   const out = [...base];
   const locate = (name: string): number => {
     const k = gpuKey(name);
     return out.findIndex((e) => [e.name, ...e.aliases].some((l) => gpuKey(l) === k));
   };
-  user.forEach((u, i) => {
+  f.data.gpus.forEach((u, i) => {
     const at = locate(u.name);
     const defined = Object.fromEntries(Object.entries(u).filter(([, v]) => v !== undefined)) as UserEntry;
     let candidate: unknown;
@@ -241,17 +252,18 @@ function mergeUser(base: readonly GpuEntry[], user: readonly UserEntry[], path: 
     } else {
       candidate = defined;
     }
+    const who = ` (GPU ${shownString(u.name)}${at < 0 ? ", a new card: it needs every field" : ""})`;
     const parsed = gpuEntrySchema.safeParse(candidate);
     if (!parsed.success) {
-      const iss = parsed.error.issues[0];
-      const where = `gpus[${i}] ("${u.name}")${iss && iss.path.length ? `.${formatPath(iss.path)}` : ""}`;
-      const hint = at < 0 ? " (a new GPU needs every field)" : "";
-      throw new FitlabInputError(`GPU file ${path}: ${where}: ${iss?.message ?? "invalid"}${hint}`);
+      const iss = parsed.error.issues[0]!;
+      const path = iss.path as (string | number)[];
+      const value = path.reduce<unknown>((v, k) => (v !== null && typeof v === "object" ? (v as Record<string | number, unknown>)[k] : undefined), candidate);
+      f.fail(["gpus", i, ...path], `${iss.code === "invalid_type" && value === undefined ? "missing" : zodIssueText(iss, value)}${who}`);
     }
-    const bad = checkEntry(parsed.data);
-    if (bad) throw new FitlabInputError(`GPU file ${path}: gpus[${i}] ("${u.name}"): ${bad}`);
-    if (at >= 0) out[at] = parsed.data;
-    else out.push(parsed.data);
+    const bad = checkEntry(parsed.data!, asOf);
+    if (bad) f.fail(["gpus", i, ...bad.path], `${bad.message}${who}`);
+    if (at >= 0) out[at] = parsed.data!;
+    else out.push(parsed.data!);
   });
   return out;
 }
@@ -268,7 +280,7 @@ export function loadGpuCatalog(extraYamlPath?: string): GpuCatalog {
     });
     return builtinCatalog;
   }
-  const merged = mergeUser(base, readUserFile(extraYamlPath), extraYamlPath);
+  const merged = mergeUser(base, readUserFile(extraYamlPath), new Date().toISOString().slice(0, 10));
   return buildCatalog(merged.map(resolve), (msg) => {
     throw new FitlabInputError(`GPU file ${extraYamlPath}: ${msg}`);
   });

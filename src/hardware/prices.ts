@@ -1,27 +1,43 @@
 // Street prices and cost assumptions as data (data/prices.yaml, overridable with --prices), each dated and
 // sourced, resolved once for `fitlab gpus` and `fitlab decide` so both show the same figure per card.
-import fs from "node:fs";
 import { z } from "zod";
-import { parseYamlCached } from "../data/yaml-cache.js";
-import { FitlabInputError } from "../errors.js";
+import { rankBySimilarity } from "../data/match.js";
+import { dateProblem, loadYamlData, type DataFile } from "../input/data-file.js";
+import { LIMITS } from "../input/limits.js";
+import { shownString } from "../input/shown.js";
+import { loadGpuCatalog, type GpuCatalog } from "./catalog.js";
 
 const PRICES_URL = new URL("../../data/prices.yaml", import.meta.url);
 
-const dateRe = /^\d{4}-\d{2}(-\d{2})?$/;
-const date = z.string().regex(dateRe, "expected YYYY-MM or YYYY-MM-DD");
-const assumption = z.object({ value: z.number(), source: z.string() }).strict();
+const text = z.string().min(1);
+const usd = z.number().positive().max(1e7);
+/** Each assumption the decision reads, with the range a real value falls in (the CLI flags use the same). */
+export const ASSUMPTION_RANGES: Readonly<Record<string, readonly [number, number]>> = {
+  electricity_usd_per_kwh: [0, 5],
+  horizon_months: [1, 240],
+  host_run_watts: [0, 5000],
+  card_idle_watts_consumer: [0, 2000],
+  card_idle_watts_datacenter: [0, 2000],
+  host_idle_watts: [0, 5000],
+  spot_overhead: [1, 10],
+  cloud_setup_hours_per_run: [0, 100],
+  cloud_max_gpus_per_instance: [1, 64],
+  resale_fraction_new: [0, 1],
+  resale_fraction_used: [0, 1],
+};
+const assumption = z.object({ value: z.number(), source: text }).strict();
 const buySchema = z
   .object({
-    gpu: z.string(),
+    gpu: text,
     condition: z.enum(["new", "used"]),
-    price_usd: z.number().positive().max(1e7),
-    range_usd: z.tuple([z.number().positive(), z.number().positive()]).optional(),
-    date: date.optional(),
-    source: z.string(),
+    price_usd: usd,
+    range_usd: z.tuple([usd, usd]).optional(),
+    date: z.string().optional(),
+    source: text,
   })
   .strict();
 const cloudSchema = z
-  .object({ gpu: z.string(), provider: z.string(), usd_per_hour: z.number().positive().max(1000), kind: z.enum(["on-demand", "spot", "serverless"]).optional(), date: date.optional(), source: z.string() })
+  .object({ gpu: text, provider: text, usd_per_hour: z.number().positive().max(1000), kind: z.enum(["on-demand", "spot", "serverless"]).optional(), date: z.string().optional(), source: text })
   .strict();
 const pricesSchema = z
   .object({
@@ -30,10 +46,11 @@ const pricesSchema = z
     date: z.string().optional(),
     stale_after_months: z.number().positive().max(120).optional(),
     assumptions: z.record(z.string(), assumption).optional(),
-    buy: z.array(buySchema).optional(),
-    cloud: z.array(cloudSchema).optional(),
+    buy: z.array(buySchema).max(10_000).optional(),
+    cloud: z.array(cloudSchema).max(10_000).optional(),
   })
   .strict();
+type PricesFile = z.infer<typeof pricesSchema>;
 
 export interface Assumptions {
   readonly electricityUsdPerKwh: number;
@@ -82,42 +99,66 @@ export interface PriceBook {
   readonly cloud: readonly ExtraCloudOffer[];
 }
 
-function readPrices(file: string | URL): z.infer<typeof pricesSchema> {
-  const name = typeof file === "string" ? file : file.pathname;
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch {
-    throw new FitlabInputError(`cannot read prices file ${name}`);
-  }
-  let raw: unknown;
-  try {
-    raw = parseYamlCached(text);
-  } catch (e) {
-    throw new FitlabInputError(`prices file ${name} is not valid YAML: ${(e as Error).message.split("\n")[0]}`);
-  }
-  const r = pricesSchema.safeParse(raw);
-  if (!r.success) {
-    const i = r.error.issues[0]!;
-    throw new FitlabInputError(`prices file ${name}: ${i.path.join(".")}: ${i.message}`);
-  }
-  for (const [i, b] of (r.data.buy ?? []).entries()) {
-    if (b.range_usd && (b.range_usd[0] > b.range_usd[1] || b.price_usd < b.range_usd[0] || b.price_usd > b.range_usd[1])) {
-      throw new FitlabInputError(`prices file ${name}: buy.${i}.range_usd: ${b.gpu} costs $${b.price_usd}, outside its range $${b.range_usd[0]}-${b.range_usd[1]}`);
+/** Cross-field rules: ranges that hold, dates that exist and are not in the future, assumptions fitlab
+ *  knows (a misspelt key would silently leave the default in force), cards the catalog knows. */
+function priceRules(f: DataFile<PricesFile>, catalog: GpuCatalog, asOf: string): void {
+  const p = f.data;
+  for (const k of ["reviewed", "date"] as const) {
+    const v = p[k];
+    if (v !== undefined) {
+      const bad = dateProblem(v, asOf);
+      if (bad) f.fail([k], bad);
     }
   }
-  return r.data;
+  for (const [k, a] of Object.entries(p.assumptions ?? {})) {
+    const range = ASSUMPTION_RANGES[k];
+    if (!range) f.fail(["assumptions", k], `unknown assumption ${shownString(k)}; did you mean ${rankBySimilarity(k, Object.keys(ASSUMPTION_RANGES))[0]}? (known: ${Object.keys(ASSUMPTION_RANGES).join(", ")})`);
+    const [lo, hi] = range!;
+    if (!(a.value >= lo && a.value <= hi)) f.fail(["assumptions", k, "value"], `must be between ${lo} and ${hi}${/watts/.test(k) && a.value < 0 ? " (watts cannot be negative)" : ""}, found ${a.value}`);
+    if (k === "cloud_max_gpus_per_instance" && !Number.isInteger(a.value)) f.fail(["assumptions", k, "value"], `must be a whole number of GPUs, found ${a.value}`);
+  }
+  const known = (gpu: string, path: (string | number)[]) => {
+    if (catalog.tryFind(gpu) === undefined) {
+      const closest = rankBySimilarity(gpu, catalog.all().map((g) => g.name)).slice(0, 3);
+      f.fail(path, `unknown GPU ${shownString(gpu)} (not in the catalog; closest: ${closest.join(", ")}); add it with --gpu-file`);
+    }
+  };
+  (p.buy ?? []).forEach((b, i) => {
+    known(b.gpu, ["buy", i, "gpu"]);
+    if (b.range_usd) {
+      const [lo, hi] = b.range_usd;
+      if (lo > hi) f.fail(["buy", i, "range_usd"], `low $${lo} is above high $${hi} (write [low, high])`);
+      if (b.price_usd < lo || b.price_usd > hi) f.fail(["buy", i, "price_usd"], `${b.gpu} costs $${b.price_usd}, outside its range $${lo}-${hi}`);
+    }
+    if (b.date !== undefined) {
+      const bad = dateProblem(b.date, asOf);
+      if (bad) f.fail(["buy", i, "date"], bad);
+    }
+  });
+  (p.cloud ?? []).forEach((c, i) => {
+    known(c.gpu, ["cloud", i, "gpu"]);
+    if (c.date !== undefined) {
+      const bad = dateProblem(c.date, asOf);
+      if (bad) f.fail(["cloud", i, "date"], bad);
+    }
+  });
+}
+
+function readPrices(file: string | URL, what: string, catalog: GpuCatalog, asOf: string): PricesFile {
+  return loadYamlData(file, what, LIMITS.dataFileBytes, pricesSchema, (f) => priceRules(f, catalog, asOf)).data;
 }
 
 const num = (a: Record<string, { value: number }> | undefined, k: string, fallback: number) => a?.[k]?.value ?? fallback;
 
-let builtin: z.infer<typeof pricesSchema> | undefined;
+let builtin: PricesFile | undefined;
 
-/** Built-in prices, with an optional user file whose entries replace same-GPU, same-condition entries and add new ones. */
-export function loadPriceBook(userFile?: string): PriceBook {
-  builtin ??= readPrices(PRICES_URL);
+/** Built-in prices, with an optional user file whose entries replace same-GPU, same-condition entries and add new ones.
+ *  `catalog` is the one the prices are for (with --gpu-file's cards); `asOf` the day dates may not pass. */
+export function loadPriceBook(userFile?: string, catalog?: GpuCatalog, asOf: string = today()): PriceBook {
+  // the built-in file's dates are checked against its own review, not today (a clock set back is no reason to fail)
+  builtin ??= readPrices(PRICES_URL, "built-in prices", loadGpuCatalog(), "9999-12-31");
   const base = builtin;
-  const user = userFile ? readPrices(userFile) : {};
+  const user: PricesFile = userFile ? readPrices(userFile, "prices file", catalog ?? loadGpuCatalog(), asOf) : {};
   const a = { ...base.assumptions, ...user.assumptions };
   const sources = Object.fromEntries(Object.entries(a).map(([k, v]) => [k, v.source]));
   const assumptions: Assumptions = {

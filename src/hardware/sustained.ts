@@ -1,25 +1,25 @@
 // What a card sustains: dense 16-bit matmul FLOP/s measured on real cards (data/sustained.yaml), and for
 // cards without a measurement a rule from spec-sheet facts (nominal peak, board power, compute capability),
 // fitted on the measurements and checked on them leave-one-out. The time model divides work by this rate.
-import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { parseYamlCached } from "../data/yaml-cache.js";
+import { loadYamlData } from "../input/data-file.js";
+import { LIMITS } from "../input/limits.js";
 import { gpuKey } from "./catalog.js";
 import type { Gpu } from "./gpu.js";
 
 const DATA_URL = new URL("../../data/sustained.yaml", import.meta.url);
 
-const reportSchema = z.strictObject({ tflops: z.number().positive(), kind: z.enum(["burst", "sustained"]), used: z.boolean().optional(), source: z.string().min(1) });
+const reportSchema = z.strictObject({ tflops: z.number().positive().max(100_000), kind: z.enum(["burst", "sustained"]), used: z.boolean().optional(), source: z.string().min(1) });
 const specSchema = z.strictObject({
-  nominal_tflops: z.number().positive(),
-  tdp_w: z.number().positive(),
+  nominal_tflops: z.number().positive().max(100_000),
+  tdp_w: z.number().positive().max(5000),
   compute_capability: z.string().regex(/^\d+\.\d+$/),
   fp32_accumulate: z.enum(["half-rate", "full-rate"]),
 });
 const entrySchema = z.strictObject({
   gpu: z.string().min(1),
   aliases: z.array(z.string().min(1)).optional(),
-  tflops: z.number().positive(),
+  tflops: z.number().positive().max(100_000),
   spec: specSchema,
   reports: z.array(reportSchema).min(1),
 });
@@ -71,17 +71,16 @@ const median = (xs: readonly number[]): number => {
 
 let loaded: readonly Measurement[] | undefined;
 
-/** The measurements (parsed once). The file ships with fitlab: a problem in it is a bug, so plain Error. */
+/** The measurements (parsed once), read through the input layer: a problem names the file, line and field. */
 export function measurements(): readonly Measurement[] {
   if (loaded) return loaded;
-  const raw: unknown = parseYamlCached(readFileSync(DATA_URL, "utf8"));
-  const parsed = fileSchema.safeParse(raw);
-  if (!parsed.success) throw new Error(`built-in data/sustained.yaml: ${parsed.error.issues[0]?.path.join(".")}: ${parsed.error.issues[0]?.message}`);
+  const f = loadYamlData(DATA_URL, "sustained rates", LIMITS.dataFileBytes, fileSchema);
   loaded = Object.freeze(
-    parsed.data.measurements.map((e) => {
+    f.data.measurements.map((e, i) => {
       const used = e.reports.filter((r) => r.used !== false).map((r) => r.tflops);
+      if (used.length === 0) f.fail(["measurements", i, "reports"], `${e.gpu}: every report is marked used: false; the rate needs at least one`);
       const m = median(used);
-      if (Math.abs(m - e.tflops) > 0.005 * m) throw new Error(`built-in data/sustained.yaml: ${e.gpu}: tflops ${e.tflops} is not the median of its reports (${m.toFixed(2)})`);
+      if (Math.abs(m - e.tflops) > 0.005 * m) f.fail(["measurements", i, "tflops"], `${e.gpu}: tflops ${e.tflops} is not the median of its reports (${m.toFixed(2)})`);
       return Object.freeze({
         gpu: e.gpu,
         labels: Object.freeze([e.gpu, ...(e.aliases ?? [])]),

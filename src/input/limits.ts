@@ -21,6 +21,18 @@ export const LIMITS = {
   ggufArrayDepth: 4,
   /** one GGUF string (a key, a chat template): templates are a few KB */
   ggufStringBytes: 16 * MiB,
+  /** a data file (prices, GPU catalog, engine profiles, calibration, sustained rates): the built-in GPU catalog is ~60 KB */
+  dataFileBytes: 8 * MiB,
+  /** the user's calibration.json and the hub cache's small JSON files: a few KB each */
+  smallJsonBytes: 4 * MiB,
+  /** a cases CSV for \`fitlab validate\`: the public one is ~60 KB */
+  casesBytes: 64 * MiB,
+  /** rows of a cases CSV */
+  casesRows: 100_000,
+  /** a prompt file or probe data for \`fitlab inspect\` (read whole by the worker) */
+  inspectInputBytes: 256 * MiB,
+  /** one prompt or probe example: a 128k-token text is ~0.5 MB */
+  inspectLineBytes: 4 * MiB,
   /** a lab plan: the built-in one is ~5 KB */
   planBytes: 1 * MiB,
   /** YAML alias expansions in a plan (the yaml library's own default; an alias bomb needs millions) */

@@ -16,7 +16,8 @@ import type { ModelSpec } from "../spec/types.js";
 import { resolveWorkload, workloadInputSchema, type WorkloadInput } from "../workload/resolve.js";
 import type { Workload } from "../workload/types.js";
 import path from "node:path";
-import { isHubDataset, resolveRunSpec, type RunSpec } from "./run-spec.js";
+import { isHubDataset, looksLocal, resolveRunSpec, type RunSpec } from "./run-spec.js";
+import { runSectionProblems } from "./run-rules.js";
 import { planSchema, type RawExperiment, type RawPlan } from "./schema.js";
 
 /** Workload kinds that fine-tune (and so leave an adapter or checkpoints another experiment can read). */
@@ -192,10 +193,13 @@ function checkPlanBody(text: string, file: string, opts: CheckOptions): CheckRes
   const trains = new Set(experiments.filter((e) => e.run && e.runs.some((r) => TRAINING_KINDS.has(r.workload.kind))).map((e) => e.key));
   p.tracks.forEach((track, ti) =>
     track.experiments.forEach((ex, ei) => {
-      const from = ex.run?.adapter_from;
+      // on a training experiment adapter_from is already reported as not applying (run-rules.ts)
+      const self = `${track.id}.${ex.id}`;
+      const from = experiments.some((e) => e.key === self && e.runs.some((r) => TRAINING_KINDS.has(r.workload.kind))) ? undefined : ex.run?.adapter_from;
       const where = ["tracks", ti, "experiments", ei, "run", "adapter_from"];
       const problem = (message: string) => problems.push({ line: lineOf(docOf(), counter, where), path: where.join("."), message });
-      if (from && !seen.has(from)) problem(`adapter_from names ${from}, which is no experiment of this plan`);
+      if (from === self) problem(`adapter_from names this experiment itself; name the training experiment whose runs it reads`);
+      else if (from && !seen.has(from)) problem(`adapter_from names ${from}, which is no experiment of this plan`);
       else if (from && experiments.some((e) => e.key === from) && !trains.has(from)) problem(`adapter_from names ${from}, which trains nothing with a run section: name a fine-tuning experiment (qlora, lora or full) that has one`);
     }),
   );
@@ -275,6 +279,8 @@ function resolveExperiment(
   }
   const kind = runs[0]?.workload.kind;
   const training = kind !== undefined && TRAINING_KINDS.has(kind);
+  // the run section says only what this kind of experiment reads (a training field on an inspection would be ignored)
+  if (ok && kind && ex.run) for (const [where, message] of runSectionProblems(ex.run, kind, (s) => /^[.~/]/.test(s) || looksLocal(s))) report(at("run", ...where), message);
   if (ok && training && !ex.data?.tokens) report(at("data"), `training experiment ${key} needs data.tokens (tokens per epoch)`);
   if (ok && kind && !training && kind !== "probe" && !ex.data?.prompts) report(at("data"), `${kind} experiment ${key} needs data.prompts`);
   if (ok && runSpec && training && !runSpec.dataset) report(at("run"), `the run section of training experiment ${key} needs a dataset (a JSONL path or a hub id)`);

@@ -2,15 +2,19 @@
 // with "text"/"prompt") and labelled probe data (JSONL {"text","label"} or {"tokens","labels"}). Same rules as
 // the worker (engine/fitlab_worker/interp/inputs.py); what only the model can tell (token counts against the
 // context, adapter shapes) the worker checks, and the run is then removed.
-import fs from "node:fs";
 import { FitlabInputError } from "../errors.js";
+import { LIMITS } from "../input/limits.js";
+import { readTextFile } from "../input/read.js";
+import { shown } from "../input/shown.js";
 
+/** The lines of a prompt file or probe data: a regular file under the size limit, UTF-8 without NUL bytes,
+ *  no line above the per-example limit (the worker reads the whole file into memory). */
 function readLines(file: string, what: string): string[] {
-  try {
-    return fs.readFileSync(file, "utf8").split(/\r?\n/);
-  } catch {
-    throw new FitlabInputError(`${what} ${file} does not exist`);
-  }
+  const lines = readTextFile(file, what, LIMITS.inspectInputBytes).split(/\r?\n/);
+  lines.forEach((l, i) => {
+    if (l.length > LIMITS.inspectLineBytes) throw new FitlabInputError(`${what} ${file} line ${i + 1}: longer than the ${LIMITS.inspectLineBytes / 2 ** 20} MiB limit for one example`);
+  });
+  return lines;
 }
 
 /** The prompts of a prompt file (non-empty lines, or the text of each JSONL line). */
@@ -61,12 +65,16 @@ export function checkProbeData(file: string): ProbeDataSummary {
     if (typeof o.text === "string" && "label" in o) {
       kind = "sentence";
       if (!o.text.trim()) throw new FitlabInputError(`probe data ${file} line ${n} has an empty text`);
+      if (o.label === null || typeof o.label === "object") throw new FitlabInputError(`probe data ${file} line ${n}: "label" must be text, a number or true/false, found ${shown(o.label)}`);
       classes.add(JSON.stringify(o.label));
     } else if (Array.isArray(o.tokens) && Array.isArray(o.labels)) {
       kind = "token";
       if (o.tokens.length === 0 || o.tokens.length !== o.labels.length) throw new FitlabInputError(`probe data ${file} line ${n}: tokens and labels must be non-empty lists of the same length`);
       if (!o.tokens.every((t) => typeof t === "string" && t.trim() !== "" && !/\s/.test(t))) throw new FitlabInputError(`probe data ${file} line ${n}: every token must be a non-empty string without spaces`);
-      for (const l of o.labels) classes.add(JSON.stringify(l));
+      for (const l of o.labels) {
+        if (l === null || typeof l === "object") throw new FitlabInputError(`probe data ${file} line ${n}: every label must be text, a number or true/false, found ${shown(l)}`);
+        classes.add(JSON.stringify(l));
+      }
     } else {
       throw new FitlabInputError(`probe data ${file} line ${n} needs {"text","label"} or {"tokens":[...],"labels":[...]}`);
     }
@@ -75,7 +83,7 @@ export function checkProbeData(file: string): ProbeDataSummary {
     examples++;
   });
   if (!level) throw new FitlabInputError(`probe data ${file} is empty`);
-  if (classes.size < 2) throw new FitlabInputError(`probe data ${file} has a single class (${[...classes][0]}): a probe needs at least two labels`);
+  if (classes.size < 2) throw new FitlabInputError(`probe data ${file} has a single class (${shown(JSON.parse([...classes][0]!) as unknown)}): a probe needs at least two labels`);
   if (examples < 4) throw new FitlabInputError(`probe data ${file} has ${examples} examples: a held-out split needs at least 4`);
   return { level, examples, classes: [...classes].sort() };
 }

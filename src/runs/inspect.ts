@@ -114,6 +114,19 @@ export function prepareInspect(store: RunStore, s: InspectSettings): { config: R
   }
   if (!model) throw new FitlabInputError("--model DIR (a model folder or a hub id) is required");
   checkModel(model);
+  // heads kept at full resolution must exist in this model (when fitlab can read its config)
+  if (Array.isArray(s.heads)) {
+    let spec: { numLayers: number; numHeads: number } | null = null;
+    try {
+      spec = resolveModel(model);
+    } catch {
+      spec = null; // a hub model not fetched yet: the worker checks
+    }
+    for (const h of spec ? s.heads : []) {
+      const [layer, head] = h.split(".").map(Number) as [number, number];
+      if (layer >= spec!.numLayers || head >= spec!.numHeads) throw new FitlabInputError(`--heads ${h}: ${model} has layers 0-${spec!.numLayers - 1} and heads 0-${spec!.numHeads - 1}`);
+    }
+  }
   if (s.adapter) {
     const a = resolveAdapter(store, s.adapter);
     adapter = a.path;
@@ -123,7 +136,10 @@ export function prepareInspect(store: RunStore, s: InspectSettings): { config: R
   // local files are checked here; a hub set is fetched and checked by the worker (its id was checked by the plan)
   if (s.kind === "probe") {
     if (!s.data) throw new FitlabInputError("inspect probe needs --data FILE (JSONL of {\"text\",\"label\"} or {\"tokens\",\"labels\"})");
-    if (typeof s.data === "string") checkProbeData(s.data);
+    if (typeof s.data === "string") {
+      const probe = checkProbeData(s.data);
+      if (s.pool !== undefined && probe.level === "token") throw new FitlabInputError(`--pool makes one feature of a sentence; ${s.data} is token-level (one label per token): drop --pool`);
+    }
   } else {
     if (!s.prompts) throw new FitlabInputError(`inspect ${s.kind} needs --prompts FILE (one prompt per line, or JSONL with "text")`);
     if (typeof s.prompts === "string") readPrompts(s.prompts);

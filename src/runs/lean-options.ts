@@ -48,8 +48,10 @@ export function leanSettings(input: LeanInput, names: Record<keyof LeanInput, st
   };
   if (fallback && !fromWorkload.gradCkpt && ckptRaw === undefined) throw new FitlabInputError(`the worker has no ${fallback.gradCkpt} checkpointing: use none, full or offload`);
   if (fallback && !fromWorkload.optimizer && input.optimizer === undefined) throw new FitlabInputError(`the worker has no optimizer ${fallback.optimizer}: use ${OPTIMIZER_CHOICES.join(", ")}`);
+  const loss = pick(names.loss, input.loss, LOSS_CHOICES);
+  if (chunk !== undefined && chunk !== null && (loss === "standard" || loss === "fused")) throw new FitlabInputError(`${names.lossChunkTokens} sets the chunk of the chunked loss, not of ${names.loss} ${loss}: drop one of them`);
   return {
-    loss: pick(names.loss, input.loss, LOSS_CHOICES) ?? (fromWorkload.loss as LeanSettings["loss"] | undefined) ?? "auto",
+    loss: loss ?? (fromWorkload.loss as LeanSettings["loss"] | undefined) ?? "auto",
     lossChunkTokens,
     // PEFT's prepare_model_for_kbit_training checkpoints by default: so does the worker for QLoRA
     gradientCheckpointing: pick(names.gradCkpt, ckptRaw, CKPT_CHOICES) ?? (fromWorkload.gradCkpt as LeanSettings["gradientCheckpointing"] | undefined) ?? (method === "qlora" ? "full" : "none"),

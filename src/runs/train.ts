@@ -157,7 +157,7 @@ export function workloadOf(s: TrainSettings, gpu: Gpu | null = null): Workload {
     gradCkpt: s.gradientCheckpointing,
     optimizer: s.optimizer as WorkloadInput["optimizer"],
     loss: lean.loss,
-    lossChunkTokens: s.lossChunkTokens,
+    ...(lean.loss === "chunked" ? { lossChunkTokens: s.lossChunkTokens } : {}),
     kernels: lean.kernels,
     compile: s.compile,
     engine: "fitlab-worker",

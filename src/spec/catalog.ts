@@ -15,7 +15,7 @@ import { LIMITS } from "../input/limits.js";
 import { specFromConfig } from "./config.js";
 import { readGgufHeader } from "./gguf.js";
 import { specFromGguf } from "./gguf-spec.js";
-import { fetchHubModel, hubCacheDir, isHubId, readHubCache } from "./hub.js";
+import { fetchHubModel, hubCacheDir, isHubId, readHubCache, readHubCacheStrict } from "./hub.js";
 import { floatTensors, readSafetensorsModel } from "./safetensors.js";
 import { checkConfig, checkSpecSize } from "./config-check.js";
 import { refuseWeightFile, requireSafeWeights } from "./weight-files.js";
@@ -94,7 +94,7 @@ function fromFolder(dir: string): ModelSpec {
 }
 
 function fromHubCache(id: string): ModelSpec | null {
-  const hit = readHubCache(id);
+  const hit = readHubCacheStrict(id);
   if (!hit) return null;
   const base = specFromConfig(hit.config, id);
   const st = hit.stored;

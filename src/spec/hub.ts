@@ -5,7 +5,11 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fitlabHome } from "../data/home.js";
+import { z } from "zod";
 import { FitlabInputError } from "../errors.js";
+import { loadJsonData } from "../input/data-file.js";
+import { parseJsonText } from "../input/json.js";
+import { LIMITS } from "../input/limits.js";
 import { floatTensors, mergeSafetensorsSummaries, summarizeSafetensorsHeader, type SafetensorsSummary } from "./safetensors.js";
 
 /** "owner/name" as the hub spells repository ids. */
@@ -35,18 +39,46 @@ export interface HubEntry {
   readonly stored: HubStored | null;
 }
 
-/** The cached entry of a hub id, or null when it was never fetched. */
-export function readHubCache(id: string): HubEntry | null {
+const bytes = z.number().int().min(0).max(2 ** 53);
+const storedSchema = z
+  .object({ files: z.array(z.string().min(1)).max(LIMITS.tensors), totalBytes: bytes, floatBytes: bytes, floatParams: bytes, bytesByDtype: z.record(z.string(), bytes) })
+  .strict();
+
+/**
+ * The cached entry of a hub id, or null when it was never fetched. A damaged entry (not JSON, not a file, a
+ * summary out of range: a crash mid-write, a hand edit) throws one line naming the file and the way out.
+ */
+export function readHubCacheStrict(id: string): HubEntry | null {
   const dir = hubCacheDir(id);
   const cfg = path.join(dir, "config.json");
   if (!fs.existsSync(cfg)) return null;
+  const hint = `; delete ${dir} and run \`fitlab models ${id}\` to fetch it again`;
+  const config = loadJsonData(cfg, "hub cache file", LIMITS.configBytes, z.record(z.string(), z.unknown()), undefined, hint).data;
+  const st = path.join(dir, "safetensors.json");
+  const stored = fs.existsSync(st) ? loadJsonData(st, "hub cache file", LIMITS.smallJsonBytes, storedSchema, (f) => {
+    if (f.data.floatBytes > f.data.totalBytes) f.fail(["floatBytes"], `${f.data.floatBytes} is more than totalBytes ${f.data.totalBytes}`);
+  }, hint).data : null;
+  return { config, stored };
+}
+
+/** The cached entry, or null when it was never fetched or is damaged (a damaged one is fetched again). */
+export function readHubCache(id: string): HubEntry | null {
   try {
-    const config = JSON.parse(fs.readFileSync(cfg, "utf8")) as unknown;
-    const st = path.join(dir, "safetensors.json");
-    const stored = fs.existsSync(st) ? (JSON.parse(fs.readFileSync(st, "utf8")) as HubStored) : null;
-    return { config, stored };
-  } catch {
-    return null; // a damaged cache is fetched again
+    return readHubCacheStrict(id);
+  } catch (e) {
+    if (e instanceof FitlabInputError) return null;
+    throw e;
+  }
+}
+
+/** Why the cached entry of an id cannot be read, or null (absent or fine). */
+function hubCacheDamage(id: string): string | null {
+  try {
+    readHubCacheStrict(id);
+    return null;
+  } catch (e) {
+    if (e instanceof FitlabInputError) return e.message;
+    throw e;
   }
 }
 
@@ -112,9 +144,13 @@ export async function fetchHubModel(id: string): Promise<{ entry: HubEntry; fetc
   let config: unknown;
   try {
     const res = await get(`${base}/config.json`);
-    config = JSON.parse(await res.text()) as unknown;
+    const text = await res.text();
+    if (text.length > LIMITS.configBytes) throw new Error(`config.json is larger than ${LIMITS.configBytes} bytes`);
+    config = parseJsonText(text, `config.json of ${id} from ${endpoint}`);
   } catch (e) {
-    throw new FitlabInputError(`unknown model "${id}": not built in, and its config.json could not be fetched from ${endpoint} (${reasonOf(e)})`);
+    if (e instanceof FitlabInputError) throw e;
+    const damage = hubCacheDamage(id);
+    throw new FitlabInputError(damage ?? `unknown model "${id}": not built in, and its config.json could not be fetched from ${endpoint} (${reasonOf(e)})`);
   }
   // safetensors headers: sharded (model.safetensors.index.json) or one file; none is fine (config only)
   let stored: HubStored | null = null;
@@ -122,8 +158,12 @@ export async function fetchHubModel(id: string): Promise<{ entry: HubEntry; fetc
   try {
     let files: string[];
     try {
-      const idx = (await (await get(`${base}/model.safetensors.index.json`)).json()) as { weight_map?: Record<string, string> };
-      files = [...new Set(Object.values(idx.weight_map ?? {}))];
+      const text = await (await get(`${base}/model.safetensors.index.json`)).text();
+      if (text.length > LIMITS.indexBytes) throw new Error(`model.safetensors.index.json is larger than ${LIMITS.indexBytes} bytes`);
+      const idx = parseJsonText(text, `model.safetensors.index.json of ${id}`) as { weight_map?: Record<string, unknown> };
+      // shard names from a hub are file names of that repo: nothing with a path, nothing that is not text
+      files = [...new Set(Object.values(idx.weight_map ?? {}))].filter((f): f is string => typeof f === "string" && /^[\w.-]+\.safetensors$/.test(f));
+      if (files.length === 0) throw new Error("its index names no .safetensors shard");
     } catch (e) {
       if (!(e instanceof HttpStatus) || e.status !== 404) throw e;
       files = ["model.safetensors"];
@@ -138,9 +178,17 @@ export async function fetchHubModel(id: string): Promise<{ entry: HubEntry; fetc
   }
   const dir = hubCacheDir(id);
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify(config, null, 2));
-  if (stored) fs.writeFileSync(path.join(dir, "safetensors.json"), JSON.stringify(stored, null, 2));
-  fs.writeFileSync(path.join(dir, "fetched.json"), JSON.stringify({ id, endpoint, date: new Date().toISOString() }, null, 2));
+  // each file whole or not at all (a crash mid-write must not leave a truncated cache entry); config.json last:
+  // it is what marks the entry as fetched
+  const write = (name: string, value: unknown) => {
+    const tmp = path.join(dir, `${name}.${process.pid}.tmp`);
+    fs.writeFileSync(tmp, JSON.stringify(value, null, 2));
+    fs.renameSync(tmp, path.join(dir, name));
+  };
+  if (stored) write("safetensors.json", stored);
+  else fs.rmSync(path.join(dir, "safetensors.json"), { force: true });
+  write("fetched.json", { id, endpoint, date: new Date().toISOString() });
+  write("config.json", config);
   const what = stored ? `config.json and ${stored.files.length} safetensors header${stored.files.length === 1 ? "" : "s"}` : "config.json";
   return { entry: { config, stored }, fetched: true, note: `fetched ${what} of ${id} from ${endpoint}${note}; cached in ${dir}` };
 }

@@ -24,6 +24,9 @@ interface Settings {
   readonly loss?: string | undefined;
   readonly lossChunkTokens?: number | undefined;
   readonly kernels?: string | undefined;
+  readonly precision?: string | undefined;
+  readonly offload?: string | undefined;
+  readonly gpusPerNode?: number | undefined;
 }
 
 const TRAINING: readonly WorkloadKind[] = ["full", "lora", "qlora"];
@@ -49,6 +52,9 @@ function rules(i: Settings): [string, boolean, readonly WorkloadKind[], string][
     ["--loss", i.loss !== undefined && i.loss !== "standard" && i.loss !== "unknown", TRAINING, "training (full, lora, qlora)"],
     ["--loss-chunk", i.lossChunkTokens !== undefined, TRAINING, "training (full, lora, qlora)"],
     ["--kernels", i.kernels !== undefined && i.kernels !== "none", TRAINING, "training (full, lora, qlora)"],
+    // full fine-tuning's own weights and states: pure bf16 or fp32 master copies (LoRA trains adapters only)
+    ["--precision", i.precision !== undefined, ["full"], "full fine-tuning"],
+    ["--offload", i.offload !== undefined && i.offload !== "none", TRAINING, "training (full, lora, qlora)"],
   ];
 }
 

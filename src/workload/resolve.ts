@@ -162,7 +162,18 @@ export function resolveWorkload(input: WorkloadInput, model?: StoredFormat): Wor
   if (!training && ["ddp", "fsdp", "fsdp-hybrid", "zero1", "zero2", "zero2-offload", "zero3", "zero3-offload"].includes(sharding) && nGpus > 1) {
     throw new FitlabInputError(`${sharding} splits training state; for ${kind} on ${nGpus} GPUs use tp, pp or device-map`);
   }
-  const offload = sharding === "zero3-offload" ? "optimizer+params" : sharding === "zero2-offload" ? "optimizer" : (i.offload ?? "none");
+  const implied = sharding === "zero3-offload" ? "optimizer+params" : sharding === "zero2-offload" ? "optimizer" : null;
+  if (implied !== null && i.offload !== undefined && i.offload !== implied) throw new FitlabInputError(`${sharding} offloads ${implied} by definition; --offload ${i.offload} contradicts it (drop --offload)`);
+  const offload = implied ?? i.offload ?? "none";
+  // a split needs GPUs to split over: a split named without a GPU count is a forgotten --gpus (on one GPU only
+  // the offloading variants change anything); an explicit count of 1 is a baseline, e.g. DDP's one process
+  if (i.nGpus === undefined && sharding !== "none" && offload === "none" && (i.sharding !== undefined || i.parallel !== undefined)) {
+    throw new FitlabInputError(`--parallel ${sharding} splits over several GPUs: give --gpus N (2 or more), or drop it for one GPU`);
+  }
+  if (i.gpusPerNode !== undefined) {
+    if (sharding !== "fsdp-hybrid") throw new FitlabInputError(`--gpus-per-node applies to fsdp-hybrid (its shard group is one node), not ${sharding}: drop it or use --parallel fsdp-hybrid`);
+    if (i.gpusPerNode > nGpus || nGpus % i.gpusPerNode !== 0) throw new FitlabInputError(`--gpus-per-node ${i.gpusPerNode} must divide the ${nGpus} GPUs into whole nodes`);
+  }
   // DeepSpeed keeps fp32 master partitions for bf16/fp16 training (ZeRO paper §3: 2+2+12 bytes per parameter);
   // FSDP and single-GPU defaults are the engine's (data/engines.yaml full_precision / fsdp_precision).
   const profile = engineProfile(engine);
@@ -171,6 +182,8 @@ export function resolveWorkload(input: WorkloadInput, model?: StoredFormat): Wor
   const attentionCapture = i.attentionCapture ?? "per-layer";
   const attn = i.attn ?? (kind === "attention_extract" && attentionCapture === "all-layers" ? "eager" : "sdpa");
   if (kind === "attention_extract" && attentionCapture === "all-layers" && attn !== "eager") throw new FitlabInputError("all-layers attention capture needs eager attention (output_attentions=True is not supported by sdpa/flash kernels): use --capture per-layer");
+  const loss = i.loss ?? profile.lossDefault;
+  if (i.lossChunkTokens !== undefined && loss !== "chunked") throw new FitlabInputError(`--loss-chunk sets the chunk of the chunked loss; this workload's loss is ${loss}: add --loss chunked or drop --loss-chunk`);
   const w: Workload = Object.freeze({
     kind,
     quant,
@@ -184,7 +197,7 @@ export function resolveWorkload(input: WorkloadInput, model?: StoredFormat): Wor
     optimizerInBackward: i.optimizerInBackward ?? false,
     gradCkpt: training ? gradCkpt : "none",
     attn,
-    loss: i.loss ?? profile.lossDefault,
+    loss,
     lossChunkTokens: i.lossChunkTokens ?? DEFAULT_LOSS_CHUNK_TOKENS,
     kernels: i.kernels ?? "none",
     compile: i.compile ?? false,

@@ -49,7 +49,7 @@ describe("fitlab decide (CLI)", () => {
     fs.writeFileSync(f, "buy:\n  - gpu: GeForce RTX 4090\n    condition: new\n    price_usd: -5\n    source: me\n");
     const r = run("decide", "--prices", f);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/buy.0.price_usd/);
+    expect(r.err).toMatch(/line 4: buy\[0\]\.price_usd: must be more than 0, found -5/);
   });
 });
 

@@ -8,6 +8,9 @@ import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
+import { loadCalibration } from "../../src/engines/calibration.js";
+import { loadEngineProfiles } from "../../src/engines/profile.js";
+import { FitlabInputError } from "../../src/errors.js";
 import { BIN } from "../helpers.js";
 import { runInProcess } from "./in-process.js";
 import { makeCorpus, type CorpusCase } from "./make-corpus.mjs";
@@ -18,6 +21,22 @@ const env = { FITLAB_NO_NVIDIA_SMI: "1", FITLAB_RUNS: store };
 const LIMIT_MS = 20_000;
 
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+/** A case through the CLI (its own environment added), or, for a data file no flag names, through its loader:
+ *  a FitlabInputError is what main() prints as "fitlab: MESSAGE" with exit 2; anything else would be exit 1. */
+async function runCase(c: CorpusCase): Promise<{ code: number; err: string; ms: number }> {
+  if (!c.load) return runInProcess(c.argv, { ...env, ...c.env });
+  const t0 = performance.now();
+  try {
+    if (c.load.kind === "engines") loadEngineProfiles(c.load.file);
+    else loadCalibration(c.load.file);
+    return { code: 0, err: "", ms: performance.now() - t0 };
+  } catch (e) {
+    const input = e instanceof FitlabInputError;
+    if (input) expect(e.message, `${c.what}: names the file`).toContain(c.load.file);
+    return { code: input ? 2 : 1, err: `fitlab: ${input ? e.message : String(e)}\n`, ms: performance.now() - t0 };
+  }
+}
 
 function expectRefused(c: CorpusCase, r: { code: number | null; err: string; out?: string }): void {
   const lines = r.err.trim().split("\n");
@@ -49,11 +68,11 @@ describe(`the corpus of ${cases.length} bad inputs`, () => {
   it("is several hundred cases across every kind of input", () => {
     expect(cases.length).toBeGreaterThanOrEqual(400);
     const kinds = new Set(cases.map((c) => c.kind));
-    for (const k of ["config", "safetensors", "index", "pickle", "gguf", "plan", "dataset", "flags", "store", "output"]) expect(kinds).toContain(k);
+    for (const k of ["config", "safetensors", "index", "pickle", "gguf", "plan", "dataset", "flags", "store", "output", "prices", "gpufile", "cases", "calibration", "engines", "calibration-yaml"]) expect(kinds).toContain(k);
   });
 
   it.each(cases.map((c) => [`${c.id} ${c.what}`, c] as const))("%s: refused in one line", async (_name, c) => {
-    const r = await runInProcess(c.argv, env);
+    const r = await runCase(c);
     expectRefused(c, r);
     expect(r.ms).toBeLessThan(LIMIT_MS);
     expectStoreUntouched();
@@ -67,9 +86,9 @@ describe(`the corpus of ${cases.length} bad inputs`, () => {
   });
 
   // every 15th case, plus the ones whose failure shows only in a real process (stack depth, stream errors)
-  const sample = cases.filter((c, i) => i % 15 === 0 || /nested 100000|\/dev\/full|alias bomb \(billion/.test(c.what));
+  const sample = cases.filter((c, i) => !c.load && (i % 15 === 0 || /nested 100000|\/dev\/full|alias bomb \(billion|\/dev\/zero \(|100 GiB/.test(c.what)));
   it.each(sample.map((c) => [`${c.id} ${c.what}`, c] as const))("%s: the same through a real process", (_name, c) => {
-    const r = spawnSync(process.execPath, [BIN, ...c.argv], { encoding: "utf8", env: { ...process.env, ...env }, timeout: LIMIT_MS });
+    const r = spawnSync(process.execPath, [BIN, ...c.argv], { encoding: "utf8", env: { ...process.env, ...env, ...c.env }, timeout: LIMIT_MS });
     expect(r.error, "finished within 20 s").toBeUndefined();
     expectRefused(c, { code: r.status, err: r.stderr });
     expectStoreUntouched();

@@ -84,7 +84,7 @@ export function makeCorpus(root) {
     fs.truncateSync(p, bytes);
     return p;
   };
-  const add = (kind, what, argv, exit = 2) => cases.push({ id: `${kind}/${String(cases.length + 1).padStart(3, "0")}`, kind, what, argv, exit });
+  const add = (kind, what, argv, exit = 2, env = undefined) => cases.push({ id: `${kind}/${String(cases.length + 1).padStart(3, "0")}`, kind, what, argv, exit, ...(env ? { env } : {}) });
   const store = path.join(root, "store"); // every case that takes --runs points here; it must stay empty of runs
 
   // ---- a tiny but valid model folder and dataset, for cases about one other input ---------------------
@@ -547,7 +547,7 @@ export function makeCorpus(root) {
   flag("workload unknown", ["estimate", "--workload", "pretrain"]);
   flag("full with a quantized base", ["estimate", "--workload", "full", "--quant", "bnb-nf4"]);
   flag("qlora without quantization", ["fit", "--workload", "qlora", "--quant", "none"]);
-  flag("all-layers attention capture with sdpa", ["estimate", "--workload", "attention_extract", "--capture", "all-layers", "--attn", "sdpa"]);
+  flag("attention extraction of all layers at once with sdpa", ["estimate", "--workload", "attention_extract", "--capture", "all-layers", "--attn", "sdpa"]);
   flag("--gpu empty", ["estimate", "--gpu", ""]);
   flag("--model empty", ["estimate", "--model", ""]);
   flag("--model blank", ["fit", "--model", "   "]);
@@ -595,7 +595,347 @@ export function makeCorpus(root) {
   flag("run --eval-fraction 0", run("--eval-fraction", "0"));
   flag("run --epochs 0", run("--epochs", "0"));
   flag("run --name empty", run("--name", ""));
-  // GPU catalog files (--gpu-file, gpus --file), prices files and cases CSVs: a later pass (see README)
+
+  // ---- prices files (decide/gpus/burst --prices): ranges, dates, assumptions, known GPUs ---------------
+  const BUY = (extra = "", price = 2500) => `buy:\n  - gpu: GeForce RTX 4090\n    condition: new\n    price_usd: ${price}\n    source: x\n${extra}`;
+  const prices = {
+    "inverted range": BUY("    range_usd: [2800, 2200]\n"),
+    "price outside its range": BUY("    range_usd: [1000, 2000]\n", 5000),
+    "negative price": BUY("", -5),
+    "price zero": BUY("", 0),
+    "price 1e12": BUY("", 1e12),
+    "price a word": BUY("", "cheap"),
+    "range of one value": BUY("    range_usd: [2000]\n"),
+    "range of words": BUY("    range_usd: [low, high]\n"),
+    "date 2026-02-30": BUY('    date: "2026-02-30"\n'),
+    "date month 13": BUY('    date: "2026-13"\n'),
+    "date in the future": BUY('    date: "2099-01-01"\n'),
+    "date last week": BUY("    date: last week\n"),
+    "condition refurbished": BUY().replace("condition: new", "condition: refurbished"),
+    "no source": BUY().replace("    source: x\n", ""),
+    "unknown GPU": BUY().replace("GeForce RTX 4090", "Voodoo 5 6000"),
+    "GPU name empty": BUY().replace("GeForce RTX 4090", '""'),
+    "unknown key in an offer": BUY("    colour: red\n"),
+    "unknown top key": "bye:\n  - {}\n",
+    "negative host watts": "assumptions:\n  host_run_watts:\n    value: -50\n    source: me\n",
+    "idle watts 1e6": "assumptions:\n  card_idle_watts_consumer: { value: 1e6, source: me }\n",
+    "misspelt assumption": "assumptions:\n  electricty_usd_per_kwh: { value: 0.3, source: me }\n",
+    "resale fraction 1.4": "assumptions:\n  resale_fraction_used: { value: 1.4, source: me }\n",
+    "negative electricity": "assumptions:\n  electricity_usd_per_kwh: { value: -0.3, source: me }\n",
+    "assumption without value": "assumptions:\n  horizon_months: { source: me }\n",
+    "assumption value a word": "assumptions:\n  horizon_months: { value: two years, source: me }\n",
+    "reviewed month 13": 'reviewed: "2026-13"\n',
+    "stale after -1 months": "stale_after_months: -1\n",
+    "cloud offer at a negative rate": "cloud:\n  - { gpu: GeForce RTX 4090, provider: X, usd_per_hour: -1, source: s }\n",
+    "cloud offer for an unknown GPU": "cloud:\n  - { gpu: Voodoo 5 6000, provider: X, usd_per_hour: 1, source: s }\n",
+    "cloud offer without provider": "cloud:\n  - { gpu: GeForce RTX 4090, usd_per_hour: 1, source: s }\n",
+    "buy not a list": "buy: GeForce RTX 4090\n",
+    "a list at the top": "- buy\n- cloud\n",
+    "a number at the top": "42\n",
+    "YAML syntax error on line 4": BUY().replace("    price_usd: 2500\n", "    price_usd: [2500\n"),
+    "tab indentation": BUY().replace("    condition", "\tcondition"),
+    "duplicate key": BUY().replace("    source: x\n", "    source: x\n    source: y\n"),
+    "alias bomb": "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n",
+    "nested 10000 deep": `buy: ${"[".repeat(10000)}${"]".repeat(10000)}\n`,
+  };
+  const priceCmds = [(f) => ["decide", "--prices", f], (f) => ["gpus", "--prices", f], (f) => ["burst", "S.qlora-70b", "--prices", f]];
+  let pi = 0;
+  for (const [what, text] of Object.entries(prices)) add("prices", what, priceCmds[pi++ % priceCmds.length](file("prices.yaml", text)));
+  add("prices", "NUL bytes", ["decide", "--prices", file("prices-nul.yaml", Buffer.concat([Buffer.from(BUY()), Buffer.from([0, 0])]))]);
+  add("prices", "not UTF-8", ["decide", "--prices", file("prices-latin1.yaml", Buffer.from(BUY().replace("source: x", "source: caf\xe9"), "latin1"))]);
+  add("prices", "empty file", ["decide", "--prices", file("prices-empty.yaml", "")]);
+  add("prices", "/dev/zero", ["decide", "--prices", "/dev/zero"]);
+  add("prices", "/dev/zero to gpus", ["gpus", "--prices", "/dev/zero"]);
+  add("prices", "a folder", ["decide", "--prices", folder("prices-dir.yaml")]);
+  add("prices", "missing", ["decide", "--prices", path.join(root, "no-prices.yaml")]);
+  add("prices", "2 GiB (sparse)", ["decide", "--prices", sparse("prices-huge.yaml", 2 * 1024 ** 3)]);
+  add("prices", "empty path", ["decide", "--prices", ""]);
+
+  // ---- GPU catalog files (--gpu-file, gpus --file): devices, huge files, ranges -----------------------
+  const GPU = (extra = "") => `gpus:\n  - name: rtx 4090\n${extra}`;
+  const gpuFiles = {
+    "vram 1e9 GiB": GPU("    vram_gib_nominal: 1e9\n"),
+    "vram 0": GPU("    vram_gib_nominal: 0\n"),
+    "vram a word": GPU("    vram_gib_nominal: lots\n"),
+    "negative TDP": GPU("    tdp_w: -450\n"),
+    "usable above nominal": GPU("    usable_gib: 30\n"),
+    "cloud date 2026-02-31": GPU('    cloud: [{ provider: X, usd_per_hour: 0.5, kind: spot, date: "2026-02-31", source: s }]\n'),
+    "cloud date in the future": GPU('    cloud: [{ provider: X, usd_per_hour: 0.5, kind: spot, date: "2099-01", source: s }]\n'),
+    "cloud kind unknown": GPU('    cloud: [{ provider: X, usd_per_hour: 0.5, kind: cheap, date: "2026-01", source: s }]\n'),
+    "cloud rate negative": GPU('    cloud: [{ provider: X, usd_per_hour: -0.5, kind: spot, date: "2026-01", source: s }]\n'),
+    "compute capability 99.0": GPU('    compute_capability: "99.0"\n'),
+    "unknown key": GPU("    colour: red\n"),
+    "alias that names another GPU": 'gpus:\n  - name: t4\n    aliases: ["4090"]\n',
+    "new GPU without its figures": "gpus:\n  - name: Voodoo 5 6000\n",
+    "name empty": 'gpus:\n  - name: ""\n',
+    "no name": "gpus:\n  - vram_gib_nominal: 24\n",
+    "gpus not a list": "gpus: rtx 4090\n",
+    "no gpus key": "cards:\n  - name: rtx 4090\n",
+    "syntax error": "gpus:\n  - name: [unclosed\n",
+    "tab indentation": "gpus:\n\t- name: rtx 4090\n",
+    "alias bomb": prices["alias bomb"],
+    "nested 10000 deep": `gpus: ${"[".repeat(10000)}${"]".repeat(10000)}\n`,
+    "a list at the top": "- name: rtx 4090\n",
+  };
+  const gpuCmds = [(f) => ["decide", "--gpu-file", f], (f) => ["estimate", "--gpu-file", f], (f) => ["gpus", "--file", f], (f) => ["plan", "check", "--gpu-file", f], (f) => ["burst", "S.qlora-70b", "--gpu-file", f], (f) => ["fit", "--gpu-file", f]];
+  let gi = 0;
+  for (const [what, text] of Object.entries(gpuFiles)) add("gpufile", what, gpuCmds[gi++ % gpuCmds.length](file("gpus.yaml", text)));
+  for (const [i, cmd] of gpuCmds.entries()) add("gpufile", `/dev/zero (${cmd("F")[0]})`, cmd("/dev/zero"));
+  add("gpufile", "/dev/urandom", ["decide", "--gpu-file", "/dev/urandom"]);
+  add("gpufile", "a FIFO-like device: /dev/stdin", ["gpus", "--file", "/dev/null"]);
+  add("gpufile", "100 GiB (sparse)", ["decide", "--gpu-file", sparse("gpus-huge.yaml", 100 * 1024 ** 3)]);
+  add("gpufile", "9 MiB (sparse)", ["estimate", "--gpu-file", sparse("gpus-9m.yaml", 9 * 1024 ** 2)]);
+  add("gpufile", "a folder", ["decide", "--gpu-file", folder("gpus-dir.yaml")]);
+  add("gpufile", "missing", ["gpus", "--file", path.join(root, "no-gpus.yaml")]);
+  add("gpufile", "NUL bytes", ["decide", "--gpu-file", file("gpus-nul.yaml", Buffer.concat([Buffer.from(GPU()), Buffer.from([0])]))]);
+  add("gpufile", "not UTF-8", ["gpus", "--file", file("gpus-latin1.yaml", Buffer.from(GPU().replace("rtx 4090", "rtx caf\xe9"), "latin1"))]);
+  add("gpufile", "empty file", ["decide", "--gpu-file", file("gpus-empty.yaml", "")]);
+
+  // ---- cases CSVs (validate FILE) ----------------------------------------------------------------------
+  const CASES_HEADER = "id,model,workload,quant,compute_dtype,lora_rank,lora_alpha,lora_targets,optimizer,optimizer_in_backward,batch_size,grad_accum,seq_len,packed,grad_ckpt,attn_impl,loss_impl,torch_compile,framework,framework_version,gpu,gpu_mem_gib,n_gpus,parallel,outcome,metric,peak_gib,tokens_per_s,new_tokens,prompt_tokens,trust,source_url,source_location,normalization_notes";
+  const ROW = "X1,Qwen/Qwen2.5-7B,qlora,bnb-nf4,bf16,16,32,all-linear,adamw,false,1,1,1024,false,full,sdpa,standard,false,hf,,GeForce RTX 4090,23.53,1,,fits,reserved,9.5,,,,high,https://example.org,p1,none";
+  const csv = {
+    "unterminated quote": `${CASES_HEADER}\n"unterminated,${ROW}\n`,
+    "header only": `${CASES_HEADER}\n`,
+    "no header": `${ROW}\n`,
+    "a missing column": `${CASES_HEADER.replace(",trust", "")}\n${ROW}\n`,
+    "a duplicated column": `${CASES_HEADER},gpu\n${ROW},x\n`,
+    "a row with too many fields": `${CASES_HEADER}\n${ROW},extra,fields\n`,
+    "a row with too few fields": `${CASES_HEADER}\n${ROW.split(",").slice(0, 10).join(",")}\n`,
+    "every row bad: peak -1": `${CASES_HEADER}\n${ROW.replace(",9.5,", ",-1,")}\n`,
+    "every row bad: seq 0": `${CASES_HEADER}\n${ROW.replace(",1024,", ",0,")}\n`,
+    "every row bad: workload unknown": `${CASES_HEADER}\n${ROW.replace(",qlora,", ",pretrain,")}\n`,
+    "every row bad: peak a word": `${CASES_HEADER}\n${ROW.replace(",9.5,", ",lots,")}\n`,
+    "empty file": "",
+    "JSON instead of CSV": '{"id": "X1"}\n',
+    "a YAML plan": PLAN(EXPERIMENT),
+  };
+  for (const [what, text] of Object.entries(csv)) add("cases", what, ["validate", file("cases.csv", text)]);
+  add("cases", "NUL bytes", ["validate", file("cases-nul.csv", Buffer.concat([Buffer.from(`${CASES_HEADER}\n${ROW}\n`), Buffer.from([0, 0])]))]);
+  add("cases", "not UTF-8", ["validate", file("cases-latin1.csv", Buffer.from(`${CASES_HEADER}\n${ROW.replace("p1", "caf\xe9")}\n`, "latin1"))]);
+  add("cases", "/dev/zero", ["validate", "/dev/zero"]);
+  add("cases", "2 GiB (sparse)", ["validate", sparse("cases-huge.csv", 2 * 1024 ** 3)]);
+  add("cases", "a line of 20 MB", ["validate", file("cases-long.csv", `${CASES_HEADER}\n${"x".repeat(20 * 1024 * 1024)}\n`)]);
+  add("cases", "--cv unknown", ["validate", "--cv", "row", file("cases-ok.csv", `${CASES_HEADER}\n${ROW}\n`)]);
+
+  // ---- ~/.fitlab/calibration.json (FITLAB_HOME), read by estimate, fit, decide, calibrate --------------
+  const corr = (o = {}) => ({ gpu: "GeForce RTX 4090", engine: "fitlab-worker", memory_factor: 1.05, compute_factor: 0.9, runs: 3, fitted_at: "2026-11-01", ...o });
+  const calJson = {
+    "not JSON": "{ corrections: ",
+    "wrong version": JSON.stringify({ fitlab_calibration: 2, corrections: [] }),
+    "no version": JSON.stringify({ corrections: [] }),
+    "memory factor 0": JSON.stringify({ fitlab_calibration: 1, corrections: [corr({ memory_factor: 0 })] }),
+    "memory factor 1e9": JSON.stringify({ fitlab_calibration: 1, corrections: [corr({ memory_factor: 1e9 })] }),
+    "compute factor negative": JSON.stringify({ fitlab_calibration: 1, corrections: [corr({ compute_factor: -1 })] }),
+    "runs 2.5": JSON.stringify({ fitlab_calibration: 1, corrections: [corr({ runs: 2.5 })] }),
+    "gpu missing": JSON.stringify({ fitlab_calibration: 1, corrections: [corr({ gpu: undefined })] }),
+    "two corrections for one GPU and engine": JSON.stringify({ fitlab_calibration: 1, corrections: [corr(), corr()] }),
+    "unknown field": JSON.stringify({ fitlab_calibration: 1, corrections: [corr({ colour: "red" })] }),
+    "corrections not a list": JSON.stringify({ fitlab_calibration: 1, corrections: {} }),
+    "a list at the top": "[]",
+    "empty file": "",
+    "nested 100000 deep": "[".repeat(100000) + "]".repeat(100000),
+  };
+  const calCmds = [["estimate"], ["fit"], ["decide"], ["calibrate", "--runs", store]];
+  let ci = 0;
+  const home = (what, setup) => {
+    const d = folder("home");
+    setup(d);
+    return d;
+  };
+  for (const [what, text] of Object.entries(calJson)) {
+    const d = home(what, (h) => fs.writeFileSync(path.join(h, "calibration.json"), text));
+    add("calibration", what, calCmds[ci++ % calCmds.length], 2, { FITLAB_HOME: d });
+  }
+  add("calibration", "NUL bytes", ["estimate"], 2, { FITLAB_HOME: home("nul", (h) => fs.writeFileSync(path.join(h, "calibration.json"), Buffer.from([0x7b, 0, 0x7d]))) });
+  add("calibration", "a folder", ["estimate"], 2, { FITLAB_HOME: home("dir", (h) => fs.mkdirSync(path.join(h, "calibration.json"))) });
+  add("calibration", "a folder, calibrate --reset", ["calibrate", "--reset"], 2, { FITLAB_HOME: home("dir2", (h) => fs.mkdirSync(path.join(h, "calibration.json"))) });
+  add("calibration", "above the size limit", ["fit"], 2, { FITLAB_HOME: home("huge", (h) => { fs.writeFileSync(path.join(h, "calibration.json"), ""); fs.truncateSync(path.join(h, "calibration.json"), 64 * 1024 ** 2); }) });
+  add("calibration", "calibrate --reset --dry-run", ["calibrate", "--reset", "--dry-run"], 2, { FITLAB_HOME: home("reset", () => {}) });
+  add("calibration", "calibrate --runs a file", ["calibrate", "--runs", goodData], 2, { FITLAB_HOME: home("runs-file", () => {}) });
+
+  // ---- engine profiles (data/engines.yaml) and calibrated numbers (data/calibration.yaml) --------------
+  // read by the library (no flag names another file): the loader is called with the bad file
+  const loader = (kind, what, text) => cases.push({ id: `${kind}/${String(cases.length + 1).padStart(3, "0")}`, kind, what, argv: [], exit: 2, load: { kind, file: Buffer.isBuffer(text) || typeof text === "string" ? file(`${kind}.yaml`, text) : text.path } });
+  const PROFILE = (body) => `profiles:\n  hf-peft:\n    description: d\n${body}`;
+  const engines = {
+    "adapter_bytes 100": PROFILE("    adapter_bytes: 100\n"),
+    "adapter_bytes negative": PROFILE("    adapter_bytes: -4\n"),
+    "cuda context 1000 GiB": PROFILE("    cuda_context_gib: 1000\n"),
+    "loss bytes per logit 1e6": PROFILE("    loss_bytes_per_logit: { standard: 1e6, chunked: 4, fused-linear-ce: 0 }\n"),
+    "loss bytes of an unknown loss": PROFILE("    loss_bytes_per_logit: { standard: 4, chunked: 4, fused-linear-ce: 0, magic: 1 }\n"),
+    "grad ckpt default for an unknown kind": PROFILE("    grad_ckpt_default: { pretrain: full }\n"),
+    "grad ckpt mode unknown": PROFILE("    grad_ckpt_default: { qlora: sometimes }\n"),
+    "unknown field": PROFILE("    colour: red\n"),
+    "kernel family unknown": PROFILE("    kernels: tensorrt\n"),
+    "extends an unknown profile": PROFILE("    extends: nope\n"),
+    "extends itself": PROFILE("    extends: hf-peft\n"),
+    "extends in a loop": "profiles:\n  a:\n    description: d\n    extends: b\n  b:\n    description: d\n    extends: a\n",
+    "profile id with spaces": "profiles:\n  Hf Peft:\n    description: d\n",
+    "no description": "profiles:\n  hf-peft:\n    kernels: hf\n",
+    "profiles not a map": "profiles: [hf-peft]\n",
+    "unknown top key": "profile:\n  hf-peft:\n    description: d\n",
+    "syntax error": "profiles:\n  hf-peft: [\n",
+    "empty file": "",
+    "alias bomb": prices["alias bomb"],
+    "NUL bytes": Buffer.concat([Buffer.from(PROFILE("")), Buffer.from([0])]),
+  };
+  for (const [what, text] of Object.entries(engines)) loader("engines", what, text);
+  loader("engines", "/dev/zero", { path: "/dev/zero" });
+  loader("engines", "a folder", { path: folder("engines-dir.yaml") });
+  loader("engines", "above the size limit", { path: sparse("engines-huge.yaml", 64 * 1024 ** 2) });
+  const CAL = (o = {}) => {
+    const c = { source: "s", global: { reserved_fixed_gib: 0.26 }, kernels: { hf: { train_efficiency: 0.58 } }, band: { memory: 0.15 }, ...o };
+    return JSON.stringify(c); // JSON is YAML
+  };
+  const calYaml = {
+    "efficiency 5": CAL({ kernels: { hf: { train_efficiency: 5 } } }),
+    "efficiency negative": CAL({ kernels: { hf: { train_efficiency: -0.5 } } }),
+    "unknown parameter": CAL({ global: { magic_factor: 1 } }),
+    "a global parameter under a kernel family": CAL({ kernels: { hf: { reserved_fixed_gib: 0.2 } } }),
+    "unknown kernel family": CAL({ kernels: { tensorrt: { train_efficiency: 0.5 } } }),
+    "band 0": CAL({ band: { memory: 0 } }),
+    "band 3": CAL({ band: { memory: 3 } }),
+    "no band": CAL({ band: undefined }),
+    "value a word": CAL({ global: { reserved_fixed_gib: "small" } }),
+    "covered max_seq 0": CAL({ covered: { engines: [], parallel: [], moe: false, max_seq: 0 } }),
+    "syntax error": "global:\n  reserved_fixed_gib: [0.2\n",
+    "empty file": "",
+  };
+  for (const [what, text] of Object.entries(calYaml)) loader("calibration-yaml", what, text);
+  loader("calibration-yaml", "/dev/zero", { path: "/dev/zero" });
+  loader("calibration-yaml", "a folder", { path: folder("calibration-dir.yaml") });
+
+  // ---- new flags of inspect, run, ui, burst, calibrate: values and combinations that do not apply -----
+  const prompts = file("prompts.txt", "the cat sat\nthe dog ran\n");
+  const probeSentences = file("probe.jsonl", Array.from({ length: 6 }, (_, i) => JSON.stringify({ text: `example ${i}`, label: i % 2 })).join("\n"));
+  const probeTokens = file("probe-tok.jsonl", Array.from({ length: 6 }, (_, i) => JSON.stringify({ tokens: ["a", "b"], labels: [i % 2, 1 - (i % 2)] })).join("\n"));
+  const insp = (kind, ...extra) => ["inspect", kind, "--model", model, "--runs", store, "--device", "cpu", ...(kind === "probe" ? ["--data", probeSentences] : ["--prompts", prompts]), ...extra];
+  flag("inspect hidden --max-bytes without --positions all", insp("hidden", "--max-bytes", "1000"));
+  flag("inspect hidden --max-bytes 0", insp("hidden", "--positions", "all", "--max-bytes", "0"));
+  flag("inspect hidden --positions first", insp("hidden", "--positions", "first"));
+  flag("inspect attention --chunk-bytes with --capture eager", insp("attention", "--chunk-bytes", "4096", "--capture", "eager"));
+  flag("inspect attention --full-dtype without --heads", insp("attention", "--full-dtype", "float32"));
+  flag("inspect attention --full-dtype int8", insp("attention", "--heads", "0.0", "--full-dtype", "int8"));
+  flag("inspect attention --heads 99.0 beyond the model", insp("attention", "--heads", "99.0"));
+  flag("inspect attention --heads 0.99 beyond the model", insp("attention", "--heads", "0.99"));
+  flag("inspect attention --heads a word", insp("attention", "--heads", "first"));
+  flag("inspect attention --capture lazy", insp("attention", "--capture", "lazy"));
+  flag("inspect attention --quant nf4 on cpu", insp("attention", "--quant", "nf4"));
+  flag("inspect attention --map-prompts -1", insp("attention", "--map-prompts", "-1"));
+  flag("inspect compare without --adapter", insp("compare"));
+  flag("inspect probe --run with --model", ["inspect", "probe", "--run", "r1", "--model", model, "--data", probeSentences, "--runs", store]);
+  flag("inspect probe --run with --adapter", ["inspect", "probe", "--run", "r1", "--adapter", model, "--data", probeSentences, "--runs", store]);
+  flag("inspect probe --pool on token-level data", ["inspect", "probe", "--model", model, "--data", probeTokens, "--pool", "mean", "--runs", store, "--device", "cpu"]);
+  flag("inspect probe --pool max", insp("probe", "--pool", "max"));
+  flag("inspect probe without --data", ["inspect", "probe", "--model", model, "--runs", store]);
+  flag("inspect probe a null label", ["inspect", "probe", "--model", model, "--runs", store, "--data", file("probe-null.jsonl", Array.from({ length: 6 }, (_, i) => JSON.stringify({ text: `e ${i}`, label: i ? 1 : null })).join("\n"))]);
+  flag("inspect probe an object label", ["inspect", "probe", "--model", model, "--runs", store, "--data", file("probe-obj.jsonl", Array.from({ length: 6 }, (_, i) => JSON.stringify({ text: `e ${i}`, label: { c: i % 2 } })).join("\n"))]);
+  flag("inspect probe a single class", ["inspect", "probe", "--model", model, "--runs", store, "--data", file("probe-one.jsonl", Array.from({ length: 6 }, (_, i) => JSON.stringify({ text: `e ${i}`, label: "same" })).join("\n"))]);
+  flag("inspect probe token labels of another length", ["inspect", "probe", "--model", model, "--runs", store, "--data", file("probe-len.jsonl", JSON.stringify({ tokens: ["a", "b"], labels: [1] }))]);
+  flag("inspect hidden --prompts /dev/zero", ["inspect", "hidden", "--model", model, "--runs", store, "--prompts", "/dev/zero"]);
+  flag("inspect hidden --prompts 2 GiB", ["inspect", "hidden", "--model", model, "--runs", store, "--prompts", sparse("prompts-huge.txt", 2 * 1024 ** 3)]);
+  flag("inspect hidden --prompts missing", ["inspect", "hidden", "--model", model, "--runs", store, "--prompts", path.join(root, "no-prompts.txt")]);
+  flag("inspect hidden --prompts a folder", ["inspect", "hidden", "--model", model, "--runs", store, "--prompts", root]);
+  flag("inspect hidden --prompts not UTF-8", ["inspect", "hidden", "--model", model, "--runs", store, "--prompts", file("prompts-latin1.txt", Buffer.from("caf\xe9\n", "latin1"))]);
+  flag("inspect hidden --prompts empty", ["inspect", "hidden", "--model", model, "--runs", store, "--prompts", file("prompts-empty.txt", "\n\n")]);
+  flag("inspect hidden --model pickled", ["inspect", "hidden", "--model", path.join(root, fs.readdirSync(root).find((x) => x.endsWith("-model-pickle"))), "--runs", store, "--prompts", prompts]);
+  flag("inspect hidden --model neither folder nor id", ["inspect", "hidden", "--model", "not a model!", "--runs", store, "--prompts", prompts]);
+  add("flags", "inspect hidden: hub model not cached, offline", ["inspect", "hidden", "--model", "corpus-owner/not-cached", "--runs", store, "--prompts", prompts], 2, { HF_HUB_OFFLINE: "1", HF_HOME: folder("hf-empty") });
+  flag("inspect hidden --max-prompts 0", insp("hidden", "--max-prompts", "0"));
+  flag("inspect hidden --seed -1", insp("hidden", "--seed", "-1"));
+  flag("inspect hidden --dtype fp8", insp("hidden", "--dtype", "fp8"));
+
+  flag("run --method full --rank 8", run("--method", "full", "--rank", "8"));
+  flag("run --method full --targets", run("--method", "full", "--targets", "q_proj"));
+  flag("run --method full --dropout", run("--method", "full", "--dropout", "0.1"));
+  flag("run --device cpu --loss fused", run("--loss", "fused"));
+  flag("run --device cpu --kernels liger", run("--kernels", "liger"));
+  flag("run --device cpu --force", run("--force"));
+  flag("run --device cpu --gpu", run("--gpu", "GeForce RTX 4090"));
+  flag("run --eval-data with --eval-fraction", run("--eval-data", goodData, "--eval-fraction", "0.2"));
+  flag("run local --data with --data-config", run("--data-config", "main"));
+  flag("run local --data with --data-split", run("--data-split", "train"));
+  flag("run local --data with --examples", run("--examples", "100"));
+  flag("run --data neither file nor id", ["run", "--model", model, "--data", "not a dataset!", "--runs", store, "--device", "cpu"]);
+  flag("run hub --data with --eval-data", ["run", "--model", model, "--data", "tatsu-lab/alpaca", "--eval-data", goodData, "--runs", store, "--device", "cpu"]);
+  flag("run --model neither folder nor id", ["run", "--model", "not a model!", "--data", goodData, "--runs", store]);
+  flag("run --loss standard --loss-chunk", run("--loss", "standard", "--loss-chunk", "1024"));
+  flag("run --loss magic", run("--loss", "magic"));
+  flag("run --optimizer sgd9", run("--optimizer", "sgd9"));
+  flag("run --grad-ckpt sometimes", run("--grad-ckpt", "sometimes"));
+  flag("run --plan without an experiment", run("--plan", file("plan-run.yaml", PLAN(EXPERIMENT))));
+  add("flags", "run: hub model not cached, offline", ["run", "--model", "corpus-owner/not-cached", "--data", goodData, "--runs", store, "--device", "cpu"], 2, { HF_HUB_OFFLINE: "1", HF_HOME: folder("hf-empty2") });
+  add("flags", "run: hub dataset not cached, offline", ["run", "--model", model, "--data", "corpus-owner/not-cached", "--runs", store, "--device", "cpu"], 2, { HF_HUB_OFFLINE: "1", HF_HOME: folder("hf-empty3") });
+  // a plan with a run section, an inspection and an evaluation: flags that describe a run are the plan's
+  const planDir = folder("plan-runs");
+  fs.writeFileSync(path.join(planDir, "t.jsonl"), '{"text": "a b c"}\n');
+  fs.writeFileSync(path.join(planDir, "p.txt"), "a prompt\n");
+  fs.writeFileSync(path.join(planDir, "mc.jsonl"), '{"question": "q", "choices": ["a", "b"], "answer": 0}\n');
+  const runPlan = path.join(planDir, "plan.yaml");
+  fs.writeFileSync(runPlan, PLAN(`tracks:
+  - id: A
+    name: a
+    experiments:
+      - id: train
+        model: ${model}
+        workload: { kind: lora, seq: 64, rank: 4 }
+        data: { tokens: 1000 }
+        run: { dataset: t.jsonl, max_steps: 2, device: cpu }
+      - id: att
+        model: ${model}
+        workload: { kind: attention_extract, seq: 64 }
+        data: { prompts: 1 }
+        run: { prompts: p.txt, device: cpu }
+`));
+  for (const [f, v] of [["--lr", "0.1"], ["--steps", "5"], ["--seq", "128"], ["--rank", "8"], ["--model", model], ["--data", goodData], ["--name", "x"], ["--optimizer", "sgd"]]) flag(`run a plan experiment with ${f}`, ["run", "A.train", "--plan", runPlan, "--runs", store, f, v]);
+  flag("run a plan experiment with --dry-run --force", ["run", "A.train", "--plan", runPlan, "--runs", store, "--dry-run", "--force"]);
+  flag("run a plan inspection with --mc", ["run", "A.att", "--plan", runPlan, "--runs", store, "--mc", path.join(planDir, "mc.jsonl")]);
+  flag("run a plan inspection with --force", ["run", "A.att", "--plan", runPlan, "--runs", store, "--force"]);
+  const sectionPlan = (what, runSection, kind = "attention_extract") => {
+    const f = file("plan-section.yaml", PLAN(`tracks:\n  - id: A\n    name: a\n    experiments:\n      - id: x\n        model: ${model}\n        workload: { kind: ${kind}, seq: 64${kind === "lora" ? ", rank: 4" : ""} }\n        data: { ${kind === "lora" ? "tokens: 1000" : "prompts: 1"} }\n        run: ${runSection}\n`));
+    for (const n of ["p.txt", "t.jsonl"]) fs.copyFileSync(path.join(planDir, n), path.join(path.dirname(f), n));
+    add("plan", what, ["plan", "check", f]);
+  };
+  sectionPlan("an inspection with a learning rate", "{ prompts: p.txt, learning_rate: 0.001 }");
+  sectionPlan("an inspection with a dataset", "{ prompts: p.txt, dataset: t.jsonl }");
+  sectionPlan("an inspection without prompts", "{ device: cpu }");
+  sectionPlan("attention running a probe", "{ prompts: p.txt, inspect: probe }");
+  sectionPlan("attention with probe_data", "{ prompts: p.txt, probe_data: p.txt }");
+  sectionPlan("compare without adapter", "{ prompts: p.txt, inspect: compare }");
+  sectionPlan("training with prompts", "{ dataset: p.txt, prompts: p.txt }", "lora");
+  sectionPlan("training with adapter_from", "{ dataset: p.txt, adapter_from: A.x }", "lora");
+  sectionPlan("training with fused loss on cpu", "{ dataset: p.txt, device: cpu, loss: fused }", "lora");
+  sectionPlan("training with a loss chunk for the standard loss", "{ dataset: p.txt, loss: standard, loss_chunk_tokens: 1024 }", "lora");
+  sectionPlan("training dataset neither path nor id", "{ dataset: 'not a dataset!' }", "lora");
+  sectionPlan("hub dataset select all with examples", "{ dataset: { hub: a/b, select: all, examples: 10 } }", "lora");
+
+  // splits, offload and precision that do not apply (src/workload/resolve.ts, applies.ts)
+  flag("--parallel fsdp on one GPU", ["estimate", "--workload", "full", "--parallel", "fsdp"]);
+  flag("--parallel tp on one GPU", ["estimate", "--workload", "inference_decode", "--parallel", "tp"]);
+  flag("--gpus-per-node with ddp", ["estimate", "--workload", "full", "--gpus", "4", "--parallel", "ddp", "--gpus-per-node", "2"]);
+  flag("--gpus-per-node 3 of 4 GPUs", ["estimate", "--workload", "full", "--gpus", "4", "--parallel", "fsdp-hybrid", "--gpus-per-node", "3"]);
+  flag("--gpus-per-node above --gpus", ["fit", "--workload", "full", "--gpus", "2", "--parallel", "fsdp-hybrid", "--gpus-per-node", "8"]);
+  flag("zero3-offload with --offload optimizer", ["estimate", "--workload", "full", "--gpus", "2", "--parallel", "zero3-offload", "--offload", "optimizer"]);
+  flag("--precision with qlora", ["estimate", "--workload", "qlora", "--precision", "mixed"]);
+  flag("--precision with inference", ["estimate", "--workload", "inference_decode", "--precision", "pure"]);
+  flag("--offload with inference", ["estimate", "--workload", "inference_prefill", "--offload", "optimizer"]);
+  flag("--loss-chunk with the standard loss", ["estimate", "--workload", "qlora", "--loss", "standard", "--loss-chunk", "1024"]);
+  flag("--loss-chunk with the default loss", ["estimate", "--workload", "lora", "--quant", "none", "--engine", "hf-peft", "--loss-chunk", "1024"]);
+
+  flag("ui --runs a file", ["ui", "--no-open", "--runs", goodData]);
+  flag("ui --runs a foreign database", ["ui", "--no-open", "--runs", (() => { const d = folder("ui-store"); fs.writeFileSync(path.join(d, "fitlab.sqlite"), "not a database\n".repeat(100)); return d; })()]);
+  flag("ui --port 70000", ["ui", "--no-open", "--port", "70000", "--runs", store]);
+  flag("ui --port a word", ["ui", "--no-open", "--port", "http", "--runs", store]);
+  flag("ui --port -1", ["ui", "--no-open", "--port", "-1", "--runs", store]);
+  flag("burst --disk 0", ["burst", "S.qlora-70b", "--disk", "0"]);
+  flag("burst --disk a word", ["burst", "S.qlora-70b", "--disk", "big"]);
+  flag("burst --disk 1e9", ["burst", "S.qlora-70b", "--disk", "1e9"]);
+  flag("burst --spot without --bucket", ["burst", "S.qlora-70b", "--spot"]);
+  flag("burst --bucket not a bucket name", ["burst", "S.qlora-70b", "--spot", "--bucket", "My Bucket!"]);
+  flag("burst --plan a device", ["burst", "S.qlora-70b", "--plan", "/dev/zero"]);
+  flag("calibrate --json --reset --dry-run", ["calibrate", "--json", "--reset", "--dry-run"]);
+  flag("calibrate with an argument", ["calibrate", "extra"]);
 
   // ---- run stores that are not run stores -------------------------------------------------------------
   const st = (what, setup, argv = (d) => ["runs", "--runs", d, "list"]) => {

@@ -197,7 +197,7 @@ gpus:
     const p = userFile("bad-yaml.yaml", "gpus:\n  - name: [unclosed\n");
     const e = inputError(() => loadGpuCatalog(p));
     expect(e.message).toContain(p);
-    expect(e.message).toContain("invalid YAML");
+    expect(e.message).toMatch(/line \d+: YAML syntax: Flow sequence/);
     expect(e.message).not.toContain("\n");
   });
 
@@ -219,6 +219,20 @@ gpus:
 
     const t = userFile("no-list.yaml", `- name: t4\n`);
     expect(inputError(() => loadGpuCatalog(t)).message).toContain(t);
+  });
+
+  it("ranges and dates: one line with the file line and the field; a device is refused before it is read", () => {
+    const cases: [string, string, RegExp][] = [
+      ["vram.yaml", "gpus:\n  - name: rtx 4090\n    vram_gib_nominal: 1e9\n", /line 3: gpus\[0\]\.vram_gib_nominal: must be at most 4096, found 1000000000/],
+      ["tdp.yaml", "gpus:\n  - name: rtx 4090\n    tdp_w: -450\n", /line 3: gpus\[0\]\.tdp_w: must be more than 0, found -450/],
+      ["usable.yaml", "gpus:\n  - name: rtx 4090\n    usable_gib: 30\n", /line 3: gpus\[0\]\.usable_gib: usable_gib \(30\) exceeds vram_gib_nominal \(24\)/],
+      ["cloud.yaml", "gpus:\n  - name: rtx 4090\n    cloud: [{ provider: X, usd_per_hour: 0.5, kind: spot, date: \"2026-02-31\", source: s }]\n", /gpus\[0\]\.cloud\[0\]\.date: 2026-02-31 is not a day of the calendar/],
+      ["future.yaml", "gpus:\n  - name: rtx 4090\n    cloud: [{ provider: X, usd_per_hour: 0.5, kind: spot, date: \"2099-01\", source: s }]\n", /cloud\[0\]\.date: 2099-01 is in the future/],
+      ["cc.yaml", "gpus:\n  - name: rtx 4090\n    compute_capability: \"99.0\"\n", /compute_capability: "99.0" is no CUDA compute capability/],
+      ["unknown-key.yaml", "gpus:\n  - name: rtx 4090\n    colour: red\n", /line 3: gpus\[0\]\.colour: unknown key "colour"/],
+    ];
+    for (const [name, text, msg] of cases) expect(inputError(() => loadGpuCatalog(userFile(name, text))).message).toMatch(msg);
+    expect(inputError(() => loadGpuCatalog("/dev/zero")).message).toBe("GPU file /dev/zero is not a regular file");
   });
 
   it("rejects an alias that already names another GPU, and a missing file", () => {

@@ -48,7 +48,7 @@ describe.runIf(ready)("inspect attention on the worker", () => {
   for (const [name, model, layers] of [["Qwen2", planted, 4], ["Llama", llama, 3]] as const) {
     it(`recomputed maps equal HF eager attention within 1e-4 in fp32, every layer and head, GQA (${name})`, () => {
       const runs = path.join(tmp, `runs-eq-${name}`);
-      const args = (capture: string) => ["inspect", "attention", "--model", model, "--prompts", prompts, "--device", "cpu", "--dtype", "fp32", "--heads", "all", "--full-dtype", "float32", "--capture", capture, "--chunk-bytes", "20000", "--json"];
+      const args = (capture: string) => ["inspect", "attention", "--model", model, "--prompts", prompts, "--device", "cpu", "--dtype", "fp32", "--heads", "all", "--full-dtype", "float32", "--capture", capture, ...(capture === "recompute" ? ["--chunk-bytes", "20000"] : []), "--json"]; // eager takes no chunk
       const rec = fitlab(args("recompute"), runs);
       const eager = fitlab(args("eager"), runs);
       expect(rec.code, rec.err).toBe(0);
@@ -82,7 +82,7 @@ describe.runIf(ready)("inspect attention on the worker", () => {
     const long = writePrompts(path.join(tmp, "long.txt"), [randomWords(rng(3), 1024).join(" ")]);
     const runs = path.join(tmp, "runs-mem");
     const transient = (model: string, capture: string) => {
-      const res = fitlab(["inspect", "attention", "--model", model, "--prompts", long, "--device", "cpu", "--capture", capture, "--chunk-bytes", String(4 * 2 ** 20), "--json"], runs);
+      const res = fitlab(["inspect", "attention", "--model", model, "--prompts", long, "--device", "cpu", "--capture", capture, ...(capture === "recompute" ? ["--chunk-bytes", String(4 * 2 ** 20)] : []), "--json"], runs);
       expect(res.code, res.err).toBe(0);
       return res.json.transient_bytes as number;
     };

@@ -91,6 +91,8 @@ describe("the fitlab-worker engine profile", () => {
 
 describe("lean options in a plan's run section", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fitlab-lean-plan-"));
+  // the plan's dataset must exist (plan check reads the files a run will read)
+  fs.writeFileSync(path.join(dir, "t.jsonl"), '{"text": "a b c"}\n');
   const write = (run: string) => {
     const file = path.join(dir, `plan-${Math.random().toString(36).slice(2)}.yaml`);
     fs.writeFileSync(path.join(path.dirname(file), "t.jsonl"), '{"text":"hello"}\n');

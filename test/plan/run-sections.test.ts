@@ -78,6 +78,8 @@ describe("run sections in a user's plan", () => {
   it("a dataset given as a hub id string becomes a hub dataset sampled to data.tokens; a path string stays a file beside the plan", () => {
     const hub = checkPlan(write("hub.yaml", "{ dataset: tatsu-lab/alpaca }")).plan!.experiments[0]!.run!;
     expect(hub.dataset).toEqual({ hub: "tatsu-lab/alpaca", evalFraction: 0.1, tokens: 100000 });
+    fs.mkdirSync(path.join(dir, "data"), { recursive: true });
+    fs.writeFileSync(path.join(dir, "data/train.jsonl"), '{"text": "a b c"}\n');
     const local = checkPlan(write("local.yaml", "{ dataset: data/train.jsonl }")).plan!.experiments[0]!.run!;
     expect(local.dataset).toEqual({ train: path.join(dir, "data/train.jsonl"), eval: null, evalFraction: 0.1 });
     const first = checkPlan(write("first.yaml", "{ dataset: { hub: tatsu-lab/alpaca, select: first, examples: 500, fields: { prompt: instruction, completion: output } } }")).plan!.experiments[0]!.run!;
@@ -87,7 +89,8 @@ describe("run sections in a user's plan", () => {
     const noData = checkPlan(write("nodata.yaml", "{ learning_rate: 0.001 }"));
     expect(noData.problems.map((p) => p.message)).toEqual([expect.stringMatching(/needs a dataset/)]);
     const badFrom = checkPlan(write("from.yaml", "{ dataset: a/b, adapter_from: T.nope }"));
-    expect(badFrom.problems).toEqual([expect.objectContaining({ line: 11, message: expect.stringMatching(/adapter_from names T.nope/) })]);
+    // adapter_from belongs to evaluation experiments: on a training one that is the one problem
+    expect(badFrom.problems).toEqual([expect.objectContaining({ line: 11, message: expect.stringMatching(/adapter_from applies to evaluation experiments/) })]);
     const badId = checkPlan(write("id.yaml", "{ dataset: { hub: 'not an id!' } }"));
     expect(badId.problems[0]!.message).toMatch(/a Hugging Face dataset id/);
     const missing = checkPlan(write("missing.yaml", "{ dataset: data/nope.jsonl }"));
