@@ -17,6 +17,11 @@ export interface CalibratedParam {
   readonly min: number;
   readonly max: number;
   readonly why: string;
+  /** kernels scope only: whether a PyTorch-based family without rows of its own takes the value fitted over
+   *  all PyTorch-based families' rows. True where the families run the same kernels (cuBLAS GEMMs and
+   *  FlashAttention/SDPA in training and prefill); false where each runtime has its own (decode: vLLM's paged
+   *  attention and CUDA graphs vs transformers' eager loop), which keep their mechanism priors. */
+  readonly pooled?: boolean;
 }
 
 export const CALIBRATED_PARAMS: readonly CalibratedParam[] = [
@@ -25,9 +30,9 @@ export const CALIBRATED_PARAMS: readonly CalibratedParam[] = [
   { key: "reserved_fixed_gib", scope: "global", prior: 0.25, min: 0, max: 1.5, why: "PyTorch caching allocator: blocks kept beyond live tensors (c10/cuda/CUDACachingAllocator.cpp rounds and caches segments)" },
   { key: "reserved_transient_fraction", scope: "global", prior: 0.1, min: 0, max: 0.6, why: "caching allocator: block splitting and rounding on the transient (activation, logits) buffers" },
   { key: "reserved_unpacked_fraction", scope: "global", prior: 0, min: 0, max: 1.5, why: "caching allocator: with variable-length batches the logits buffers change size every step, cached blocks of earlier sizes pile up" },
-  { key: "train_efficiency", scope: "kernels", prior: 0.45, min: 0.1, max: 0.9, why: "achieved / peak dense BF16 FLOP/s of a training step (model FLOPs incl. recompute) for the kernel family" },
+  { key: "train_efficiency", scope: "kernels", pooled: true, prior: 0.45, min: 0.1, max: 0.9, why: "achieved / peak dense BF16 FLOP/s of a training step (model FLOPs incl. recompute) for the kernel family" },
   { key: "quant_train_penalty", scope: "global", prior: 1.15, min: 1, max: 2, why: "4-bit bases dequantize every weight on every matmul, forward and backward (bitsandbytes dequantize_4bit + GEMM)" },
-  { key: "prefill_efficiency", scope: "kernels", prior: 0.55, min: 0.1, max: 0.9, why: "achieved / peak dense BF16 FLOP/s of a prefill forward pass" },
+  { key: "prefill_efficiency", scope: "kernels", pooled: true, prior: 0.55, min: 0.1, max: 0.9, why: "achieved / peak dense BF16 FLOP/s of a prefill forward pass" },
   { key: "decode_bw_efficiency", scope: "kernels", prior: 0.75, min: 0.3, max: 1, why: "achieved / peak memory bandwidth of the decode GEMV kernels reading the weights" },
   { key: "decode_attn_bw_efficiency", scope: "kernels", prior: 0.3, min: 0.03, max: 1, why: "achieved / peak memory bandwidth of the decode attention kernels reading the KV cache (q_len = 1: few programs per layer)" },
   { key: "quant_decode_bw_factor", scope: "global", prior: 0.65, min: 0.3, max: 1, why: "dequantizing 4-bit GEMV kernels (exllama, Marlin, llama.cpp k-quants) stream below full bandwidth" },
@@ -150,6 +155,9 @@ function resolveParam(cal: Calibration, engine: EngineProfile, key: string): num
   if (p.scope === "kernels") {
     const v = cal.kernels[engine.kernels]?.[key] ?? PRIOR_BY_KERNELS[engine.kernels]?.[key];
     if (v !== undefined) return v;
+    // a PyTorch-based family without measured rows of its own, for a number whose kernels the PyTorch stacks
+    // share: what the measured ones achieve together (the pooled fit, src/validate/fit.ts); else the prior
+    if (!p.pooled || !engine.cachingAllocator) return p.prior;
   }
   return cal.global[key] ?? p.prior;
 }

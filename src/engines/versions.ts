@@ -74,6 +74,16 @@ export function legacyFp32Logits(versions: Versions): boolean | null {
   return null;
 }
 
+/** Rows (batch x new tokens) from which transformers' GPTQ kernels stop running a fused 4-bit GEMV and instead
+ *  reconstruct the whole fp16 weight, then call cuBLAS: ExLlama v1, auto-gptq's kernel before 0.5, does so from
+ *  8 rows (auto_gptq/modeling/_utils.py autogptq_post_init: `matmul_recons_thd = 8`; exllama q4_matmul.cu
+ *  `height >= matmul_recons_thd`); ExLlamaV2, the default from auto-gptq 0.5 / optimum on, above 50
+ *  (exllamav2 q_gemm.cu `MAX_Q_GEMM_ROWS 50`). */
+export function gptqReconstructRows(versions: Versions): number {
+  const autoGptq = versions.get("auto-gptq");
+  return autoGptq !== undefined && versionBelow(autoGptq, [0, 5]) ? 8 : 50;
+}
+
 /** Version strings standing for each side of every version rule, for showing the spread when a run does
  *  not say its versions: today's releases, and the 2023 generation (transformers 4.35, bitsandbytes 0.41). */
 export const VERSION_ERAS: readonly { readonly label: string; readonly versions: string }[] = [

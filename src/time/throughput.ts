@@ -4,6 +4,7 @@
 // numbers of data/calibration.yaml (per kernel family); everything else is a mechanism.
 import { calibrated } from "../engines/calibration.js";
 import { engineProfile } from "../engines/profile.js";
+import { gptqReconstructRows, parseVersions } from "../engines/versions.js";
 import type { Gpu } from "../hardware/gpu.js";
 import { sustainedMatmul } from "../hardware/sustained.js";
 import { makeContext, type MemoryContext } from "../memory/context.js";
@@ -93,12 +94,25 @@ export function activeExpertFraction(spec: ModelSpec, tokens: number): number {
 /** Bytes of weights one decode step reads: every matmul weight the batch touches. The input embedding is a
  *  row lookup (only read when tied to the output head); MoE layers read only the experts the batch routes to. */
 export function decodeWeightBytes(ctx: MemoryContext, batch: number): number {
-  const { spec } = ctx;
   const stored = weightsBytes(ctx) + quantStateBytes(ctx);
+  return stored * (decodeReadParams(ctx.spec, batch) / ctx.spec.params.total);
+}
+
+/** Parameters one decode step reads (see decodeWeightBytes). */
+export function decodeReadParams(spec: ModelSpec, batch: number): number {
   const p = spec.params;
   const routed = spec.numExperts > 1 ? spec.numLayers * spec.linears.filter((l) => l.copies > 1).reduce((s, l) => s + l.inFeatures * l.outFeatures * l.copies, 0) : 0;
-  const read = p.total - (spec.tiedEmbeddings ? 0 : p.embeddings) - routed + routed * activeExpertFraction(spec, batch);
-  return stored * (read / p.total);
+  return p.total - (spec.tiedEmbeddings ? 0 : p.embeddings) - routed + routed * activeExpertFraction(spec, batch);
+}
+
+/** Whether a decode step of `batch` rows runs GPTQ weights through the reconstruct path: transformers' GPTQ
+ *  kernels (ExLlama v1/v2) dequantize the whole weight to fp16 and call cuBLAS from a row count that depends
+ *  on the kernel generation (src/engines/versions.ts gptqReconstructRows). vLLM, SGLang and llama.cpp have
+ *  their own kernels and are not affected. */
+export function gptqReconstructs(ctx: MemoryContext, batch: number): boolean {
+  const q = ctx.workload.quant;
+  if (ctx.engine.kernels !== "hf" || (q !== "gptq-int4" && q !== "gptq-int8")) return false;
+  return batch >= gptqReconstructRows(parseVersions(ctx.workload.engineVersion));
 }
 
 /** Seconds the attention of one decode step spends on the KV cache, and the cache copies around it.
@@ -135,7 +149,9 @@ function inferenceTime(ctx: MemoryContext, gpu: Gpu): TimeEstimate {
   // tensor parallel: every GPU reads its share at the same time; layer placement (pipeline, device_map)
   // runs the stages one after another for a single request
   const ways = tensorWays > 1 ? tensorWays * PARALLEL_SCALING : 1;
-  const weightS = decodeWeightBytes(ctx, batch) / (bw * quantBw) / ways;
+  // reconstruct path: read the packed weight, write it as fp16 (2 bytes per parameter), and cuBLAS reads that
+  // fp16 copy again, all at streaming bandwidth; otherwise the fused dequantizing GEMV reads the packed bytes
+  const weightS = (gptqReconstructs(ctx, batch) ? (decodeWeightBytes(ctx, batch) + 2 * 2 * decodeReadParams(spec, batch)) / bw : decodeWeightBytes(ctx, batch) / (bw * quantBw)) / ways;
   const kvS = decodeKvSeconds(ctx, gpu, avgCtx) / ways;
   const computeS = (forwardFlopsPerToken(spec, avgCtx) * batch) / achievedFlops(gpu, calibrated(engine, "prefill_efficiency")) / ways;
   const gpuS = Math.max(weightS + kvS, computeS);

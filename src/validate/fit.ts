@@ -92,17 +92,38 @@ const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
 /** Fit every calibrated parameter that has rows, starting from the priors. */
 export function fitCalibration(cases: readonly PreparedCase[], source = "fitted"): Calibration {
   const families = [...new Set(cases.map(kernelsOf))].sort();
-  const slots: Slot[] = [];
+  // Two levels. First every parameter is fitted as one value over all the rows it moves, whatever their
+  // kernel family: what the measured stacks achieve together. That value is what a kernel family without
+  // measured rows of its own gets (calibrated(): family fit, then mechanism prior of the family, then this),
+  // instead of the hand-set prior. Then kernel-scoped parameters are refitted per family on its own rows, and the global ones with them.
+  const pooled: Slot[] = [];
+  const perFamily: Slot[] = [];
   for (const param of CALIBRATED_PARAMS) {
-    const scopes: (KernelFamily | null)[] = param.scope === "global" ? [null] : families;
-    for (const k of scopes) {
-      const rows = rowsFor(param, k, cases);
-      if (rows.length > 0) slots.push({ param, kernels: k, rows });
+    const all = rowsFor(param, null, cases);
+    // the pooled value of a per-family number stands for the PyTorch-based stacks (their own allocator,
+    // cuBLAS and FlashAttention kernels); llama.cpp's ggml runtime is a different machine
+    const rows = param.scope === "global" ? all : param.pooled ? all.filter((p) => engineProfile(p.workload.engine).cachingAllocator) : [];
+    if (rows.length > 0) pooled.push({ param, kernels: null, rows });
+    if (param.scope === "global") {
+      // global parameters are refitted beside the family values, which they trade off against
+      if (all.length > 0) perFamily.push({ param, kernels: null, rows: all });
+      continue;
+    }
+    for (const k of families) {
+      const own = rowsFor(param, k, cases);
+      if (own.length > 0) perFamily.push({ param, kernels: k, rows: own });
     }
   }
   // the band and the covered range are not refitted per fold: they describe the shipped calibration
   const shipped = currentCalibration();
   let cal: Calibration = { ...PRIOR_CALIBRATION, bandMemory: shipped.bandMemory, covered: shipped.covered, source };
+  cal = descend(cal, pooled);
+  return descend(cal, perFamily);
+}
+
+/** Coordinate descent over the slots' grids, PASSES times, from `start`. */
+function descend(start: Calibration, slots: readonly Slot[]): Calibration {
+  let cal = start;
   for (let pass = 0; pass < PASSES; pass++) {
     for (const slot of slots) {
       const { min, max } = slot.param;

@@ -51,12 +51,12 @@ describe("validation against cases-public.csv (trust high + medium)", () => {
     expect(m.within_15pct!).toBeGreaterThanOrEqual(0.8);
     expect(report.summary.throughput.median_abs_pct_error!).toBeLessThanOrEqual(10);
   });
-  it("leave one source out: memory median <= 8% and >= 75% within 15%; throughput median <= 25%", () => {
+  it("leave one source out: memory median <= 8% and >= 75% within 15%; throughput median <= 22% (21.15 % with GPTQ reconstruct and pooled training efficiency)", () => {
     const m = cv.summary.memory;
     expect(m.expressed).toBe(m.n);
     expect(m.median_abs_pct_error!).toBeLessThanOrEqual(8);
     expect(m.within_15pct!).toBeGreaterThanOrEqual(0.75);
-    expect(cv.summary.throughput.median_abs_pct_error!).toBeLessThanOrEqual(25);
+    expect(cv.summary.throughput.median_abs_pct_error!).toBeLessThanOrEqual(22);
     expect(cv.folds.length).toBe(11);
   });
   it("the band holds at least 80% of the cross-validated cases", () => {
