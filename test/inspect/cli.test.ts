@@ -78,6 +78,8 @@ tracks:
     expect(probes).toMatchObject({ kind: "probe", data: path.join(dir, "labels.jsonl"), run: "A.qlora", quant: "none" });
     // a training experiment whose run section names prompts but no dataset is the plan's problem, with its line
     fs.appendFileSync(plan, "      - id: train-without-data\n        model: Qwen/Qwen2.5-7B\n        workload: { kind: qlora, seq: 512 }\n        data: { tokens: 1000 }\n        run: { prompts: prompts.txt }\n");
-    expect(inputError(() => loadPlan(plan)).message).toMatch(/line 2\d: .*run: the run section of training experiment B.train-without-data needs a dataset/);
+    const msg = inputError(() => loadPlan(plan)).message;
+    // two problems: prompts do not apply to training, and the dataset is missing; the first is shown with its line
+    expect(msg).toMatch(/has 2 problems; line 2\d: .*run\.prompts: prompts applies to inspections/);
   });
 });

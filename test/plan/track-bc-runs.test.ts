@@ -147,7 +147,7 @@ tracks:
     expect(d.prompts).toEqual({ hub: "Salesforce/wikitext", config: "wikitext-2-raw-v1", select: "first", examples: 10 });
   });
 
-  it("problems, each with its line: an unknown select, an unknown key, a bad id, adapter_from naming an experiment that trains nothing", () => {
+  it("problems, each with its line: an unknown select, an unknown key, a bad id, adapter_from naming the experiment itself", () => {
     const select = checkPlan(write("select.yaml", "{ prompts: { hub: a/b, select: random } }"));
     expect(select.problems).toEqual([expect.objectContaining({ line: 16, message: expect.stringMatching(/select/) })]);
     const key = checkPlan(write("key.yaml", "{ prompts: { hub: a/b, rows: 3 } }"));
@@ -155,7 +155,11 @@ tracks:
     const id = checkPlan(write("id.yaml", "{ prompts: { hub: 'not an id!' } }"));
     expect(id.problems[0]!.message).toMatch(/a Hugging Face dataset id/);
     const from = checkPlan(write("from.yaml", "{ prompts: a/b, inspect: compare, adapter_from: T.attn }"));
-    expect(from.problems).toEqual([expect.objectContaining({ line: 16, message: expect.stringMatching(/adapter_from names T\.attn, which trains nothing/) })]);
-    expectOneLineError(runCli(["plan", "check", path.join(dir, "from.yaml")], ISOLATED), /from\.yaml:16: .*adapter_from names T\.attn, which trains nothing/);
+    expect(from.problems).toEqual([expect.objectContaining({ line: 16, message: expect.stringMatching(/adapter_from names this experiment itself/) })]);
+    expectOneLineError(runCli(["plan", "check", path.join(dir, "from.yaml")], ISOLATED), /from\.yaml:16: .*adapter_from names this experiment itself/);
+    // naming another inspection: it trains nothing, so it leaves no adapter to read
+    const other = write("other.yaml", "{ prompts: a/b }");
+    fs.appendFileSync(other, "      - id: cmp\n        model: Qwen/Qwen2.5-0.5B\n        workload: { kind: attention_extract, seq: 256, batch: 1 }\n        data: { prompts: 10 }\n        run: { prompts: a/b, inspect: compare, adapter_from: T.attn }\n");
+    expect(checkPlan(other).problems).toEqual([expect.objectContaining({ line: 21, message: expect.stringMatching(/adapter_from names T\.attn, which trains nothing/) })]);
   });
 });
