@@ -42,3 +42,17 @@ def dir_bytes(path):
         for f in files:
             total += os.path.getsize(os.path.join(root, f))
     return total
+
+
+def run_summary(encoded, memory, device, dtype, config):
+    """The fields every inspection's result opens with: what was read (prompts, tokens per prompt), the memory it
+    took (Meter.summary), and how the model ran (device, dtype, quantization)."""
+    return {
+        "prompts": len(encoded),
+        "tokens": sum(len(i) for i in encoded),
+        "prompt_tokens": [len(i) for i in encoded],
+        **memory,
+        "device": device,
+        "dtype": str(dtype).replace("torch.", ""),
+        "quant": config.get("quant", "none"),
+    }

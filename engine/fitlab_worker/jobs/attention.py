@@ -10,7 +10,7 @@ import os
 import time
 
 from ..interp import attention as att
-from ..interp.common import dir_bytes, geometry, save_tensors, token_strings, write_json
+from ..interp.common import dir_bytes, geometry, run_summary, save_tensors, token_strings, write_json
 from ..interp.inputs import context_of, encode_prompts, read_prompts, materialize_inputs, sources_of
 from ..interp.load import load
 from ..interp.meter import Meter
@@ -98,13 +98,7 @@ def run(config, emit):
     disk = dir_bytes(out)
     result = {
         **g,
-        "prompts": len(encoded),
-        "tokens": sum(len(i) for i in encoded),
-        "prompt_tokens": [len(i) for i in encoded],
-        **memory,
-        "device": device,
-        "dtype": str(dtype).replace("torch.", ""),
-        "quant": config.get("quant", "none"),
+        **run_summary(encoded, memory, device, dtype, config),
         "capture": capture,
         "chunk_rows": rows,
         "pool": pool,
