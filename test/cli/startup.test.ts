@@ -108,6 +108,32 @@ describe("the bundle keeps data paths", () => {
   });
 });
 
+describe("the bundle keeps named exports", () => {
+  // esbuild turns a CommonJS package reached through a dynamic import("pkg") into a chunk with a default export
+  // only: `const { parse } = await import("yaml")` then finds no parse, and the dashboard's check of uploaded
+  // plans once passed every plan that way. A bare package may be imported dynamically only if its chunk in the
+  // bundle has named exports.
+  it("every package a module imports dynamically keeps its named exports in the bundle", async () => {
+    const src = path.join(ROOT, "src");
+    const pkgs = new Set<string>();
+    for (const f of fs.readdirSync(src, { recursive: true }) as string[]) {
+      if (!f.endsWith(".ts")) continue;
+      for (const m of fs.readFileSync(path.join(src, f), "utf8").matchAll(/(?<!typeof )import\("([^./"][^"]*)"\)/g)) pkgs.add(m[1]!);
+    }
+    // a package imported dynamically is an entry of its own in the bundle: its chunk's entryPoint names it
+    const meta = JSON.parse(fs.readFileSync(path.join(BUNDLE_DIR, "meta.json"), "utf8")) as { outputs: Record<string, { entryPoint?: string }> };
+    const external = new Set(["better-sqlite3", "@hono/node-server", "hono", "linkedom", "@observablehq/plot", "cli-progress", "csv-parse", "playwright-core"]);
+    expect(pkgs.size).toBeGreaterThan(0);
+    for (const pkg of pkgs) {
+      if (external.has(pkg)) continue; // Node loads it from node_modules, with its own exports
+      const chunks = Object.entries(meta.outputs).filter(([, o]) => o.entryPoint?.startsWith(`node_modules/${pkg}/`)).map(([f]) => f);
+      expect(chunks, `${pkg}: imported dynamically in src/ but no chunk of the bundle is its entry`).toHaveLength(1);
+      const mod = (await import(path.join(ROOT, chunks[0]!))) as Record<string, unknown>;
+      expect(Object.keys(mod).filter((k) => k !== "default").length, `${pkg} (${chunks[0]}) has only a default export in the bundle`).toBeGreaterThan(0);
+    }
+  });
+});
+
 describe("the bundle is never stale", () => {
   it("a compiled module newer than the bundle (a partial `tsc`) makes bin/fitlab.js run the plain modules", () => {
     const bin = path.join(BUNDLE_DIR, "bin.js");

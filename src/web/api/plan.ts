@@ -67,12 +67,16 @@ const DECIDE_FLAGS: Record<string, "gpu" | "horizonMonths" | "utilization" | "el
  * chose. Checked on the parsed YAML before the plan is resolved.
  */
 async function checkUploadedModels(text: string): Promise<void> {
-  const { parse: parseYaml } = await import("yaml");
+  // the yaml package as every data file loads it (data/yaml-cache.ts): a dynamic import of the "yaml" package in the bundled CLI
+  // yields the CommonJS module as a default export only, and a missing parse() must never pass as "not YAML"
+  const { yamlLib } = await import("../../data/yaml-cache.js");
+  const lib = yamlLib();
   let raw: unknown;
   try {
-    raw = parseYaml(text);
-  } catch {
-    return; // the plan check reports YAML errors with their line
+    raw = lib.parse(text);
+  } catch (e) {
+    if (e instanceof lib.YAMLError) return; // the plan check reports YAML errors with their line
+    throw e;
   }
   const { catalogEntries } = await import("../../spec/catalog.js");
   const builtin = new Set(catalogEntries().map((e) => e.id.toLowerCase()));
