@@ -33,6 +33,8 @@ export function addWorkloadOptions(cmd: Command): Command {
     .option("--batch <n>", "sequences per micro-batch per GPU")
     .option("--grad-accum <n>", "gradient accumulation steps")
     .option("--no-packed", "sequences are capped, not packed (the peak follows the longest batch)")
+    .option("--mean-tokens <n>", "unpacked data: average tokens per example (sets the tokens a step processes, not the peak)")
+    .option("--length-grouped", "unpacked data: batches grouped by length (group_by_length), padded to their own examples")
     .option("--rank <r>", "LoRA rank")
     .option("--alpha <a>", "LoRA alpha")
     .option("--targets <list>", "LoRA targets: qv, qkv, qkvo, all-linear, or q_proj+v_proj...")
@@ -103,7 +105,9 @@ export function workloadInputFromFlags(o: WorkloadFlags): WorkloadInput {
   set("probeSamples", intArg("--probe-samples", s("probeSamples"), 0, 1e9));
   set("probeFeatures", intArg("--probe-features", s("probeFeatures"), 0, 1e6));
   set("probeClasses", intArg("--probe-classes", s("probeClasses"), 1, 1e6));
+  set("meanTokens", intArg("--mean-tokens", s("meanTokens"), 1, 10_000_000));
   if (o.packed === false) input.packed = false;
+  if (o.lengthGrouped === true) input.lengthGrouped = true;
   if (o.optimizerInBackward === true) input.optimizerInBackward = true;
   if (o.compile === true) input.compile = true;
   return input;

@@ -28,9 +28,8 @@ export function forwardFlopsPerToken(spec: ModelSpec, ctxLen: number): number {
  *  LoRA/QLoRA: frozen weights need no weight-gradient GEMM, so backward ~ 1 x forward for the matmuls,
  *  2 x for attention (its backward recomputes scores in FlashAttention-2), plus the adapters' 6 x params.
  *  Checkpointing ("full"/"offload") re-runs the forward once more; "selective" re-runs attention only. */
-export function trainingFlopsPerToken(ctx: MemoryContext): number {
+export function trainingFlopsPerToken(ctx: MemoryContext, s: number = ctx.peakSeqLen): number {
   const { spec, workload } = ctx;
-  const s = ctx.peakSeqLen;
   const mm = 2 * matmulParams(spec);
   const attn = attentionFlopsPerToken(spec, s);
   const forward = mm + attn;

@@ -16,6 +16,7 @@ import { weightsBytes } from "../memory/weights.js";
 import type { ModelSpec } from "../spec/types.js";
 import type { Workload } from "../workload/types.js";
 import { forwardFlopsPerToken, trainingFlopsPerToken } from "./flops.js";
+import { stepSeqLen } from "./step-tokens.js";
 
 export type Bottleneck = "compute" | "memory-bandwidth" | "host-overhead";
 
@@ -48,9 +49,11 @@ function achievedFlops(gpu: Gpu, efficiency: number): number {
 function trainingTime(ctx: MemoryContext, gpu: Gpu): TimeEstimate {
   const { workload, engine } = ctx;
   const plan = shardPlan(workload);
-  const flopsPerToken = trainingFlopsPerToken(ctx);
+  // unpacked data with a known mean length in length-grouped batches: the step computes on the real tokens
+  const seq = stepSeqLen(ctx);
+  const flopsPerToken = trainingFlopsPerToken(ctx, seq);
   const quantPenalty = ctx.quantizedBase ? calibrated(engine, "quant_train_penalty") : 1;
-  const tokensPerMicro = ctx.peakTokens;
+  const tokensPerMicro = workload.batch * seq;
   const compute = (flopsPerToken * tokensPerMicro * quantPenalty) / achievedFlops(gpu, calibrated(engine, "train_efficiency"));
   // each micro-step streams the weights at least three times (forward, recompute, backward)
   const weightBytes = (weightsBytes(ctx) + quantStateBytes(ctx)) / (plan.layerSplit ? 1 : plan.params);

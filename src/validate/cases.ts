@@ -153,6 +153,11 @@ function rowToCase(r: Record<string, string>): MeasuredCase {
     nGpus,
   };
   if (parallel !== undefined) input.sharding = parallel;
+  // optional columns: the average tokens per example the source's own counts give (unpacked data) and whether
+  // its batches are grouped by length; they set the tokens a step processes (src/time/step-tokens.ts)
+  const meanTokens = number(r.mean_tokens ?? "", "mean_tokens");
+  if (meanTokens !== undefined) input.meanTokens = Math.max(1, Math.round(meanTokens));
+  if (bool(r.length_grouped ?? "", "length_grouped") === true) input.lengthGrouped = true;
   if (!r.compute_dtype) assumptions.push("compute dtype assumed bf16");
   if (kind === "lora" || kind === "qlora") {
     if (rank === undefined) assumptions.push("LoRA rank assumed 16");

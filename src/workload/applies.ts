@@ -21,6 +21,8 @@ interface Settings {
   readonly gradCkpt?: string | undefined;
   readonly gradAccum?: number | undefined;
   readonly packed?: boolean | undefined;
+  readonly meanTokens?: number | undefined;
+  readonly lengthGrouped?: boolean | undefined;
   readonly loss?: string | undefined;
   readonly lossChunkTokens?: number | undefined;
   readonly kernels?: string | undefined;
@@ -49,6 +51,8 @@ function rules(i: Settings): [string, boolean, readonly WorkloadKind[], string][
     ["--grad-ckpt", i.gradCkpt !== undefined && i.gradCkpt !== "none", TRAINING, "training (full, lora, qlora)"],
     ["--grad-accum", i.gradAccum !== undefined && i.gradAccum > 1, [...TRAINING, "probe"], "training and probes"],
     ["--no-packed", i.packed === false, TRAINING, "training (full, lora, qlora)"],
+    ["--mean-tokens", i.meanTokens !== undefined, TRAINING, "training (full, lora, qlora)"],
+    ["--length-grouped", i.lengthGrouped === true, TRAINING, "training (full, lora, qlora)"],
     ["--loss", i.loss !== undefined && i.loss !== "standard" && i.loss !== "unknown", TRAINING, "training (full, lora, qlora)"],
     ["--loss-chunk", i.lossChunkTokens !== undefined, TRAINING, "training (full, lora, qlora)"],
     ["--kernels", i.kernels !== undefined && i.kernels !== "none", TRAINING, "training (full, lora, qlora)"],

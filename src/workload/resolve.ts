@@ -38,6 +38,8 @@ export const workloadInputSchema = z
     batch: posInt(65_536).optional(),
     gradAccum: posInt(1_000_000).optional(),
     packed: z.boolean().optional(),
+    meanTokens: posInt(10_000_000).optional(),
+    lengthGrouped: z.boolean().optional(),
     rank: posInt(65_536).optional(),
     alpha: z.coerce.number().positive().max(1e6).optional(),
     targets: z.string().optional(),
@@ -183,6 +185,7 @@ export function resolveWorkload(input: WorkloadInput, model?: StoredFormat): Wor
   const attn = i.attn ?? (kind === "attention_extract" && attentionCapture === "all-layers" ? "eager" : "sdpa");
   if (kind === "attention_extract" && attentionCapture === "all-layers" && attn !== "eager") throw new FitlabInputError("all-layers attention capture needs eager attention (output_attentions=True is not supported by sdpa/flash kernels): use --capture per-layer");
   const loss = i.loss ?? profile.lossDefault;
+  if ((i.meanTokens !== undefined || i.lengthGrouped) && (i.packed ?? true)) throw new FitlabInputError("--mean-tokens and --length-grouped describe unpacked data (every packed row is --seq tokens): add --no-packed or drop them");
   if (i.lossChunkTokens !== undefined && loss !== "chunked") throw new FitlabInputError(`--loss-chunk sets the chunk of the chunked loss; this workload's loss is ${loss}: add --loss chunked or drop --loss-chunk`);
   const w: Workload = Object.freeze({
     kind,
@@ -192,6 +195,8 @@ export function resolveWorkload(input: WorkloadInput, model?: StoredFormat): Wor
     batch: i.batch ?? 1,
     gradAccum: i.gradAccum ?? 1,
     packed: i.packed ?? true,
+    meanTokens: i.meanTokens ?? null,
+    lengthGrouped: i.lengthGrouped ?? false,
     lora: lora ? Object.freeze({ ...lora, targets: Object.freeze(lora.targets) }) : null,
     optimizer,
     optimizerInBackward: i.optimizerInBackward ?? false,

@@ -76,6 +76,12 @@ export interface Workload {
   readonly gradAccum: number;
   /** true when every sequence really is seqLen tokens; false when seqLen is a cap */
   readonly packed: boolean;
+  /** unpacked data: the average tokens of one example as the run's tokenizer counts them (the dataset's own
+   *  property), or null when not given; sets the tokens a step really processes, not the peak */
+  readonly meanTokens: number | null;
+  /** unpacked data: batches are grouped by length (HF Trainer group_by_length, PEFT's BucketIterator), so a
+   *  batch is padded to little more than its examples' own lengths */
+  readonly lengthGrouped: boolean;
   readonly lora: LoraSettings | null;
   readonly optimizer: Optimizer;
   readonly optimizerInBackward: boolean;
