@@ -22,7 +22,7 @@ import { resolveModel } from "../spec/catalog.js";
 import { RunStore, type RunRecord } from "../runs/store.js";
 import { runSummary } from "../runs/summary.js";
 import { sweepInstanceId } from "../runs/sweeps.js";
-import { checkRunInputs, createRun, executeRun, readMetrics, TRAIN_DEFAULTS, workloadOf, type CreateOptions, type TrainSettings } from "../runs/train.js";
+import { checkRunInputs, createRun, refuseIfNotFitting, executeRun, readMetrics, TRAIN_DEFAULTS, workloadOf, type CreateOptions, type TrainSettings } from "../runs/train.js";
 import { duration, gib } from "./format.js";
 import { leanSettings } from "../runs/lean-options.js";
 import { checkGeneralText, checkMultipleChoice } from "../runs/dataset.js";
@@ -408,6 +408,7 @@ export function runCommand(): Command {
         if (isHubDataset(s.dataset)) hub.push({ kind: "dataset", id: s.dataset.hub });
       }
       if (!inspection && !evaluation) [general, mc].forEach(hubEval);
+      for (const s of settings) refuseIfNotFitting(s, o.force === true);
       await checkHubSources(hub);
       const store = new RunStore();
       try {

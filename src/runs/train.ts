@@ -241,6 +241,20 @@ function checkDisk(store: RunStore, s: TrainSettings, gpu: Gpu | null): void {
   requireFreeDisk(store.dir, checkpointBytes(spec, workloadOf(s, gpu), gpu === null), `the checkpoints of ${s.name ?? "this run"}`);
 }
 
+/** A GPU run the planner predicts not to fit, refused with the fit search's cheapest change (unless forced):
+ *  the answer needs no network, so `fitlab run` gives it before it checks the hub. A model the planner cannot
+ *  read yet (a hub id not in the cache) is left to the checks that follow. */
+export function refuseIfNotFitting(s: TrainSettings, force: boolean): void {
+  if (force) return;
+  let p: ReturnType<typeof predict>;
+  try {
+    p = predict(s, targetGpu(s));
+  } catch {
+    return;
+  }
+  if (p.preflight && !p.preflight.fits) throw new FitlabInputError(`${s.name ?? s.model}: ${p.preflight.refusal}`);
+}
+
 /** Check everything, then create the run. Nothing is written when a check fails; a GPU run the planner
  *  predicts not to fit is refused with the fit search's cheapest change (unless forced). */
 export function createRun(store: RunStore, s: TrainSettings, opts: CreateOptions = {}): RunRecord {
