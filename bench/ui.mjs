@@ -70,7 +70,7 @@ if (!only) {
     first.push(ui.firstLineMs);
     await ui.stop();
   }
-  // the same, without the CLI around it (dist/cli/main.js imports every command eagerly): what the server
+  // the same, the server module alone (dist/web/server.js, unbundled, without the CLI's launcher): what the server
   // itself costs, and a bare node process for reference
   const server = [];
   const bare = [];
@@ -82,7 +82,7 @@ if (!only) {
   }
   results.startup = { first_line_ms: median(first), first_answer_ms: median(answer), max_first_answer_ms: Math.max(...answer), server_only_answer_and_exit_ms: median(server), bare_node_ms: median(bare) };
   console.log(`start-up: first line ${fmt(median(first))}, first API answer (GET /api/runs, 20 runs) ${fmt(median(answer))} after process start (median of ${answer.length}; max ${fmt(Math.max(...answer))}); target < 1000 ms`);
-  console.log(`  without the CLI's eager imports: server start + first answer + exit ${fmt(median(server))}; a bare \`node -e ""\` ${fmt(median(bare))}`);
+  console.log(`  the server module alone (unbundled, no CLI): start + first answer + exit ${fmt(median(server))}; a bare \`node -e ""\` ${fmt(median(bare))}`);
 }
 
 if (!only) {
