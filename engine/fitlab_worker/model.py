@@ -48,6 +48,18 @@ def load_tokenizer(name):
     return tok
 
 
+def nf4_kwargs(dtype, device, needs):
+    """from_pretrained arguments for 4-bit NF4 weights with double quantization, computing in `dtype` (QLoRA,
+    Dettmers et al. 2023; bitsandbytes), placed whole on `device`. `needs` names what asked, for the message
+    when bitsandbytes is missing."""
+    try:
+        import bitsandbytes  # noqa: F401
+        from transformers import BitsAndBytesConfig
+    except ImportError:
+        raise JobError("needs_gpu", f"{needs} needs bitsandbytes: run `fitlab engine setup`")
+    return {"quantization_config": BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=dtype), "device_map": {"": device}}
+
+
 def load_model(name, method, device, dtype, gradient_checkpointing=False, lora=None, adapter=None):
     """method: qlora | lora | full | eval. lora: dict(rank, alpha, dropout, targets). adapter: a PEFT folder to load."""
     import torch
@@ -56,13 +68,7 @@ def load_model(name, method, device, dtype, gradient_checkpointing=False, lora=N
     check_model_source(name)
     kwargs = {"use_safetensors": True, "dtype": dtype}
     if method == "qlora":
-        try:
-            import bitsandbytes  # noqa: F401
-            from transformers import BitsAndBytesConfig
-        except ImportError:
-            raise JobError("needs_gpu", "QLoRA needs bitsandbytes: run `fitlab engine setup`")
-        kwargs["quantization_config"] = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=dtype)
-        kwargs["device_map"] = {"": device}
+        kwargs.update(nf4_kwargs(dtype, device, "QLoRA"))
     try:
         model = AutoModelForCausalLM.from_pretrained(name, **kwargs)
     except OSError as e:

@@ -118,3 +118,9 @@ def materialize_inputs(config, emit):
 def sources_of(config):
     """Where the model, the prompts and the probe data came from, for result.json."""
     return {k: config[k] for k in ("model_source", "prompts_source", "data_source") if k in config}
+
+
+def config_prompts(config):
+    """The job's prompts: its prompt file, cut to max_prompts when the config sets it."""
+    prompts = read_prompts(config["prompts"])
+    return prompts[: int(config["max_prompts"])] if config.get("max_prompts") else prompts

@@ -3,7 +3,7 @@ adapter that is first checked against the model's own module names and shapes.""
 import json
 import os
 
-from ..model import check_model_source, device_and_dtype, load_tokenizer
+from ..model import check_model_source, device_and_dtype, load_tokenizer, nf4_kwargs
 from ..protocol import JobError
 
 
@@ -18,14 +18,8 @@ def load(config, attn_implementation="sdpa"):
     quant = config.get("quant", "none")
     kwargs = {"use_safetensors": True, "dtype": dtype, "attn_implementation": attn_implementation}
     if quant == "nf4":
-        try:
-            import bitsandbytes  # noqa: F401
-            from transformers import BitsAndBytesConfig
-        except ImportError:
-            raise JobError("needs_gpu", "4-bit loading needs bitsandbytes: run `fitlab engine setup`")
-        # the same NF4 + double quantization as QLoRA training (bitsandbytes, Dettmers et al. 2023)
-        kwargs["quantization_config"] = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=dtype)
-        kwargs["device_map"] = {"": device}
+        # the same NF4 + double quantization as QLoRA training
+        kwargs.update(nf4_kwargs(dtype, device, "4-bit loading"))
     elif quant != "none":
         raise JobError("input", f"quant must be none or nf4, got {quant!r}")
     try:

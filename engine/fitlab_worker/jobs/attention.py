@@ -11,7 +11,7 @@ import time
 
 from ..interp import attention as att
 from ..interp.common import dir_bytes, geometry, run_summary, save_tensors, token_strings, write_json
-from ..interp.inputs import context_of, encode_prompts, read_prompts, materialize_inputs, sources_of
+from ..interp.inputs import config_prompts, context_of, encode_prompts, materialize_inputs, sources_of
 from ..interp.load import load
 from ..interp.meter import Meter
 from ..protocol import JobError
@@ -33,9 +33,7 @@ def run(config, emit):
     t0 = time.time()
 
     # ---- model and prompts -----------------------------------------------------------------------
-    prompts = read_prompts(config["prompts"])
-    if config.get("max_prompts"):
-        prompts = prompts[: int(config["max_prompts"])]
+    prompts = config_prompts(config)
     model, tok, device, dtype = load(config, attn_implementation="eager" if capture == "eager" else "sdpa")
     g = geometry(model.config)
     L, H = g["layers"], g["heads"]

@@ -15,7 +15,7 @@ import time
 
 from ..interp import attention as att
 from ..interp.common import dir_bytes, geometry, run_summary, save_tensors, token_strings, write_json
-from ..interp.inputs import context_of, encode_prompts, read_prompts, materialize_inputs, sources_of
+from ..interp.inputs import config_prompts, context_of, encode_prompts, materialize_inputs, sources_of
 from ..interp.load import load, lora_update_norms
 from ..interp.meter import Meter
 from ..protocol import JobError
@@ -35,9 +35,7 @@ def run(config, emit):
     t0 = time.time()
 
     # ---- model (loaded once, with the adapter) and prompts -----------------------------------------
-    prompts = read_prompts(config["prompts"])
-    if config.get("max_prompts"):
-        prompts = prompts[: int(config["max_prompts"])]
+    prompts = config_prompts(config)
     model, tok, device, dtype = load(config)
     g = geometry(model.config)
     L, H = g["layers"], g["heads"]
