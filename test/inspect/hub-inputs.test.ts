@@ -3,15 +3,16 @@
 // against the local stand-in (test/support/hub-standin.ts) through HF_ENDPOINT. Then a plan whose B and C
 // experiments have run sections (hub prompts and probe data sized to the plan, adapter_from a training
 // experiment) runs through `fitlab run`, and `--dry-run --json` resolves each without a download.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { venvPython } from "../../src/runs/env.js";
-import { runJob, WorkerError } from "../../src/runs/worker.js";
+import { runJob } from "../../src/runs/worker.js";
 import { startHubStandin, type HubStandin } from "../support/hub-standin.js";
-import { BIN, ready, tmpDir } from "./worker-helpers.js";
+import { ready, tmpDir } from "./worker-helpers.js";
+import { runCliAsync, workerFailure } from "../helpers.js";
 
 const DEMO = fileURLToPath(new URL("../../data/demo/", import.meta.url));
 const FIXTURES = fileURLToPath(new URL("../support/make_hub_fixtures.py", import.meta.url));
@@ -20,26 +21,8 @@ const model = path.join(tmp, "tiny-qwen2");
 let hub: HubStandin;
 const env = () => ({ HF_ENDPOINT: hub.url, HF_HOME: path.join(tmp, "hf-home"), HF_TOKEN: "", HF_HUB_OFFLINE: "0", HF_HUB_DISABLE_TELEMETRY: "1" });
 
-function fitlab(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, FITLAB_NO_NVIDIA_SMI: "1", ...env() } });
-    let out = "";
-    let err = "";
-    c.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    c.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    c.on("close", (code) => resolve({ code, out, err }));
-  });
-}
-
-async function failure(p: Promise<unknown>): Promise<WorkerError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(WorkerError);
-    return e as WorkerError;
-  }
-  throw new Error("expected the job to fail");
-}
+/** The CLI against the stand-in hub. */
+const fitlab = (args: string[]) => runCliAsync(args, env());
 
 const lines = (file: string) => fs.readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
 
@@ -92,10 +75,10 @@ describe.runIf(ready)("inspection inputs by hub id, against a local stand-in hub
     expect(t.data_source).toMatchObject({ level: "token", fields: { tokens: "tokens", labels: "pos_tags" }, skipped: 1, class_names: ["NN", "DT", "VB"] });
     expect(new Set(lines(path.join(tmp, "probe-conll", "probe.jsonl")).flatMap((r) => r.labels as string[]))).toEqual(new Set(["NN", "DT", "VB"]));
     // SST-2's test split has no labels (-1): one line, nothing to probe
-    const e = await failure(runJob("probe", { model: model, data: { hub: "fitlab-test/sst2", split: "test" }, device: "cpu", output_dir: path.join(tmp, "probe-test") }, { env: env() }));
+    const e = await workerFailure(runJob("probe", { model: model, data: { hub: "fitlab-test/sst2", split: "test" }, device: "cpu", output_dir: path.join(tmp, "probe-test") }, { env: env() }));
     expect(e.kind).toBe("input");
     expect(e.message).toMatch(/^dataset fitlab-test\/sst2 split test has no labelled rows for a probe$/);
-    const cols = await failure(runJob("attention", { model: model, prompts: { hub: "fitlab-test/sst2", split: "train" }, device: "cpu", output_dir: path.join(tmp, "no-text") }, { env: env() }));
+    const cols = await workerFailure(runJob("attention", { model: model, prompts: { hub: "fitlab-test/sst2", split: "train" }, device: "cpu", output_dir: path.join(tmp, "no-text") }, { env: env() }));
     expect(cols.message).toMatch(/^dataset fitlab-test\/sst2 has no column 'text' for prompts \(columns: idx, sentence, label\)/);
   }, 300_000);
 

@@ -2,7 +2,7 @@
 // stand-in (test/support/hub-standin.ts) through HF_ENDPOINT: models by id with the resolved commit recorded,
 // safetensors only, gated models and HF_TOKEN, HF_HUB_OFFLINE, download progress; datasets by id mapped to the
 // worker's formats and sampled to a token budget; WikiText- and ARC-shaped sets for forgetting.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -10,10 +10,10 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { venvPython, workerReady } from "../../src/runs/env.js";
 import type { WorkerEvent } from "../../src/runs/protocol.js";
-import { runJob, WorkerError } from "../../src/runs/worker.js";
+import { runJob } from "../../src/runs/worker.js";
 import { startHubStandin, type HubStandin } from "../support/hub-standin.js";
+import { runCliAsync, workerFailure } from "../helpers.js";
 
-const BIN = fileURLToPath(new URL("../../bin/fitlab.js", import.meta.url));
 const DEMO = fileURLToPath(new URL("../../data/demo/", import.meta.url));
 const FIXTURES = fileURLToPath(new URL("../support/make_hub_fixtures.py", import.meta.url));
 const ready = workerReady();
@@ -23,28 +23,6 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "fitlab-hub-"));
 let hub: HubStandin;
 const hfHome = path.join(tmp, "hf-home");
 const env = (extra: Record<string, string> = {}) => ({ HF_ENDPOINT: hub.url, HF_HOME: hfHome, HF_TOKEN: "", HF_HUB_OFFLINE: "0", HF_HUB_DISABLE_TELEMETRY: "1", ...extra });
-
-/** The CLI as a child process that does not block this process (the stand-in server answers from here). */
-function fitlabAsync(args: string[], extraEnv: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, FITLAB_NO_NVIDIA_SMI: "1", ...extraEnv } });
-    let out = "";
-    let err = "";
-    c.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    c.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    c.on("close", (code) => resolve({ code, out, err }));
-  });
-}
-
-async function failure(p: Promise<unknown>): Promise<WorkerError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(WorkerError);
-    return e as WorkerError;
-  }
-  throw new Error("expected the job to fail");
-}
 
 describe.runIf(ready)("models and datasets by hub id, against a local stand-in hub", () => {
   beforeAll(async () => {
@@ -119,7 +97,7 @@ describe.runIf(ready)("models and datasets by hub id, against a local stand-in h
 
   it("`fitlab run --model ID --data ID` trains on a hub chat set (messages) and records where both came from", async () => {
     const runs = path.join(tmp, "runs-chat");
-    const r = await fitlabAsync(["run", "--model", "fitlab-test/tiny-qwen2", "--data", "fitlab-test/tiny-chat", "--steps", "3", "--batch", "4", "--seq", "64", "--lr", "0.01", "--device", "cpu", "--runs", runs, "--json"], env());
+    const r = await runCliAsync(["run", "--model", "fitlab-test/tiny-qwen2", "--data", "fitlab-test/tiny-chat", "--steps", "3", "--batch", "4", "--seq", "64", "--lr", "0.01", "--device", "cpu", "--runs", runs, "--json"], env());
     expect(r.code, r.err).toBe(0);
     const run = JSON.parse(r.out).runs[0];
     expect(run.status).toBe("done");
@@ -129,7 +107,7 @@ describe.runIf(ready)("models and datasets by hub id, against a local stand-in h
   }, 300_000);
 
   it("refuses a repo with pickled weights only, before downloading anything", async () => {
-    const e = await failure(runJob("evaluate", { model: "fitlab-test/pickles", device: "cpu" }, { env: env() }));
+    const e = await workerFailure(runJob("evaluate", { model: "fitlab-test/pickles", device: "cpu" }, { env: env() }));
     expect(e.kind).toBe("input");
     expect(e.message).toMatch(/^model fitlab-test\/pickles has only pickled weights \(pytorch_model.bin\) .*safetensors only/);
     expect(e.message).not.toMatch(/\n/);
@@ -137,9 +115,9 @@ describe.runIf(ready)("models and datasets by hub id, against a local stand-in h
   }, 120_000);
 
   it("a gated model: one line naming HF_TOKEN without a token, another with a token that has no access, and it loads with one that has", async () => {
-    const none = await failure(runJob("evaluate", { model: "fitlab-test/gated-qwen2", device: "cpu" }, { env: env() }));
+    const none = await workerFailure(runJob("evaluate", { model: "fitlab-test/gated-qwen2", device: "cpu" }, { env: env() }));
     expect(none.message).toMatch(/^model fitlab-test\/gated-qwen2 is gated: accept its terms at https:\/\/huggingface.co\/fitlab-test\/gated-qwen2 and set HF_TOKEN/);
-    const wrong = await failure(runJob("evaluate", { model: "fitlab-test/gated-qwen2", device: "cpu" }, { env: env({ HF_TOKEN: "hf_wrong" }) }));
+    const wrong = await workerFailure(runJob("evaluate", { model: "fitlab-test/gated-qwen2", device: "cpu" }, { env: env({ HF_TOKEN: "hf_wrong" }) }));
     expect(wrong.message).toMatch(/the token in HF_TOKEN has no access/);
     const ok = await runJob("evaluate", { model: "fitlab-test/gated-qwen2", device: "cpu", general_text: path.join(DEMO, "general.txt") }, { env: env({ HF_TOKEN: "hf_standin_token" }) });
     expect(ok.perplexity).toBeGreaterThan(1);
@@ -147,7 +125,7 @@ describe.runIf(ready)("models and datasets by hub id, against a local stand-in h
 
   it("HF_HUB_OFFLINE: an uncached model fails at once in one line; a cached one loads without the network", async () => {
     const t0 = Date.now();
-    const e = await failure(runJob("evaluate", { model: "fitlab-test/never-fetched", device: "cpu" }, { env: env({ HF_HUB_OFFLINE: "1" }) }));
+    const e = await workerFailure(runJob("evaluate", { model: "fitlab-test/never-fetched", device: "cpu" }, { env: env({ HF_HUB_OFFLINE: "1" }) }));
     const seconds = (Date.now() - t0) / 1000;
     expect(e.message).toMatch(/^model fitlab-test\/never-fetched \(revision main\) is not in the Hugging Face cache and HF_HUB_OFFLINE=1 forbids downloading it/);
     expect(seconds).toBeLessThan(15); // the worker checks before it imports torch (about 1 s on an idle machine)
@@ -161,10 +139,10 @@ describe.runIf(ready)("models and datasets by hub id, against a local stand-in h
     const offline = env({ HF_HUB_OFFLINE: "1", HF_ENDPOINT: "http://127.0.0.1:9" });
     const trained = await runJob("train", { model: "fitlab-test/tiny-qwen2", method: "lora", dataset: { hub: "fitlab-test/tiny-alpaca", examples: 40 }, max_steps: 1, batch_size: 4, max_seq_len: 128, device: "cpu", output_dir: path.join(tmp, "run-offline") }, { env: offline });
     expect(trained.data_source).toMatchObject({ id: "fitlab-test/tiny-alpaca", sha: null, selected: 40 });
-    const noData = await failure(runJob("train", { model: "fitlab-test/tiny-qwen2", method: "lora", dataset: { hub: "fitlab-test/never" }, max_steps: 1, device: "cpu", output_dir: path.join(tmp, "run-offline-2") }, { env: offline }));
+    const noData = await workerFailure(runJob("train", { model: "fitlab-test/tiny-qwen2", method: "lora", dataset: { hub: "fitlab-test/never" }, max_steps: 1, device: "cpu", output_dir: path.join(tmp, "run-offline-2") }, { env: offline }));
     expect(noData.message).toMatch(/^dataset fitlab-test\/never is not in the cache and HF_HUB_OFFLINE=1 forbids downloading it/);
     expect(hub.requests.length).toBe(before);
-    const unreachable = await failure(runJob("evaluate", { model: "fitlab-test/other", device: "cpu" }, { env: env({ HF_ENDPOINT: "http://127.0.0.1:9" }) }));
+    const unreachable = await workerFailure(runJob("evaluate", { model: "fitlab-test/other", device: "cpu" }, { env: env({ HF_ENDPOINT: "http://127.0.0.1:9" }) }));
     expect(unreachable.message).toMatch(/^cannot reach http:\/\/127.0.0.1:9 to fetch fitlab-test\/other .*HF_HUB_OFFLINE=1/);
   }, 300_000);
 
@@ -185,7 +163,7 @@ describe.runIf(ready)("models and datasets by hub id, against a local stand-in h
     expect(r.mc_accuracy).toBeLessThanOrEqual(1);
     expect(r.general_text_sha).toBe(hub.sha("fitlab-test/wikitext"));
     expect(r.multiple_choice_sha).toBe(hub.sha("fitlab-test/arc"));
-    const bad = await failure(runJob("evaluate", { model: "fitlab-test/tiny-qwen2", device: "cpu", general_text: { hub: "fitlab-test/wikitext", config: "wikitext-2-raw-v1", split: "nope" } }, { env: env() }));
+    const bad = await workerFailure(runJob("evaluate", { model: "fitlab-test/tiny-qwen2", device: "cpu", general_text: { hub: "fitlab-test/wikitext", config: "wikitext-2-raw-v1", split: "nope" } }, { env: env() }));
     expect(bad.kind).toBe("input");
     expect(bad.message).toMatch(/^dataset fitlab-test\/wikitext: .*nope/);
   }, 300_000);
