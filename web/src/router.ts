@@ -18,6 +18,9 @@ export function useRoute(): Route {
   useEffect(() => {
     const on = () => setR(parse());
     addEventListener("hashchange", on);
+    // effects run after the first paint: a hash changed before the listener existed (a link followed while the
+    // page was still starting) would be missed, so read it once more now
+    on();
     return () => removeEventListener("hashchange", on);
   }, []);
   return r;
