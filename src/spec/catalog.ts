@@ -6,7 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseYamlCached } from "../data/yaml-cache.js";
-import { matchName, missMessage, type Labelled } from "../data/match.js";
+import { defaultKey, matchName, missMessage, type Labelled } from "../data/match.js";
 import { z } from "zod";
 import { FitlabInputError } from "../errors.js";
 import { shownString } from "../input/shown.js";
@@ -15,6 +15,7 @@ import { LIMITS } from "../input/limits.js";
 import { specFromConfig } from "./config.js";
 import { readGgufHeader } from "./gguf.js";
 import { specFromGguf } from "./gguf-spec.js";
+import { derivedNames } from "./derived.js";
 import { fetchHubModel, hubCacheDir, isHubId, readHubCache, readHubCacheStrict } from "./hub.js";
 import { floatTensors, readSafetensorsModel } from "./safetensors.js";
 import { checkConfig, checkSpecSize } from "./config-check.js";
@@ -101,6 +102,35 @@ function fromHubCache(id: string): ModelSpec | null {
   return st ? { ...base, storedBytes: st.totalBytes, stored: { format: "safetensors", totalBytes: st.totalBytes, floatBytes: st.floatBytes, floatParams: st.floatParams } } : base;
 }
 
+/** A hub id named after a built-in model plus variant suffixes (src/spec/derived.ts): the built-in entry and
+ *  the stored format the name declares. Exact names only (the part after the owner, or an alias). */
+export function derivedEntry(id: string): { entry: CatalogEntry; derived: ReturnType<typeof derivedNames>[number] } | null {
+  const namePart = (s: string) => defaultKey(s.split("/").pop() ?? s);
+  for (const d of derivedNames(id)) {
+    const key = namePart(d.baseName);
+    const hit = catalogLabels().find((e) => e.labels.some((l) => namePart(l) === key));
+    if (hit) return { entry: hit.value, derived: d };
+  }
+  return null;
+}
+
+/** The line that says an id was planned as a variant of a built-in model. */
+export function derivedNote(id: string): string | null {
+  const d = derivedEntry(id);
+  if (!d) return null;
+  const q = d.derived.quant;
+  return `${id} is not built in and was not fetched: planned with the architecture of ${d.entry.id}${q ? `, stored as ${q.storedQuant} (the "${d.derived.stripped[0]}" in its name)` : ""}; \`fitlab models ${id}\` fetches its own config.json`;
+}
+
+function fromDerived(id: string): ModelSpec | null {
+  const d = derivedEntry(id);
+  if (!d) return null;
+  const base = specOf(path.join(MODELS_DIR, d.entry.file), id);
+  const q = d.derived.quant;
+  // a twin keeps the base's stored format; a quantized upload declares its own
+  return q ? { ...base, preQuantized: q.preQuantized, storedQuant: q.storedQuant } : base;
+}
+
 /** The built-in entry a name matches (the one rule), or a one-line refusal; null when it matches nothing. */
 export function findCatalogEntry(name: string): CatalogEntry | null {
   const r = matchName(name, catalogLabels());
@@ -134,11 +164,13 @@ export function resolveModel(nameOrPath: string): ModelSpec {
       spec = specOf(nameOrPath, path.basename(path.dirname(path.resolve(nameOrPath))) || nameOrPath);
     }
   } else if (!pathLike && isHubId(nameOrPath)) {
-    const hub = fromHubCache(nameOrPath);
+    const hub = fromHubCache(nameOrPath) ?? fromDerived(nameOrPath);
     if (!hub) throw new FitlabInputError(`unknown model ${shownString(nameOrPath)}: not built in and not fetched yet (\`fitlab models ${nameOrPath}\` fetches its config.json from the hub into ${hubCacheDir(nameOrPath)})`);
     spec = hub;
   } else if (pathLike) {
     throw new FitlabInputError(`model file or folder ${shownString(nameOrPath)} does not exist`);
+  } else if (fromDerived(nameOrPath)) {
+    spec = fromDerived(nameOrPath)!;
   } else {
     const r = matchName(nameOrPath, catalogLabels());
     throw new FitlabInputError(`${missMessage("model", nameOrPath, r as Exclude<typeof r, { kind: "hit" }>, (e) => e.id)} (a built-in name, a config.json, a model folder, a .gguf file or a hub id owner/name)`);
@@ -153,6 +185,13 @@ export function resolveModel(nameOrPath: string): ModelSpec {
 export async function ensureModel(nameOrPath: string): Promise<string> {
   if (looksLikePath(nameOrPath) || !isHubId(nameOrPath)) return "";
   if (matchName(nameOrPath, catalogLabels()).kind === "hit") return "";
-  const r = await fetchHubModel(nameOrPath);
-  return r.fetched ? r.note : "";
+  try {
+    const r = await fetchHubModel(nameOrPath);
+    return r.fetched ? r.note : "";
+  } catch (e) {
+    // offline or not on the hub: a variant of a built-in model is planned from the built-in config, and said so
+    const note = e instanceof FitlabInputError && readHubCache(nameOrPath) === null ? derivedNote(nameOrPath) : null;
+    if (note) return note;
+    throw e;
+  }
 }

@@ -86,4 +86,31 @@ describe("models by hub id", () => {
     await gone.close();
     expectOneLineError(runCli(["models", "someone/offline-model"], { HF_ENDPOINT: endpoint, FITLAB_HOME: home }), /unknown model "someone\/offline-model": .*could not be fetched from http:\/\/127\.0\.0\.1:\d+ \(unreachable: ECONNREFUSED\)/);
   });
+
+  it("a quantized upload of a built-in model is planned from the built-in config when the hub cannot be reached, and said so", async () => {
+    const gone = await startHubStandin({});
+    const endpoint = gone.endpoint;
+    await gone.close();
+    const env = { HF_ENDPOINT: endpoint, FITLAB_HOME: home };
+    const decode = ["--workload", "inference_decode", "--seq", "4096", "--gpu", "rtx 4090", "--json"];
+    const awq = await cli(["estimate", "--model", "Qwen/Qwen3-8B-AWQ", ...decode], env);
+    expect(awq.code).toBe(0);
+    expect(awq.err).toMatch(/Qwen\/Qwen3-8B-AWQ is not built in and was not fetched: planned with the architecture of Qwen\/Qwen3-8B, stored as awq-int4 \(the "-AWQ" in its name\)/);
+    // the same plan as the built-in model told to load AWQ weights: the name added nothing else
+    const base = runCli(["estimate", "--model", "Qwen/Qwen3-8B", "--quant", "awq-int4", ...decode], env);
+    expect(base.code).toBe(0);
+    expect(JSON.parse(awq.out).components).toEqual(JSON.parse(base.out).components);
+    // suffixes stack and the owner may differ: Unsloth's 4-bit upload of an -Instruct twin
+    const bnb = await cli(["estimate", "--model", "unsloth/Qwen2.5-7B-Instruct-bnb-4bit", "--json"], env);
+    expect(bnb.code).toBe(0);
+    expect(JSON.parse(bnb.out).workload.quant).toBe("bnb-nf4-dq");
+    // a name whose remainder is not built in stays an unknown model
+    expectOneLineError(await cli(["estimate", "--model", "someone/Mystery-9B-AWQ"], env), /unknown model "someone\/Mystery-9B-AWQ": .*could not be fetched/);
+  });
+  it("a fetched config.json wins over the name", async () => {
+    const env = { HF_ENDPOINT: hub.endpoint, FITLAB_HOME: home };
+    const r = await cli(["estimate", "--model", "tiny-org/tiny-llama-AWQ", "--workload", "inference_decode", "--json"], env);
+    // not on the stand-in hub and not built in: the rule does not invent a model
+    expectOneLineError(r, /unknown model "tiny-org\/tiny-llama-AWQ"/);
+  });
 });
