@@ -36,16 +36,33 @@ export const CALIBRATED_PARAMS: readonly CalibratedParam[] = [
   { key: "decode_bw_efficiency", scope: "kernels", prior: 0.75, min: 0.3, max: 1, why: "achieved / peak memory bandwidth of the decode GEMV kernels reading the weights" },
   { key: "decode_attn_bw_efficiency", scope: "kernels", prior: 0.3, min: 0.03, max: 1, why: "achieved / peak memory bandwidth of the decode attention kernels reading the KV cache (q_len = 1: few programs per layer)" },
   { key: "quant_decode_bw_factor", scope: "global", prior: 0.65, min: 0.3, max: 1, why: "dequantizing 4-bit GEMV kernels (exllama, Marlin, llama.cpp k-quants) stream below full bandwidth" },
+  // NCCL's achieved bus bandwidth over the nominal link (src/hardware/interconnect.ts): ~0.75 on NVLink
+  // (nccl-tests all_gather busbw ~230 of 300 GB/s on A100 SXM); PCIe is lower (protocol overhead, and through
+  // host memory where GeForce cards have no peer-to-peer)
+  { key: "link_efficiency_nvlink", scope: "global", prior: 0.75, min: 0.05, max: 1, why: "NCCL collectives: achieved / nominal NVLink bandwidth per GPU" },
+  { key: "link_efficiency_pcie", scope: "global", prior: 0.5, min: 0.02, max: 1, why: "NCCL collectives and host copies over PCIe: achieved / nominal bandwidth" },
+  { key: "decode_step_host_ms", scope: "kernels", prior: 0, min: 0, max: 10, why: "host time per decode step outside the layers: the serving loop's scheduling, sampling and output handling (vLLM/SGLang scheduler and detokenizer, once per step)" },
+  // Triton's Python launcher binds arguments and looks up the compiled kernel on every call: tens of
+  // microseconds per launch, two launches per FP8 linear (activation quantization + GEMM)
+  { key: "triton_linear_host_ms", scope: "kernels", prior: 0.08, min: 0, max: 0.5, why: "host time per Triton-kernel linear call (transformers fine-grained FP8, GPTQModel TritonV2)" },
   { key: "decode_host_ms_per_layer", scope: "kernels", prior: 0.6, min: 0, max: 2, why: "host time per decoder layer per generated token: Python dispatch and kernel launches (PyTorch eager: ~60 dispatched ops per decoder layer at ~10 us each), near zero under CUDA graphs" },
 ];
 
-const PRIOR_BY_KERNELS: Readonly<Partial<Record<KernelFamily, Readonly<Record<string, number>>>>> = {
+export const PRIOR_BY_KERNELS: Readonly<Partial<Record<KernelFamily, Readonly<Record<string, number>>>>> = {
   // CUDA graphs replay the whole decode step: no per-layer Python dispatch (vllm/worker/model_runner.py)
-  vllm: { decode_host_ms_per_layer: 0.02 },
-  sglang: { decode_host_ms_per_layer: 0.02 },
+  // their Python scheduler prepares each step's batch metadata, samples and hands the tokens to the detokenizer
+  // process: ~1-2 ms per step at batch 1 (vLLM's profiling of V0, the motivation for its V1 engine)
+  vllm: { decode_host_ms_per_layer: 0.02, decode_step_host_ms: 1.5 },
+  sglang: { decode_host_ms_per_layer: 0.02, decode_step_host_ms: 1.5 },
   // ggml builds the graph once per token in C++ and launches its kernels back to back
   "llama.cpp": { decode_host_ms_per_layer: 0.02 },
 };
+
+/** Serving runtimes built the same way: a Python scheduler replaying CUDA graphs of the decode step over paged
+ *  KV-cache attention (FlashAttention / FlashInfer) and the same quantized GEMMs (SGLang 0.4 imports vLLM's
+ *  Marlin, AWQ and FP8 kernels: python/sglang/srt/layers/quantization). One without measured rows of its own
+ *  takes the other's fitted kernel efficiencies before the mechanism priors; host times stay its own. */
+const SERVING_SIBLING: Readonly<Partial<Record<KernelFamily, KernelFamily>>> = { vllm: "sglang", sglang: "vllm" };
 
 export interface Calibration {
   readonly global: Readonly<Record<string, number>>;
@@ -73,7 +90,7 @@ const fileSchema = z
     source: z.string(),
     global: z.record(z.string(), z.number()),
     kernels: z.partialRecord(z.enum(KERNEL_FAMILIES), z.record(z.string(), z.number())),
-    band: z.object({ memory: z.number().positive().max(1), held_out: z.object({ cases: z.number().int().positive(), above: z.array(z.number().positive()) }).strict().optional() }).strict(),
+    band: z.object({ memory: z.number().positive().max(1), held_out: z.object({ cases: z.number().int().positive(), above: z.array(z.number().nonnegative()) }).strict().optional() }).strict(),
     covered: z.object({ engines: z.array(z.string()), parallel: z.array(z.string()), moe: z.boolean(), max_seq: z.number().int().positive() }).strict().optional(),
   })
   .strict();
@@ -153,7 +170,10 @@ function resolveParam(cal: Calibration, engine: EngineProfile, key: string): num
   const p = PARAM.get(key);
   if (!p) throw new Error(`unknown calibrated parameter ${key}`);
   if (p.scope === "kernels") {
-    const v = cal.kernels[engine.kernels]?.[key] ?? PRIOR_BY_KERNELS[engine.kernels]?.[key];
+    const sibling = SERVING_SIBLING[engine.kernels];
+    // only the kernels' own efficiencies carry over: each runtime's scheduler and host loop are its own
+    const shared = sibling && !key.includes("host") ? cal.kernels[sibling]?.[key] : undefined;
+    const v = cal.kernels[engine.kernels]?.[key] ?? shared ?? PRIOR_BY_KERNELS[engine.kernels]?.[key];
     if (v !== undefined) return v;
     // a PyTorch-based family without measured rows of its own, for a number whose kernels the PyTorch stacks
     // share: what the measured ones achieve together (the pooled fit, src/validate/fit.ts); else the prior

@@ -84,6 +84,34 @@ export function gptqReconstructRows(versions: Versions): number {
   return autoGptq !== undefined && versionBelow(autoGptq, [0, 5]) ? 8 : 50;
 }
 
+/** generate() before transformers 4.45 computed the prefill logits for every prompt position, upcast to fp32
+ *  (LlamaForCausalLM / Qwen2ForCausalLM.forward: `logits = self.lm_head(hidden_states); logits =
+ *  logits.float()`); 4.45 added num_logits_to_keep so generate() keeps only the last position. Without a
+ *  transformers version the engine profile's default stands. */
+export function allPrefillLogits(versions: Versions): boolean | null {
+  const tf = versions.get("transformers");
+  return tf ? versionBelow(tf, [4, 45]) : null;
+}
+
+/** transformers' sparse-MoE blocks (Qwen2-MoE, Qwen3-MoE) looped over every expert each forward, running each
+ *  expert's MLP on an empty slice when no token was routed to it (`for expert_idx in range(self.num_experts)`);
+ *  later releases loop only over the experts the batch hit (`expert_hit = torch.greater(expert_mask.sum(...),
+ *  0).nonzero()`). The boundary is taken as 4.52: the Qwen3 speed benchmark's transformers 4.51.3 decodes
+ *  Qwen3-30B-A3B at the all-experts rate (public measurement, QwenLM/Qwen3 docs speed_benchmark.md). */
+export function moeLoopsAllExperts(versions: Versions): boolean {
+  const tf = versions.get("transformers");
+  return tf !== undefined && versionBelow(tf, [4, 52]);
+}
+
+/** Quantized linears that transformers runs through Triton kernels, whose Python launcher costs far more host
+ *  time per call than an ATen op: fine-grained FP8 (integrations/finegrained_fp8.py: a Triton per-token
+ *  activation quantization and a Triton block-scaled GEMM per linear), and GPTQModel's 8-bit kernel (TritonV2,
+ *  its only CUDA kernel for 8 bits: gptqmodel/nn_modules/qlinear/tritonv2.py). */
+export function tritonLinears(quant: string, versions: Versions): boolean {
+  if (quant === "fp8") return true;
+  return quant === "gptq-int8" && versions.has("gptqmodel");
+}
+
 /** Version strings standing for each side of every version rule, for showing the spread when a run does
  *  not say its versions: today's releases, and the 2023 generation (transformers 4.35, bitsandbytes 0.41). */
 export const VERSION_ERAS: readonly { readonly label: string; readonly versions: string }[] = [

@@ -1,7 +1,7 @@
 // Sums the memory terms at each phase of a step and reports the peak, per GPU. No formula lives here: each
 // term is in its own file; this file only decides which terms coexist at which moment on one GPU.
 import { engineProfile } from "../engines/profile.js";
-import { legacyTupleKvCache, parseVersions } from "../engines/versions.js";
+import { allPrefillLogits, legacyTupleKvCache, parseVersions } from "../engines/versions.js";
 import type { Gpu } from "../hardware/gpu.js";
 import type { ModelSpec } from "../spec/types.js";
 import type { Workload } from "../workload/types.js";
@@ -143,7 +143,9 @@ function inferencePhases(ctx: MemoryContext, gpu: Gpu | undefined, warnings: str
   const quant = split(quantStateBytes(ctx));
   const prompt = workload.kind === "inference_decode" ? workload.promptTokens : workload.seqLen;
   const context = workload.kind === "inference_decode" ? workload.promptTokens + workload.newTokens : workload.seqLen;
-  const keepAll = engine.prefillLogits === "all" || workload.kind !== "inference_decode";
+  // generate() keeps the last position's logits since transformers 4.45 (versions.ts allPrefillLogits)
+  const legacyAll = engine.kernels === "hf" ? allPrefillLogits(parseVersions(workload.engineVersion)) : null;
+  const keepAll = (legacyAll ?? engine.prefillLogits === "all") || workload.kind !== "inference_decode";
   if (engine.kvPreallocFraction !== null) {
     if (!gpu) warnings.push(`${engine.id} reserves ${Math.round(engine.kvPreallocFraction * 100)}% of each card up front: pick a GPU to see the figure`);
     const kv = kvShare(kvCacheBytes(ctx, context));

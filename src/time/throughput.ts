@@ -4,7 +4,7 @@
 // numbers of data/calibration.yaml (per kernel family); everything else is a mechanism.
 import { calibrated } from "../engines/calibration.js";
 import { engineProfile } from "../engines/profile.js";
-import { gptqReconstructRows, parseVersions } from "../engines/versions.js";
+import { gptqReconstructRows, moeLoopsAllExperts, parseVersions, tritonLinears } from "../engines/versions.js";
 import type { Gpu } from "../hardware/gpu.js";
 import { sustainedMatmul } from "../hardware/sustained.js";
 import { makeContext, type MemoryContext } from "../memory/context.js";
@@ -15,6 +15,7 @@ import { trainable } from "../memory/trainable.js";
 import { weightsBytes } from "../memory/weights.js";
 import type { ModelSpec } from "../spec/types.js";
 import type { Workload } from "../workload/types.js";
+import { communicationSeconds, hostCopyBytesPerS } from "./communication.js";
 import { forwardFlopsPerToken, trainingFlopsPerToken } from "./flops.js";
 import { stepSeqLen } from "./step-tokens.js";
 
@@ -31,14 +32,15 @@ export interface TimeEstimate {
   readonly prefillSeconds: number;
   /** decode only (excludes prefill), generated tokens per second; 0 when not decoding */
   readonly decodeTokensPerS: number;
+  /** training: tokens per second on each data-parallel GPU (what TGS and torchtune's tokens_per_second_per_gpu
+   *  report); inference: the same as tokensPerS (one request spans its GPUs) */
+  readonly tokensPerSPerGpu: number;
 }
 
 /** Data-parallel scaling: each step all-reduces (DDP) or all-gathers and reduce-scatters (ZeRO-3, FSDP)
  *  over the interconnect, mostly overlapped with compute (PyTorch DDP paper, Li et al. 2020: ~90 % scaling
  *  on 8 GPUs with NVLink). Tensor parallel all-reduces twice per layer. */
 const PARALLEL_SCALING = 0.9;
-/** Effective host<->GPU copy rate for offloaded state (PCIe 4.0 x16, ~25 GB/s achieved). */
-const PCIE_BYTES_PER_S = 25e9;
 
 /** Engine efficiency applied to what the card sustains (measured matmul FLOP/s, src/hardware/sustained.ts),
  *  not to its datasheet peak: power- and clock-limited cards (T4, L4, L40S) sustain far less than nominal. */
@@ -56,22 +58,25 @@ function trainingTime(ctx: MemoryContext, gpu: Gpu): TimeEstimate {
   const tokensPerMicro = workload.batch * seq;
   const compute = (flopsPerToken * tokensPerMicro * quantPenalty) / achievedFlops(gpu, calibrated(engine, "train_efficiency"));
   // each micro-step streams the weights at least three times (forward, recompute, backward)
-  const weightBytes = (weightsBytes(ctx) + quantStateBytes(ctx)) / (plan.layerSplit ? 1 : plan.params);
+  // (ZeRO-3/FSDP gather the full weights on every GPU before computing; only tensor parallel splits them)
+  const weightBytes = (weightsBytes(ctx) + quantStateBytes(ctx)) / (plan.tensorSplit ? plan.params : 1);
   const stream = (3 * weightBytes) / (gpu.memBandwidthBytesPerS * calibrated(engine, "decode_bw_efficiency"));
-  // offloaded parameters are fetched over PCIe for forward and backward (DeepSpeed offload_param)
   const t = trainable(ctx);
-  const paramFetch = plan.offloadParams ? (2 * t.params * t.paramBytes) / plan.params / PCIE_BYTES_PER_S : 0;
-  const micro = Math.max(compute, stream) + paramFetch;
+  // collectives between the GPUs and parameter copies from the host (src/time/communication.ts)
+  const comm = communicationSeconds(ctx, gpu);
+  const micro = Math.max(compute, stream) + comm.perMicroS;
   // offloaded optimizer: gradients go down and updated parameters come back once per optimizer step
-  const offloadStep = plan.offloadOptimizer ? (t.params * (t.gradBytes + t.paramBytes)) / plan.optimizer / PCIE_BYTES_PER_S : 0;
+  const offloadStep = plan.offloadOptimizer ? (t.params * (t.gradBytes + t.paramBytes)) / plan.optimizer / hostCopyBytesPerS(ctx, gpu) : 0;
   // the AdamW step itself is memory-bound: it reads each parameter, gradient and both moments and writes back
   // the parameter and moments (torch/optim/adamw.py; fp32 master weights read and written too)
   const adamBytes = t.params * (2 * t.paramBytes + t.gradBytes + 4 * t.momentBytes + 2 * t.masterBytes);
   const optimizerStep = plan.offloadOptimizer || workload.optimizer === "none" || workload.optimizer === "sgd" ? 0 : adamBytes / plan.optimizer / (gpu.memBandwidthBytesPerS * calibrated(engine, "decode_bw_efficiency"));
-  const stepSeconds = micro * workload.gradAccum + offloadStep + optimizerStep;
-  const gpus = plan.dataParallel > 1 ? plan.dataParallel * PARALLEL_SCALING : 1;
+  const stepSeconds = micro * workload.gradAccum + comm.perStepS + offloadStep + optimizerStep;
+  // the transfers are counted above, so the data-parallel GPUs add their tokens in full
+  const gpus = Math.max(1, plan.dataParallel);
   return {
     tokensPerS: (tokensPerMicro * workload.gradAccum * gpus) / stepSeconds,
+    tokensPerSPerGpu: (tokensPerMicro * workload.gradAccum) / stepSeconds,
     stepSeconds,
     flopsPerToken,
     bottleneck: compute >= stream ? "compute" : "memory-bandwidth",
@@ -133,7 +138,11 @@ export function decodeKvSeconds(ctx: MemoryContext, gpu: Gpu, ctxLen: number): n
   if (engine.kernels === "vllm" || engine.kernels === "sglang" || engine.kernels === "llama.cpp") return kv / attnBw;
   const nRep = spec.numHeads / spec.numKvHeads;
   const catBw = gpu.memBandwidthBytesPerS * calibrated(engine, "decode_bw_efficiency");
-  return (kv * nRep) / attnBw + (2 * kv) / catBw;
+  // sdpa/eager: repeat_kv first materializes the expanded cache (reads it once, writes n_rep copies) before the
+  // attention kernel reads those copies (modeling_llama.py repeat_kv: expand + reshape = a copy); FlashAttention
+  // takes the grouped cache as it is
+  const expand = ctx.workload.attn === "flash2" ? 0 : (kv + kv * nRep) / catBw;
+  return (kv * nRep) / attnBw + (2 * kv) / catBw + expand;
 }
 
 function inferenceTime(ctx: MemoryContext, gpu: Gpu): TimeEstimate {
@@ -144,7 +153,8 @@ function inferenceTime(ctx: MemoryContext, gpu: Gpu): TimeEstimate {
   const prompt = workload.kind === "inference_decode" ? workload.promptTokens : workload.seqLen;
   const pre = prefillSeconds(ctx, gpu, prompt * batch, prompt, tensorWays);
   if (workload.kind !== "inference_decode") {
-    return { tokensPerS: (prompt * batch) / Math.max(pre, 1e-9), stepSeconds: pre, flopsPerToken: forwardFlopsPerToken(spec, prompt), bottleneck: "compute", prefillSeconds: pre, decodeTokensPerS: 0 };
+    const tps = (prompt * batch) / Math.max(pre, 1e-9);
+    return { tokensPerS: tps, tokensPerSPerGpu: tps, stepSeconds: pre, flopsPerToken: forwardFlopsPerToken(spec, prompt), bottleneck: "compute", prefillSeconds: pre, decodeTokensPerS: 0 };
   }
   const quantBw = ctx.quantizedBase && workload.quant !== "gguf-F16" && workload.quant !== "gguf-BF16" && workload.quant !== "gguf-F32" ? calibrated(engine, "quant_decode_bw_factor") : 1;
   const bw = gpu.memBandwidthBytesPerS * calibrated(engine, "decode_bw_efficiency");
@@ -158,11 +168,19 @@ function inferenceTime(ctx: MemoryContext, gpu: Gpu): TimeEstimate {
   const kvS = decodeKvSeconds(ctx, gpu, avgCtx) / ways;
   const computeS = (forwardFlopsPerToken(spec, avgCtx) * batch) / achievedFlops(gpu, calibrated(engine, "prefill_efficiency")) / ways;
   const gpuS = Math.max(weightS + kvS, computeS);
-  // transformers' MoE blocks loop over the experts the batch hit, launching each expert's matmuls from
-  // Python (modeling_qwen3_moe.py / modeling_mixtral.py: for expert_idx in expert_hit): about half a dense
-  // layer's launches per expert hit
-  const expertsHit = spec.numExperts > 1 && engine.kernels === "hf" ? spec.numExperts * activeExpertFraction(spec, batch) : 0;
-  const hostS = spec.numLayers * (1 + 0.5 * expertsHit) * (calibrated(engine, "decode_host_ms_per_layer") / 1000);
+  // transformers' MoE blocks launch each expert's matmuls from Python: the experts the batch hit, or every
+  // expert in releases before the expert_hit loop (versions.ts moeLoopsAllExperts). One expert iteration is
+  // about 8 dispatched ops (torch.where, the gather, three linears, the activation, the weighting, index_add_)
+  // against about 100 for a whole decoder layer (norms, projections, RoPE, attention, cache update, residuals)
+  const versions = parseVersions(workload.engineVersion);
+  const moeHf = spec.numExperts > 1 && engine.kernels === "hf";
+  const expertsRun = moeHf ? (moeLoopsAllExperts(versions) ? spec.numExperts : spec.numExperts * activeExpertFraction(spec, batch)) : 0;
+  const EXPERT_SHARE_OF_LAYER = 8 / 100;
+  // Triton-kernel linears (FP8, GPTQModel 8-bit) add their launcher's host time per linear call
+  const linearsPerLayer = spec.linears.filter((l) => l.copies <= 1).length + (moeHf ? 3 * expertsRun : 0);
+  const tritonS = engine.kernels === "hf" && tritonLinears(workload.quant, versions) ? spec.numLayers * linearsPerLayer * calibrated(engine, "triton_linear_host_ms") : 0;
+  // plus what the serving loop does once per step (scheduling, sampling, output): decode_step_host_ms
+  const hostS = (spec.numLayers * (1 + EXPERT_SHARE_OF_LAYER * expertsRun) * calibrated(engine, "decode_host_ms_per_layer") + tritonS + calibrated(engine, "decode_step_host_ms")) / 1000;
   // CUDA launches are asynchronous: the host enqueues the next kernels while the GPU runs the previous ones,
   // so a step costs the longer of the two (generate() synchronises once per token, on the stopping check)
   const stepS = engine.hostOverlapsGpu ? Math.max(gpuS, hostS) : gpuS + hostS;
@@ -171,6 +189,7 @@ function inferenceTime(ctx: MemoryContext, gpu: Gpu): TimeEstimate {
   const bottleneck: Bottleneck = hostS > gpuS ? "host-overhead" : computeS > weightS + kvS ? "compute" : "memory-bandwidth";
   return {
     tokensPerS: (batch * workload.newTokens) / total,
+    tokensPerSPerGpu: (batch * workload.newTokens) / total,
     stepSeconds: total,
     flopsPerToken: forwardFlopsPerToken(spec, avgCtx),
     bottleneck,
@@ -187,7 +206,7 @@ export function estimateTime(spec: ModelSpec, workload: Workload, gpu: Gpu): Tim
     const samples = workload.probe?.samples ?? 0;
     const width = workload.probe?.features || spec.hiddenSize;
     const s = Math.max((samples * width * 4) / gpu.memBandwidthBytesPerS, 1e-3);
-    return { tokensPerS: samples / s, stepSeconds: s, flopsPerToken: 0, bottleneck: "memory-bandwidth", prefillSeconds: 0, decodeTokensPerS: 0 };
+    return { tokensPerS: samples / s, tokensPerSPerGpu: samples / s, stepSeconds: s, flopsPerToken: 0, bottleneck: "memory-bandwidth", prefillSeconds: 0, decodeTokensPerS: 0 };
   }
   return inferenceTime(ctx, gpu);
 }

@@ -5,8 +5,9 @@
 // away costs as much as one row's absolute log error of 1), so that a parameter
 // few rows can pin down (or that trades off against another) stays near its mechanism value. A parameter with
 // no such row keeps its prior. Deterministic.
-import { CALIBRATED_PARAMS, PRIOR_CALIBRATION, currentCalibration, withCalibration, type Calibration, type CalibratedParam } from "../engines/calibration.js";
+import { CALIBRATED_PARAMS, PRIOR_BY_KERNELS, PRIOR_CALIBRATION, currentCalibration, withCalibration, type Calibration, type CalibratedParam } from "../engines/calibration.js";
 import { engineProfile, type KernelFamily } from "../engines/profile.js";
+import { interconnect } from "../hardware/interconnect.js";
 import type { PreparedCase } from "./score.js";
 import { predictMemoryGib, predictTokensPerS } from "./score.js";
 
@@ -46,8 +47,16 @@ function rowsFor(param: CalibratedParam, kernels: KernelFamily | null, cases: re
       case "prefill_efficiency":
         // prefill rows only: in decode rows it trades off against the decode terms
         return k === "inference_prefill";
+      case "link_efficiency_nvlink":
+      case "link_efficiency_pcie": {
+        if (!training || (p.workload.nGpus <= 1 && p.workload.offload === "none")) return false;
+        const nv = interconnect(p.gpu).kind === "nvlink";
+        return param.key === "link_efficiency_nvlink" ? nv && p.workload.nGpus > 1 : !nv || p.workload.offload !== "none";
+      }
       case "decode_bw_efficiency":
       case "decode_host_ms_per_layer":
+      case "decode_step_host_ms":
+      case "triton_linear_host_ms":
         return k === "inference_decode";
       case "decode_attn_bw_efficiency":
         return k === "inference_decode" && p.workload.promptTokens + p.workload.newTokens >= 8192;
@@ -63,7 +72,7 @@ function rowsFor(param: CalibratedParam, kernels: KernelFamily | null, cases: re
 const PRIOR_WEIGHT = 1;
 
 function priorOf(slot: Slot): number {
-  return slot.param.prior;
+  return (slot.kernels !== null ? PRIOR_BY_KERNELS[slot.kernels]?.[slot.param.key] : undefined) ?? slot.param.prior;
 }
 
 function loss(slot: Slot, cal: Calibration, v: number): number {

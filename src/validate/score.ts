@@ -158,7 +158,10 @@ export function predictMemoryGib(p: PreparedCase, w: Workload = p.workload): { g
 
 export function predictTokensPerS(p: PreparedCase): number | null {
   if (!p.gpu) return null;
-  return estimateTime(p.spec, p.workload, p.gpu).tokensPerS;
+  // multi-GPU training rows report tokens per GPU (LLaMA-Factory TGS, torchtune tokens_per_second_per_gpu,
+  // the FSDP-QLoRA benchmarks): the same per-GPU figure is predicted; inference rows are one request's rate
+  const t = estimateTime(p.spec, p.workload, p.gpu);
+  return p.workload.nGpus > 1 ? t.tokensPerSPerGpu : t.tokensPerS;
 }
 
 export function scorePrepared(p: PreparedCase): CaseResult {

@@ -28,12 +28,20 @@ describe("pooled fallback for kernel families without rows", () => {
     expect(withCalibration(withoutTorchtune, () => calibrated(tt, "train_efficiency"))).toBe(pooled);
   });
 
-  it("decode numbers and non-PyTorch runtimes keep their priors", () => {
-    const noVllm = fitCalibration(prepared.filter((p) => engineProfile(p.workload.engine).kernels !== "vllm"), "without vllm");
+  it("decode numbers and non-PyTorch runtimes keep their priors; a serving runtime takes its sibling's kernel efficiencies, not its host times", () => {
+    const serving = new Set(["vllm", "sglang"]);
+    const noServing = fitCalibration(prepared.filter((p) => !serving.has(engineProfile(p.workload.engine).kernels)), "without vllm and sglang");
     const vllm = engineProfile("vllm");
-    withCalibration(noVllm, () => {
+    withCalibration(noServing, () => {
       expect(calibrated(vllm, "decode_attn_bw_efficiency")).toBe(prior("decode_attn_bw_efficiency"));
       expect(calibrated(vllm, "decode_bw_efficiency")).toBe(prior("decode_bw_efficiency"));
+    });
+    const noVllm = fitCalibration(prepared.filter((p) => engineProfile(p.workload.engine).kernels !== "vllm"), "without vllm");
+    expect(noVllm.kernels.vllm).toBeUndefined();
+    withCalibration(noVllm, () => {
+      expect(calibrated(vllm, "decode_bw_efficiency")).toBe(noVllm.kernels.sglang!.decode_bw_efficiency);
+      // the scheduler is each runtime's own: vLLM's mechanism prior, not SGLang's fit
+      expect(calibrated(vllm, "decode_step_host_ms")).toBe(1.5);
     });
     const noLlamaCpp = fitCalibration(prepared.filter((p) => engineProfile(p.workload.engine).kernels !== "llama.cpp"), "without llama.cpp");
     expect(withCalibration(noLlamaCpp, () => calibrated(engineProfile("llama.cpp"), "train_efficiency"))).toBe(prior("train_efficiency"));

@@ -1,0 +1,38 @@
+// The link a GPU uses to exchange tensors with its peers in one machine (NCCL collectives of DDP, ZeRO, FSDP,
+// tensor parallel) and with the host (CPU offload). Derived from the catalog's facts, not fitted:
+//  - SXM modules are joined by NVLink: A100 600 GB/s total (300 GB/s each way), Hopper (H100/H200/H20 SXM)
+//    900 GB/s total (NVIDIA A100 and H100 datasheets, "NVLink: 600 GB/s" / "900 GB/s").
+//  - Everything else talks over PCIe x16, per direction: gen 3 16 GB/s (Turing), gen 4 32 GB/s
+//    (Ampere, Ada), gen 5 64 GB/s (Hopper PCIe, Blackwell) (PCI-SIG: 16/32 GT/s per lane x 16 lanes).
+//  - GeForce cards have no peer-to-peer over PCIe (disabled by the driver since Ada; Ampere GeForce only over an
+//    NVLink bridge, which a rented or stock box does not have): NCCL falls back to its SHM transport, which
+//    copies through host memory, so every byte crosses PCIe twice (NCCL docs, NCCL_P2P_DISABLE / SHM transport).
+// What NCCL achieves on each kind of link is a calibrated number (data/calibration.yaml link_efficiency_*).
+import type { Gpu } from "./gpu.js";
+
+export type LinkKind = "nvlink" | "pcie-p2p" | "pcie-host";
+
+export interface Interconnect {
+  readonly kind: LinkKind;
+  /** nominal bytes per second each way between two GPUs (through the host for pcie-host: half the bus) */
+  readonly peerBytesPerS: number;
+  /** nominal bytes per second each way between this GPU and host memory (PCIe) */
+  readonly hostBytesPerS: number;
+}
+
+const GB = 1e9;
+
+function pcieBytesPerS(gpu: Gpu): number {
+  const [major = 0, minor = 0] = gpu.computeCapability.split(".").map(Number);
+  if (major >= 10 || (major === 9 && minor === 0) || major === 12) return 64 * GB; // PCIe 5.0 x16
+  if (major === 7 && minor === 5) return 16 * GB; // Turing (T4): PCIe 3.0 x16
+  return 32 * GB; // PCIe 4.0 x16: Ampere, Ada
+}
+
+export function interconnect(gpu: Gpu): Interconnect {
+  const host = pcieBytesPerS(gpu);
+  const sxm = /\bSXM|\bH20\b/i.test(gpu.name) || gpu.aliases.some((a) => /sxm/i.test(a));
+  if (sxm) return { kind: "nvlink", peerBytesPerS: (gpu.computeCapability.startsWith("9.") ? 450 : 300) * GB, hostBytesPerS: host };
+  if (gpu.gpuClass === "consumer") return { kind: "pcie-host", peerBytesPerS: host / 2, hostBytesPerS: host };
+  return { kind: "pcie-p2p", peerBytesPerS: host, hostBytesPerS: host };
+}
