@@ -43,6 +43,8 @@ export interface Estimate {
   readonly flops_per_token: number;
   readonly prefill_seconds: number;
   readonly decode_tokens_per_s: number;
+  /** training: seconds per optimizer step moving tensors between GPUs and to the host (src/time/communication.ts) */
+  readonly transfer_seconds: number;
   readonly warnings: readonly string[];
   /** the user's correction for this GPU and engine (`fitlab calibrate`), when one was applied */
   readonly calibration: CalibrationNote | null;
@@ -91,6 +93,7 @@ export function estimate(spec: ModelSpec, workload: Workload, gpu: Gpu, opts: Es
     flops_per_token: Math.round(time.flopsPerToken),
     prefill_seconds: Math.round(time.prefillSeconds * 1000) / 1000,
     decode_tokens_per_s: Math.round(time.decodeTokensPerS * 10) / 10,
+    transfer_seconds: Math.round(time.transferSeconds * 1000) / 1000,
     warnings,
     calibration: null,
   };

@@ -21,7 +21,7 @@ export function renderEstimate(e: Estimate): string {
     ...(e.peak.gpus > 1 ? [`${e.peak.gpus} GPUs (${w.sharding}${w.kind === "full" ? `, ${w.precision} precision` : ""}): figures are per GPU; all GPUs together ${gib(e.peak.total_device_bytes)}${e.peak.offloaded_host_bytes > 0 ? `; ${gib(e.peak.offloaded_host_bytes)} offloaded to CPU memory` : ""}`] : []),
     `peak (${e.peak.phase}): allocated ${gib(e.peak.allocated_bytes)} · reserved ${gib(e.peak.reserved_bytes)} · device ${gib(e.peak.device_bytes)}  [band ${gib(e.peak.low_bytes)} – ${gib(e.peak.high_bytes)}]`,
     `${e.fits ? "fits" : "does NOT fit"} on ${e.gpu} (${gib(e.gpu_usable_bytes)} usable; ${e.headroom_bytes >= 0 ? `${gib(e.headroom_bytes)} to spare` : `short by ${gib(-e.headroom_bytes)}`})`,
-    `speed: ${count(Math.round(e.tokens_per_s))} tokens/s · step ${duration(e.step_seconds)}${e.total_seconds !== null ? ` · total ${duration(e.total_seconds)}` : ""} · bound by ${e.bottleneck}`,
+    `speed: ${count(Math.round(e.tokens_per_s))} tokens/s · step ${duration(e.step_seconds)}${e.total_seconds !== null ? ` · total ${duration(e.total_seconds)}` : ""} · bound by ${e.bottleneck}${e.transfer_seconds > 0 ? ` · transfers between GPUs/host ${duration(e.transfer_seconds)} per step` : ""}`,
   ];
   if (e.calibration) lines.push(`calibrated on ${e.calibration.runs} of your runs (fitlab calibrate): memory x${e.calibration.memory_factor}${e.calibration.compute_factor !== null ? `, speed x${e.calibration.compute_factor}` : ""}; --no-calibration for the shipped model`);
   if (e.paged_host_bytes > 0) lines.push(`paged optimizer state in host memory: ${gib(e.paged_host_bytes)}`);

@@ -9,7 +9,7 @@ import type { PlanExperiment } from "../plan/load.js";
 import type { Workload } from "../workload/types.js";
 import type { Assumptions, HardwareOption } from "./options.js";
 
-export type Bottleneck = "memory capacity" | "memory bandwidth" | "compute" | "sequential sweep" | "host overhead" | "cpu" | "gpu count";
+export type Bottleneck = "memory capacity" | "memory bandwidth" | "compute" | "sequential sweep" | "host overhead" | "interconnect" | "cpu" | "gpu count";
 /** fits: the whole estimate band fits; tight: the expected peak fits but the band's top does not; no: it does not fit */
 export type Verdict = "fits" | "tight" | "no";
 
@@ -210,7 +210,7 @@ export function feasibilityCell(ex: PlanExperiment, opt: HardwareOption, a: Assu
   const bill = billed(times);
   const safeIds = dropSuperseded(safeChanges);
   const safeVariant: SafeVariant | null = verdict === "tight" && anyTight && safeOk ? { changes: safeIds, change_descriptions: safeIds.map(describe), departs_from_plan: safeDeparts, ...billed(safeTimes), peak_bytes: safePeak, high_bytes: safeHigh } : null;
-  const bottleneck: Bottleneck = times.length > 1 && !concurrent ? "sequential sweep" : timeBottleneck === "memory-bandwidth" ? "memory bandwidth" : timeBottleneck === "host-overhead" ? "host overhead" : "compute";
+  const bottleneck: Bottleneck = times.length > 1 && !concurrent ? "sequential sweep" : timeBottleneck === "memory-bandwidth" ? "memory bandwidth" : timeBottleneck === "host-overhead" ? "host overhead" : timeBottleneck === "interconnect" ? "interconnect" : "compute";
   return {
     ...base,
     verdict,

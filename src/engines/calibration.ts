@@ -56,6 +56,10 @@ export const PRIOR_BY_KERNELS: Readonly<Partial<Record<KernelFamily, Readonly<Re
   sglang: { decode_host_ms_per_layer: 0.02, decode_step_host_ms: 1.5 },
   // ggml builds the graph once per token in C++ and launches its kernels back to back
   "llama.cpp": { decode_host_ms_per_layer: 0.02 },
+  // a fused AutoAWQ decoder layer dispatches about a dozen kernels (norm, QKV GEMV, fused rotary + attention,
+  // O GEMV, residual, norm, gate/up GEMVs, activation, down GEMV, residual) instead of PyTorch's ~60 ops at
+  // ~10 us each; its benchmark loop calls forward directly, without generate()'s per-step processing
+  autoawq: { decode_host_ms_per_layer: 0.12, decode_step_host_ms: 0 },
 };
 
 /** Serving runtimes built the same way: a Python scheduler replaying CUDA graphs of the decode step over paged

@@ -8,7 +8,7 @@ import { LIMITS } from "../input/limits.js";
 import { shownString } from "../input/shown.js";
 import { WORKLOAD_KINDS, type GradCkpt, type Kernels, type LossImpl, type Optimizer, type Precision, type WorkloadKind } from "../workload/types.js";
 
-export const KERNEL_FAMILIES = ["hf", "unsloth", "torchtune", "vllm", "sglang", "llama.cpp"] as const;
+export const KERNEL_FAMILIES = ["hf", "unsloth", "torchtune", "vllm", "sglang", "llama.cpp", "autoawq"] as const;
 export type KernelFamily = (typeof KERNEL_FAMILIES)[number];
 
 /** What a runner can be told to do (fitlab-worker lists exactly its options); absent: anything. */

@@ -19,7 +19,7 @@ import { communicationSeconds, hostCopyBytesPerS } from "./communication.js";
 import { forwardFlopsPerToken, trainingFlopsPerToken } from "./flops.js";
 import { stepSeqLen } from "./step-tokens.js";
 
-export type Bottleneck = "compute" | "memory-bandwidth" | "host-overhead";
+export type Bottleneck = "compute" | "memory-bandwidth" | "host-overhead" | "interconnect";
 
 export interface TimeEstimate {
   /** training: tokens processed per second (all GPUs); decode: generated tokens per second incl. prefill;
@@ -32,6 +32,8 @@ export interface TimeEstimate {
   readonly prefillSeconds: number;
   /** decode only (excludes prefill), generated tokens per second; 0 when not decoding */
   readonly decodeTokensPerS: number;
+  /** training: seconds per optimizer step spent on transfers between GPUs and to the host (0 on one GPU) */
+  readonly transferSeconds: number;
   /** training: tokens per second on each data-parallel GPU (what TGS and torchtune's tokens_per_second_per_gpu
    *  report); inference: the same as tokensPerS (one request spans its GPUs) */
   readonly tokensPerSPerGpu: number;
@@ -72,6 +74,7 @@ function trainingTime(ctx: MemoryContext, gpu: Gpu): TimeEstimate {
   const adamBytes = t.params * (2 * t.paramBytes + t.gradBytes + 4 * t.momentBytes + 2 * t.masterBytes);
   const optimizerStep = plan.offloadOptimizer || workload.optimizer === "none" || workload.optimizer === "sgd" ? 0 : adamBytes / plan.optimizer / (gpu.memBandwidthBytesPerS * calibrated(engine, "decode_bw_efficiency"));
   const stepSeconds = micro * workload.gradAccum + comm.perStepS + offloadStep + optimizerStep;
+  const transferS = comm.perMicroS * workload.gradAccum + comm.perStepS + offloadStep;
   // the transfers are counted above, so the data-parallel GPUs add their tokens in full
   const gpus = Math.max(1, plan.dataParallel);
   return {
@@ -79,9 +82,10 @@ function trainingTime(ctx: MemoryContext, gpu: Gpu): TimeEstimate {
     tokensPerSPerGpu: (tokensPerMicro * workload.gradAccum) / stepSeconds,
     stepSeconds,
     flopsPerToken,
-    bottleneck: compute >= stream ? "compute" : "memory-bandwidth",
+    bottleneck: transferS > Math.max(compute, stream) * workload.gradAccum ? "interconnect" : compute >= stream ? "compute" : "memory-bandwidth",
     prefillSeconds: 0,
     decodeTokensPerS: 0,
+    transferSeconds: transferS,
   };
 }
 
@@ -129,19 +133,21 @@ export function gptqReconstructs(ctx: MemoryContext, batch: number): boolean {
  *  sdpa/eager first expand the KV heads with repeat_kv (modeling_llama.py). So a step moves n_rep x the cache,
  *  at the achieved bandwidth of those decode-attention kernels (calibrated: decode_attn_bw_efficiency).
  *  DynamicCache appends with torch.cat, reading and writing the layer's cache once more (cache_utils.py).
- *  Serving kernels (vLLM/SGLang paged attention, llama.cpp) read each KV head once for its whole group. */
+ *  Serving kernels (vLLM/SGLang paged attention, llama.cpp) and AutoAWQ's fused single-query attention read each
+ *  KV head once for its whole group. */
 export function decodeKvSeconds(ctx: MemoryContext, gpu: Gpu, ctxLen: number): number {
   const { engine, spec } = ctx;
   const kv = kvCacheBytes(ctx, ctxLen);
   if (kv === 0) return 0;
   const attnBw = gpu.memBandwidthBytesPerS * calibrated(engine, "decode_attn_bw_efficiency");
-  if (engine.kernels === "vllm" || engine.kernels === "sglang" || engine.kernels === "llama.cpp") return kv / attnBw;
+  if (engine.kernels === "vllm" || engine.kernels === "sglang" || engine.kernels === "llama.cpp" || engine.kernels === "autoawq") return kv / attnBw;
   const nRep = spec.numHeads / spec.numKvHeads;
   const catBw = gpu.memBandwidthBytesPerS * calibrated(engine, "decode_bw_efficiency");
   // sdpa/eager: repeat_kv first materializes the expanded cache (reads it once, writes n_rep copies) before the
   // attention kernel reads those copies (modeling_llama.py repeat_kv: expand + reshape = a copy); FlashAttention
   // takes the grouped cache as it is
-  const expand = ctx.workload.attn === "flash2" ? 0 : (kv + kv * nRep) / catBw;
+  // (repeat_kv returns the cache untouched when n_rep is 1: multi-head attention has nothing to expand)
+  const expand = ctx.workload.attn === "flash2" || nRep <= 1 ? 0 : (kv + kv * nRep) / catBw;
   return (kv * nRep) / attnBw + (2 * kv) / catBw + expand;
 }
 
@@ -154,7 +160,7 @@ function inferenceTime(ctx: MemoryContext, gpu: Gpu): TimeEstimate {
   const pre = prefillSeconds(ctx, gpu, prompt * batch, prompt, tensorWays);
   if (workload.kind !== "inference_decode") {
     const tps = (prompt * batch) / Math.max(pre, 1e-9);
-    return { tokensPerS: tps, tokensPerSPerGpu: tps, stepSeconds: pre, flopsPerToken: forwardFlopsPerToken(spec, prompt), bottleneck: "compute", prefillSeconds: pre, decodeTokensPerS: 0 };
+    return { tokensPerS: tps, tokensPerSPerGpu: tps, stepSeconds: pre, flopsPerToken: forwardFlopsPerToken(spec, prompt), bottleneck: "compute", prefillSeconds: pre, decodeTokensPerS: 0, transferSeconds: 0 };
   }
   const quantBw = ctx.quantizedBase && workload.quant !== "gguf-F16" && workload.quant !== "gguf-BF16" && workload.quant !== "gguf-F32" ? calibrated(engine, "quant_decode_bw_factor") : 1;
   const bw = gpu.memBandwidthBytesPerS * calibrated(engine, "decode_bw_efficiency");
@@ -195,6 +201,7 @@ function inferenceTime(ctx: MemoryContext, gpu: Gpu): TimeEstimate {
     bottleneck,
     prefillSeconds: pre,
     decodeTokensPerS: batch / stepS,
+    transferSeconds: 0,
   };
 }
 
@@ -206,7 +213,7 @@ export function estimateTime(spec: ModelSpec, workload: Workload, gpu: Gpu): Tim
     const samples = workload.probe?.samples ?? 0;
     const width = workload.probe?.features || spec.hiddenSize;
     const s = Math.max((samples * width * 4) / gpu.memBandwidthBytesPerS, 1e-3);
-    return { tokensPerS: samples / s, tokensPerSPerGpu: samples / s, stepSeconds: s, flopsPerToken: 0, bottleneck: "memory-bandwidth", prefillSeconds: 0, decodeTokensPerS: 0 };
+    return { tokensPerS: samples / s, tokensPerSPerGpu: samples / s, stepSeconds: s, flopsPerToken: 0, bottleneck: "memory-bandwidth", prefillSeconds: 0, decodeTokensPerS: 0, transferSeconds: 0 };
   }
   return inferenceTime(ctx, gpu);
 }

@@ -113,7 +113,11 @@ function rowToCase(r: Record<string, string>): MeasuredCase {
     assumptions.push(`no sequence cap: longest batch assumed ${UNKNOWN_SEQ_DEFAULT} tokens`);
   }
   const given = r.framework || "other";
-  const known = engineId(given);
+  // "other" with AutoAWQ's version and no transformers named: AutoAWQ's own fused runtime
+  const versionText = (r.framework_version ?? "").toLowerCase();
+  const inferred = given === "other" && /\bautoawq\b/.test(versionText) && !/\btransformers\b/.test(versionText) ? "autoawq" : null;
+  if (inferred) assumptions.push(`framework "other" with ${inferred} named in the versions: planned as ${inferred}`);
+  const known = engineId(inferred ?? given);
   if (!known) assumptions.push(`framework "${given}" has no engine profile: treated as Hugging Face transformers + PEFT`);
   const framework = known ?? "other";
   const unknowns: UnknownSetting[] = [];
