@@ -2,6 +2,7 @@
 // content, and the document itself.
 import { describe, expect, it } from "vitest";
 import { decide, type Decision } from "../../src/decide/decision.js";
+import { currentCalibration } from "../../src/engines/calibration.js";
 import { loadPriceBook } from "../../src/decide/options.js";
 import { CHANGES } from "../../src/fit/search.js";
 import { SUPERSEDED_BY } from "../../src/fit/minimal.js";
@@ -143,7 +144,7 @@ describe("fitlab decide on the default plan", () => {
     expect(forget.risk!.exceeded).toBeGreaterThan(basic.risk!.exceeded);
     // the evaluation's risk goes with a smaller evaluation batch: same numbers, more passes
     expect(forget.safe!.changes).toEqual(["halve-eval-batch"]);
-    expect(md).toMatch(/Verdicts: \*\*fits\*\*: .*±15\.5%/);
+    expect(md).toMatch(new RegExp(`Verdicts: \\*\\*fits\\*\\*: .*±${(currentCalibration().bandMemory * 100).toFixed(1).replace(".", "\\.")}%`));
   });
 
   it("recommends staying, with the cost line by line: idle draw is its own stated line", () => {
