@@ -55,14 +55,14 @@ export function burstCommand(): Command {
       // as its run section is written (`fitlab run --dry-run`), since `fitlab run` makes no change of its own
       const runsAsWritten = (gpuName: string) =>
         chain.every((e) => (dryRun(e, { gpu: gpuName, planGpu: null, experiments: input.plan.experiments }).estimate as { fits: boolean }).fits);
-      const depsFit = options.filter((opt) => chain.every((e) => e === ex || feasibilityCell(e, opt, input.book.assumptions).fits));
-      const pick = (opts: typeof options) => preferredCloudRun({ experiment: ex, cells: opts.map((opt) => feasibilityCell(ex, opt, input.book.assumptions)) });
+      const depsFit = options.filter((opt) => chain.every((e) => e === ex || feasibilityCell(e, opt, input.book.assumptions, input.plan.experiments).fits));
+      const pick = (opts: typeof options) => preferredCloudRun({ experiment: ex, cells: opts.map((opt) => feasibilityCell(ex, opt, input.book.assumptions, input.plan.experiments)) });
       const chosen = pick(depsFit.filter((opt) => runsAsWritten(opt.gpu.name))) ?? pick(depsFit);
       if (!chosen) throw new FitlabInputError(`no cloud GPU in the catalog fits ${chain.map((e) => e.key).join(" and ")} (\`fitlab run ${ex.key} --dry-run --gpu NAME\` shows why)`);
       const opt = options.find((x) => x.name === chosen.option)!;
       const planFile = o.plan ? path.relative(process.cwd(), path.resolve(o.plan)) : path.relative(path.resolve(DEFAULT_PLAN_PATH, "../../.."), DEFAULT_PLAN_PATH);
       // the experiments this one reads run first on the same machine: their time is rented too
-      const depSeconds = chain.filter((e) => e !== ex).reduce((t, e) => t + feasibilityCell(e, opt, input.book.assumptions).seconds, 0);
+      const depSeconds = chain.filter((e) => e !== ex).reduce((t, e) => t + feasibilityCell(e, opt, input.book.assumptions, input.plan.experiments).seconds, 0);
       const hours = Math.max((chosen.seconds + depSeconds) / 3600, 0.01) + input.book.assumptions.cloudSetupHoursPerRun;
       const gpus = chosen.gpus || 1;
       const notes = [

@@ -8,6 +8,7 @@ import type { PlanExperiment } from "../plan/load.js";
 import { storedInspectJson } from "../report/inspect-doc.js";
 import { INSPECT_KINDS, inspect, type InspectKind, type InspectSettings } from "../runs/inspect.js";
 import { parseHeadList } from "../runs/inspect-inputs.js";
+import { inspectKindOf } from "../runs/inspect-plan.js";
 import { RunStore, type RunRecord } from "../runs/store.js";
 import { checkHubSources } from "../runs/hub-check.js";
 import { looksLocal } from "../plan/run-spec.js";
@@ -60,14 +61,6 @@ export function settingsFromFlags(kind: InspectKind, o: Flags): InspectSettings 
     ...(s("chunkBytes") ? { chunkBytes: intArg("--chunk-bytes", s("chunkBytes"), 1, 2 ** 40)! } : {}),
     seed: intArg("--seed", s("seed"), 0, 2 ** 31) ?? 0,
   };
-}
-
-/** Which inspection a plan experiment is: run.inspect, else its workload kind (two runs of an attention
- *  workload with an adapter compare base and fine-tune). */
-export function inspectKindOf(ex: PlanExperiment): InspectKind {
-  const r = ex.run;
-  const w = ex.runs[0]!.workload;
-  return r?.inspect ?? (w.kind === "hidden_extract" ? "hidden" : w.kind === "probe" ? "probe" : (r?.adapter || r?.adapterFrom) && ex.runs.length > 1 ? "compare" : "attention");
 }
 
 /** Hub prompts or probe data sized to the experiment: data.prompts prompts, the probe workload's samples. */

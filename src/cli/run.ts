@@ -31,10 +31,8 @@ import { oneLine, shownString } from "../input/shown.js";
 import { intArg, numArg } from "./options.js";
 import { print } from "./output.js";
 import { evaluationProgress, trainingProgress } from "./progress.js";
-import { inspectKindOf, runInspection, settingsFromPlan as inspectSettingsFromPlan } from "./inspect.js";
-import { estimateInspection } from "../runs/inspect-estimate.js";
-
-const INSPECTION_WORKLOADS = new Set(["attention_extract", "hidden_extract", "probe"]);
+import { runInspection, settingsFromPlan as inspectSettingsFromPlan } from "./inspect.js";
+import { isInspection, planInspection } from "../runs/inspect-plan.js";
 
 type Flags = Record<string, string | boolean | undefined>;
 
@@ -225,7 +223,7 @@ export function dryRun(ex: PlanExperiment, o: { gpu?: string | undefined; planGp
     calibration: e.calibration,
     ...(e.fits ? {} : { cheapest_change: cheapest }),
   });
-  if (INSPECTION_WORKLOADS.has(ex.runs[0]!.workload.kind)) return inspectionDryRun(ex, target.gpu, model, estimateOf, o.experiments ?? []);
+  if (isInspection(ex)) return inspectionDryRun(ex, target.gpu, model, estimateOf, o.experiments ?? []);
   if (isEvaluation(ex)) {
     const w = ex.runs[0]!.workload;
     const e = planEstimate(ex.model!, { ...w, engine: "fitlab-worker" }, target.gpu);
@@ -252,7 +250,7 @@ export function dryRun(ex: PlanExperiment, o: { gpu?: string | undefined; planGp
 }
 
 /** An inspection (Track B or C): the prompts or probe data it reads, the settings the worker gets, and the
- *  planner's estimate of the job as it runs (runs/inspect-estimate.ts). */
+ *  planner's estimate of the job as it runs (runs/inspect-plan.ts, the same figure `fitlab decide` counts). */
 function inspectionDryRun(
   ex: PlanExperiment,
   gpu: Gpu,
@@ -261,17 +259,11 @@ function inspectionDryRun(
   others: readonly PlanExperiment[],
 ): Record<string, unknown> {
   const s = inspectSettingsFromPlan(ex);
-  const kind = inspectKindOf(ex);
   const planned = ex.runs[0]!.workload;
   const r = ex.run!;
-  const from = r.adapterFrom ? (others.find((e) => e.key === r.adapterFrom) ?? null) : null;
-  const ie = estimateInspection(ex.model!, kind, planned, gpu, from?.runs[0]?.workload ?? null);
+  const job = planInspection(ex, gpu, others);
+  const { kind, inspection: ie } = job;
   const e = ie.estimate;
-  // seconds: every prompt through the model once per pass (compare: with and without the adapter), once per
-  // model a probe reads (the base and each checkpoint of the adapter_from run)
-  const prompts = kind === "probe" ? (planned.probe?.samples ?? 0) : ex.data.prompts;
-  const models = kind === "probe" && from ? modelsReadByProbe(from) : 1;
-  const seconds = e.tokens_per_s > 0 ? Math.round((prompts * ie.workload.seqLen * ie.passes * models) / e.tokens_per_s) : null;
   const input = kind === "probe" ? s.data : s.prompts;
   return {
     experiment: ex.key,
@@ -282,21 +274,14 @@ function inspectionDryRun(
     ...(kind === "probe" ? { probe_data: s.data } : { prompts: s.prompts }),
     adapter_from: r.adapterFrom ?? null,
     settings: { inspect: kind, workload: ie.workload.kind, seq: ie.workload.seqLen, batch: 1, quant: ie.workload.quant, max_tokens: s.maxTokens, device: s.device, ...(kind === "attention" || kind === "compare" ? { capture: "recompute", attention_capture: ie.workload.attentionCapture } : {}), ...(kind === "hidden" ? { positions: s.positions } : {}), ...(kind === "probe" ? { probe_samples: planned.probe?.samples, probe_classes: planned.probe?.classes } : {}) },
-    estimate: { ...estimateOf(e, null), total_seconds: seconds, extra_bytes: ie.extra, passes: ie.passes, ...(kind === "probe" ? { models_read: models } : {}) },
+    estimate: {
+      ...estimateOf(e, null),
+      total_seconds: e.tokens_per_s > 0 ? job.seconds : null,
+      extra_bytes: ie.extra,
+      passes: ie.passes,
+      ...(kind === "probe" ? { models_read: job.modelsRead, probes_per_model: job.probes, extraction_seconds: Math.round(job.extractionSeconds), probe_fit_seconds: Math.round(job.probeFitSeconds) } : {}),
+    },
   };
-}
-
-/** How many models a probe that follows a training experiment reads: the base, and each checkpoint the worker
- *  saves (every checkpoint_every steps and at the last, engine/fitlab_worker/jobs/train.py). Without max_steps
- *  the steps are counted as if every example filled the sequence: tokens x epochs / (seq x batch x gradAccum),
- *  the fewest the data can give (shorter examples make more steps), so this is a lower bound. */
-export function modelsReadByProbe(from: PlanExperiment): number {
-  const w = from.runs[0]!.workload;
-  const r = from.run;
-  const steps = r?.max_steps ?? Math.ceil((from.data.tokens * (r?.epochs ?? from.data.epochs)) / Math.max(1, w.seqLen * w.batch * w.gradAccum));
-  if (!(steps > 0)) return 1;
-  const every = r?.checkpoint_every ?? 50; // train.py's default
-  return 1 + Math.ceil(steps / every);
 }
 
 function describeDryRun(d: Record<string, unknown>): string {
@@ -374,7 +359,7 @@ export function runCommand(): Command {
         const d = dryRun(ex, { gpu: gpuFlag, planGpu, experiments });
         return print(o.json ? d : describeDryRun(d), o.json === true);
       }
-      const inspection = ex !== null && ex.runs[0] !== undefined && INSPECTION_WORKLOADS.has(ex.runs[0].workload.kind);
+      const inspection = ex !== null && isInspection(ex);
       const evaluation = ex !== null && isEvaluation(ex);
       // every input of a training run is checked before the store is opened or the worker started: bad input writes nothing
       let settings: TrainSettings[] = [];

@@ -9,6 +9,7 @@ import { today as todayIso } from "../hardware/prices.js";
 import { sustainedMatmul } from "../hardware/sustained.js";
 import type { Plan } from "../plan/load.js";
 import { HOURS_PER_MONTH } from "./cost.js";
+import { isInspection } from "../runs/inspect-plan.js";
 import { feasibilityCell, type Cell, type Verdict } from "./feasibility.js";
 import { hardwareOptions, type HardwareOption, type PriceBook } from "./options.js";
 import { chooseStrategy, MAX_LOCAL_UTILIZATION, preferredCloudRun, type CloudRun, type Knobs, type MatrixRow, type StrategyResult } from "./strategy.js";
@@ -42,6 +43,8 @@ export interface DecisionExperiment {
   readonly title: string;
   readonly stretch: boolean;
   readonly cpu_only: boolean;
+  /** runs `fitlab run` records: one per sweep value or repetition; one for an inspection (Track B or C), which
+   *  is one worker job whatever its plan's runs say (the probes it fits, the passes it makes) */
   readonly runs: number;
   readonly model: string | null;
   readonly impact: string | null;
@@ -196,7 +199,7 @@ export function decide(input: DecisionInput): Decision {
   const electricity = input.electricityUsdPerKwh ?? a.electricityUsdPerKwh;
   const options = hardwareOptions(catalog, current, book, asOf, input.idleWatts);
   const assumptions = { ...a, electricityUsdPerKwh: electricity };
-  const rows: MatrixRow[] = plan.experiments.map((ex) => ({ experiment: ex, cells: options.map((o) => feasibilityCell(ex, o, assumptions)) }));
+  const rows: MatrixRow[] = plan.experiments.map((ex) => ({ experiment: ex, cells: options.map((o) => feasibilityCell(ex, o, assumptions, plan.experiments)) }));
   const here = (r: MatrixRow) => r.cells[0]!;
 
   // work factor: by default the plan as written; --utilization rescales the core work so that the
@@ -219,7 +222,7 @@ export function decide(input: DecisionInput): Decision {
     title: r.experiment.title,
     stretch: r.experiment.stretch,
     cpu_only: r.experiment.cpuOnly,
-    runs: r.experiment.runs.length,
+    runs: isInspection(r.experiment) ? 1 : r.experiment.runs.length,
     model: r.experiment.modelName,
     impact: r.experiment.impact,
     options: r.cells,

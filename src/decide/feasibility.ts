@@ -6,6 +6,7 @@ import { CHANGES, findFit, type Change, type FitResult } from "../fit/search.js"
 import { dropSuperseded } from "../fit/minimal.js";
 import { estimate, type Estimate } from "../planner.js";
 import type { PlanExperiment } from "../plan/load.js";
+import { isInspection, planInspection } from "../runs/inspect-plan.js";
 import type { Workload } from "../workload/types.js";
 import type { Assumptions, HardwareOption } from "./options.js";
 
@@ -65,12 +66,12 @@ export interface SafeVariant {
   readonly high_bytes: number;
 }
 
-/** Seconds of one run: training from dataset tokens, inference and extraction from the prompts. */
+/** Seconds of one run: training from dataset tokens, inference from the prompts. An inspection (Track B or C)
+ *  is one worker job whose seconds come from runs/inspect-plan.ts, as `fitlab run --dry-run` gives them. */
 export function runSeconds(e: Estimate, ex: PlanExperiment): number {
   const w = e.workload;
   if (w.kind === "full" || w.kind === "lora" || w.kind === "qlora") return (ex.data.tokens * ex.data.epochs) / Math.max(e.tokens_per_s, 1e-9);
   if (w.kind === "inference_decode") return (ex.data.prompts / w.batch) * e.step_seconds;
-  if (w.kind === "probe") return Math.max(e.step_seconds, 1) * 50; // 50 epochs over cached features
   return (ex.data.prompts * w.seqLen) / Math.max(e.tokens_per_s, 1e-9);
 }
 
@@ -105,7 +106,8 @@ function riskOf(margin: number): Cell["risk"] {
   return { exceeded: h.above.filter((x) => x > margin).length, cases: h.cases };
 }
 
-export function feasibilityCell(ex: PlanExperiment, opt: HardwareOption, a: Assumptions): Cell {
+/** `experiments`: the plan's, where an inspection finds the training experiment it follows (adapter_from). */
+export function feasibilityCell(ex: PlanExperiment, opt: HardwareOption, a: Assumptions, experiments: readonly PlanExperiment[] = []): Cell {
   const base = { option: opt.name, kind: opt.kind, estimated: true as const };
   if (ex.cpuOnly) {
     return { ...base, verdict: "fits", fits: true, changes: [], change_descriptions: [], departs_from_plan: [], settings: { gpus: 0 }, gpus: 0, peak_bytes: 0, high_bytes: 0, seconds: ex.cpuHours * 3600, gpu_hours: 0, bottleneck: "cpu", cost_usd: 0, margin: null, risk: null, safe: null };
@@ -139,17 +141,24 @@ export function feasibilityCell(ex: PlanExperiment, opt: HardwareOption, a: Assu
   // the decision keeps each experiment what it is: no change of method or length, nor of the swept setting
   const swept = ex.sweep?.param;
   const allow = (c: Change) => c.cost !== "experiment" && (swept === undefined || c.touches !== swept);
-  // runs with the same workload (a learning-rate sweep, repeated runs, one probe per layer) are searched once
+  // an inspection is one worker job (its runs are the probes it fits or the passes it makes): its peak and
+  // seconds are the job's, counted once (runs/inspect-plan.ts)
+  const inspection = isInspection(ex);
+  const jobs = new Map<Workload, ReturnType<typeof planInspection>>();
+  const jobOf = (w: Workload) => jobs.get(w) ?? jobs.set(w, planInspection(ex, opt.gpu, experiments, w)).get(w)!;
+  // runs with the same workload (a learning-rate sweep, repeated runs) are searched once
   const searched = new Map<Workload, { fit: FitResult; safe?: FitResult }>();
   for (const run of ex.runs) {
     const same = [...searched.keys()].find((w) => sameWorkload(w, run.workload));
     const memo = same ? searched.get(same)! : { fit: findFit(spec, run.workload, opt.gpu, { allow }) };
     if (!same) searched.set(run.workload, memo);
     const r = memo.fit;
-    const chosen = r.fitsAsIs ? r.baseline : (r.cheapest?.estimate ?? null);
+    const fitted = r.fitsAsIs ? r.baseline : (r.cheapest?.estimate ?? null);
+    const job = fitted && inspection ? jobOf(fitted.workload) : null;
+    const chosen = job ? (job.inspection.estimate.fits ? job.inspection.estimate : null) : fitted;
     if (!chosen) {
       verdict = "no";
-      shortPeak = Math.max(shortPeak, r.baseline.peak.minimum_device_bytes);
+      shortPeak = Math.max(shortPeak, inspection ? (job ?? jobOf(r.baseline.workload)).inspection.estimate.peak.minimum_device_bytes : r.baseline.peak.minimum_device_bytes);
       continue;
     }
     if (!r.fitsAsIs && r.cheapest) {
@@ -164,16 +173,24 @@ export function feasibilityCell(ex: PlanExperiment, opt: HardwareOption, a: Assu
       high = chosen.peak.high_bytes;
     }
     margin = Math.min(margin, opt.gpu.usableBytes / Math.max(chosen.peak.device_bytes, 1) - 1);
-    const seconds = runSeconds(chosen, ex);
-    times.push(seconds);
+    const seconds = job ? job.seconds : runSeconds(chosen, ex);
+    if (!inspection || times.length === 0) times.push(seconds);
     timeBottleneck = chosen.bottleneck;
     // the same run without risk: searched from the planned workload with the whole band inside the card
     let safe: Estimate | null = chosen;
+    let safeSeconds = seconds;
     if (runVerdict === "tight") {
       anyTight = true;
       memo.safe ??= findFit(spec, run.workload, opt.gpu, { allow, within: "band" });
       const sr = memo.safe;
       safe = sr.fitsAsIs ? sr.baseline : (sr.cheapest?.estimate ?? null);
+      if (safe && inspection) {
+        // the job's band (with what it holds beside the extraction pass) must fit, not only the workload's
+        const safeJob = jobOf(safe.workload);
+        const je = safeJob.inspection.estimate;
+        safe = je.fits && je.peak.high_bytes <= opt.gpu.usableBytes ? je : null;
+        safeSeconds = safeJob.seconds;
+      } else if (safe) safeSeconds = runSeconds(safe, ex);
       if (safe && !sr.fitsAsIs && sr.cheapest) {
         for (const c of sr.cheapest.changes) if (!safeChanges.includes(c)) safeChanges = [...safeChanges, c];
         for (const d of departures(run.workload, sr.cheapest.workload)) if (!safeDeparts.includes(d)) safeDeparts = [...safeDeparts, d];
@@ -188,7 +205,7 @@ export function feasibilityCell(ex: PlanExperiment, opt: HardwareOption, a: Assu
         safePeak = safe.peak.device_bytes;
         safeHigh = safe.peak.high_bytes;
       }
-      safeTimes.push(safe === chosen ? seconds : runSeconds(safe, ex));
+      if (!inspection || safeTimes.length === 0) safeTimes.push(safeSeconds);
     }
   }
   if (verdict === "no") return { ...base, verdict, fits: false, changes: [], change_descriptions: [], departs_from_plan: [], settings, gpus: gpusNeeded, peak_bytes: shortPeak, high_bytes: shortPeak, seconds: 0, gpu_hours: 0, bottleneck: "memory capacity", cost_usd: 0, margin: null, risk: null, safe: null };

@@ -281,6 +281,9 @@ function resolveExperiment(
   const training = kind !== undefined && TRAINING_KINDS.has(kind);
   // the run section says only what this kind of experiment reads (a training field on an inspection would be ignored)
   if (ok && kind && ex.run) for (const [where, message] of runSectionProblems(ex.run, kind, (s) => /^[.~/]/.test(s) || looksLocal(s))) report(at("run", ...where), message);
+  // a probe job fits one probe per hidden state (engine/fitlab_worker/jobs/probe.py: embeddings + each layer) of
+  // every model it reads, all in one job: its runs, when given, count those probes and must match the model
+  if (ok && kind === "probe" && ex.runs !== undefined && model && ex.runs !== model.numLayers + 1) report(at("runs"), `runs (${ex.runs}) of probe experiment ${key} counts the probes one job fits, one per hidden state: ${ex.model ?? "the model"} has ${model.numLayers + 1} (embeddings + ${model.numLayers} layers); set runs: ${model.numLayers + 1} or drop it`);
   if (ok && training && !ex.data?.tokens) report(at("data"), `training experiment ${key} needs data.tokens (tokens per epoch)`);
   if (ok && kind && !training && kind !== "probe" && !ex.data?.prompts) report(at("data"), `${kind} experiment ${key} needs data.prompts`);
   if (ok && runSpec && training && !runSpec.dataset) report(at("run"), `the run section of training experiment ${key} needs a dataset (a JSONL path or a hub id)`);

@@ -89,7 +89,11 @@ describe("Tracks B and C of the built-in plan", () => {
     // the probe reads the base and each checkpoint of A.qlora-basic: 5M tokens x 2 epochs in steps of 1,024 x 2 x 8
     // tokens is at least 611 steps, checkpoints every 200 and at the last: 200, 400, 600, 611 -> 5 models
     expect(probe.estimate.models_read).toBe(5);
-    expect(probe.estimate.total_seconds).toBeCloseTo((5 * 5000 * 128) / probe.estimate.tokens_per_s, -1);
+    // the features of the 5 models, then 29 probes per model (the fits, at most a fifth of the job here)
+    expect(probe.estimate.extraction_seconds).toBeCloseTo((5 * 5000 * 128) / probe.estimate.tokens_per_s, -1);
+    expect(probe.estimate.probes_per_model).toBe(29);
+    expect(probe.estimate.total_seconds).toBeGreaterThan(probe.estimate.extraction_seconds);
+    expect(probe.estimate.total_seconds).toBeLessThan(1.2 * probe.estimate.extraction_seconds);
   });
 
   it("the text dry run names the inspection, its input and the run it reads", () => {
