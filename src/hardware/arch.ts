@@ -24,7 +24,7 @@ interface Row {
 
 // Sources: CUDA C Programming Guide, "Compute Capabilities" (formats per capability; FP8 from 8.9, FP4 from
 // Blackwell); PyTorch 2.7 release notes (2025-04-23: Blackwell support, pre-built wheels for CUDA 12.8);
-// CUDA 11.8 release notes (first toolkit targeting sm_89 and sm_90); FlashAttention-2 README (Ampere or newer).
+// CUDA 11.8 release notes (first toolkit targeting sm_89 and sm_90); CUDA 9.0 release notes (first toolkit for sm_70, Volta); FlashAttention-2 README (Ampere or newer).
 const BY_CC: Readonly<Record<string, Row>> = {
   "12.0": { family: "Blackwell (consumer)", minCuda: "12.8", minTorch: "2.7 (cu128 wheels)", formats: ["fp4", "fp8", "bf16", "fp16", "tf32"], notes: ["older PyTorch wheels (cu126 and before) have no sm_120 kernels and fail with 'no kernel image is available'"] },
   "10.0": { family: "Blackwell (datacenter)", minCuda: "12.8", minTorch: "2.7 (cu128 wheels)", formats: ["fp4", "fp8", "bf16", "fp16", "tf32"], notes: [] },
@@ -32,6 +32,7 @@ const BY_CC: Readonly<Record<string, Row>> = {
   "8.9": { family: "Ada Lovelace", minCuda: "11.8", minTorch: null, formats: ["fp8", "bf16", "fp16", "tf32"], notes: [] },
   "8.6": { family: "Ampere (GA10x)", minCuda: "11.1", minTorch: null, formats: ["bf16", "fp16", "tf32"], notes: [] },
   "8.0": { family: "Ampere (GA100)", minCuda: "11.0", minTorch: null, formats: ["bf16", "fp16", "tf32"], notes: [] },
+  "7.0": { family: "Volta", minCuda: "9.0", minTorch: null, formats: ["fp16"], notes: ["no bf16 tensor cores: train in fp16", "FlashAttention-2 needs Ampere or newer"] },
   "7.5": { family: "Turing", minCuda: "10.0", minTorch: null, formats: ["fp16"], notes: ["no bf16 tensor cores: train in fp16", "FlashAttention-2 needs Ampere or newer"] },
 };
 

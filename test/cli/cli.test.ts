@@ -30,7 +30,7 @@ describe("fitlab estimate", () => {
   });
   const bad: [string, string[], RegExp][] = [
     ["unknown GPU, with the closest names", ["estimate", "--gpu", "RTX 9090"], /unknown GPU "RTX 9090"; closest: .*5090/],
-    ["ambiguous GPU", ["estimate", "--gpu", "H100"], /GPU "H100" is ambiguous: it matches NVIDIA H100 80GB SXM5, NVIDIA H100 80GB PCIe/],
+    ["ambiguous GPU", ["estimate", "--gpu", "H100"], /GPU "H100" is ambiguous: it matches NVIDIA H100 80GB SXM5, NVIDIA H100 NVL 94GB, NVIDIA H100 80GB PCIe/],
     ["negative sequence", ["estimate", "--seq", "-4"], /--seq must be between 1/],
     ["absurd batch", ["estimate", "--batch", "999999999"], /--batch must be between 1 and 65536/],
     ["not a number", ["estimate", "--rank", "sixteen"], /--rank must be a whole number/],

@@ -138,12 +138,49 @@ describe("built-in GPU catalog", () => {
     expect(e.message).toMatch(/^unknown GPU "rtx 4095"; closest: GeForce RTX 4090/);
     expect(e.message).not.toContain("\n");
     // one rule for every name: A100 and H100 are both ambiguous, never silently one of them
-    expect(inputError(() => cat.find("h100")).message).toMatch(/^GPU "h100" is ambiguous: it matches NVIDIA H100 80GB SXM5, NVIDIA H100 80GB PCIe/);
+    const h = inputError(() => cat.find("h100")).message;
+    expect(h).toMatch(/^GPU "h100" is ambiguous: it matches /);
+    for (const n of ["NVIDIA H100 80GB SXM5", "NVIDIA H100 80GB PCIe", "NVIDIA H100 NVL 94GB"]) expect(h).toContain(n);
     expect(e.message).not.toContain("\n");
     const a = inputError(() => cat.find("a100")).message;
     expect(a).toContain("NVIDIA A100 80GB SXM4");
     expect(a).toContain("NVIDIA A100 40GB SXM4");
     expect(a).toContain("NVIDIA A100 80GB PCIe");
+  });
+});
+
+describe("cards named by benchmark tables", () => {
+  const cat = loadGpuCatalog();
+  it("resolves the names tables and torch use, each to the card meant", () => {
+    const cases: [string, string][] = [
+      ["A6000", "NVIDIA RTX A6000 48GB"],
+      ["NVIDIA RTX A6000", "NVIDIA RTX A6000 48GB"],
+      ["A6000 Ada", "NVIDIA RTX 6000 Ada 48GB"],
+      ["NVIDIA RTX 6000 Ada Generation", "NVIDIA RTX 6000 Ada 48GB"],
+      ["RTX A5000", "NVIDIA RTX A5000 24GB"],
+      ["A10", "NVIDIA A10 24GB"],
+      ["A10G", "NVIDIA A10G (AWS g5)"],
+      ["L40", "NVIDIA L40 48GB"],
+      ["L40S", "NVIDIA L40S"],
+      ["Tesla V100-SXM2-32GB", "NVIDIA V100 32GB SXM2"],
+      ["Tesla V100-PCIE-16GB", "NVIDIA V100 16GB PCIe"],
+      ["A800-SXM4-80GB", "NVIDIA A800 80GB SXM4"],
+      ["H800", "NVIDIA H800 80GB SXM5"],
+      ["NVIDIA GH200 480GB", "NVIDIA GH200 96GB"],
+      ["4060", "GeForce RTX 4060 8GB"],
+      ["4060 Ti", "GeForce RTX 4060 Ti 16GB"],
+      ["3080", "GeForce RTX 3080 (10GB)"],
+      ["3080 Ti", "GeForce RTX 3080 Ti"],
+      ["4090", "GeForce RTX 4090"],
+    ];
+    for (const [q, name] of cases) expect(cat.find(q).name, q).toBe(name);
+    // V100 comes in four cards (SXM2/PCIe x 16/32 GB) with different rates: never silently one of them
+    expect(inputError(() => cat.find("V100")).message).toMatch(/is ambiguous/);
+  });
+  it("keeps Volta and Turing cards off bf16, with their FP16 tensor rate", () => {
+    for (const n of ["NVIDIA V100 32GB SXM2", "GeForce RTX 2080 Ti"]) expect(cat.find(n).bf16Native).toBe(false);
+    expect(cat.find("NVIDIA V100 32GB SXM2").bf16DenseFlopsPerS).toBe(125e12); // NVIDIA: 125 tensor TFLOPS (SXM2)
+    expect(cat.find("NVIDIA V100 32GB PCIe").bf16DenseFlopsPerS).toBe(112e12); // PCIe card: lower clocks
   });
 });
 

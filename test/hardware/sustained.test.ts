@@ -19,6 +19,18 @@ describe("sustained throughput", () => {
     expect(sustainedMatmul(cat.find("L40S")).flopsPerS).toBeLessThan(sustainedMatmul(cat.find("A100 80GB SXM4")).flopsPerS * 1.02);
   });
 
+  it("finds the measurement of a catalog card through either side's name or alias", () => {
+    // data/sustained.yaml names "NVIDIA RTX A6000", "GeForce RTX 3080 Ti", "RTX PRO 6000 Blackwell Workstation"
+    expect(sustainedMatmul(cat.find("A6000")).flopsPerS / T).toBeCloseTo(123.34, 5);
+    expect(sustainedMatmul(cat.find("3080 Ti")).flopsPerS / T).toBeCloseTo(76.47, 5);
+    expect(sustainedMatmul(cat.find("RTX PRO 6000")).flopsPerS / T).toBeCloseTo(417.98, 5);
+    // and the catalog's datasheet rate is the nominal rate the file's rule was given for each of them
+    for (const m of measurements()) {
+      const g = cat.tryFind(m.gpu);
+      if (g) expect(Math.abs(g.bf16DenseFlopsPerS / m.nominalFlopsPerS - 1), m.gpu).toBeLessThan(0.01);
+    }
+  });
+
   it("the leave-one-out rule is within 12% of every measured card whose compute capability has another measurement", () => {
     const rows = ruleCheck();
     const checked = rows.filter((r) => !r.alone);

@@ -61,6 +61,15 @@ describe("multi-GPU training time", () => {
     expect(perGpu({ seq: 512, kind: "lora", quant: "none" }, sxm)).toBeGreaterThan(1.5 * perGpu({ seq: 512, kind: "lora", quant: "none" }, pcie));
   });
 
+  it("NVLink bandwidth follows the generation, and the export A800/H800 have theirs cut to 400 GB/s total", () => {
+    const each = (n: string) => interconnect(gpus.find(n)).peerBytesPerS / 1e9;
+    // datasheets (bidirectional totals, halved): V100 SXM2 300, A100 600, H100 900, HGX B200 1800; A800/H800 400
+    expect([each("NVIDIA V100 32GB SXM2"), each("NVIDIA A100 80GB SXM4"), each("NVIDIA H100 80GB SXM5"), each("NVIDIA B200 180GB")]).toEqual([150, 300, 450, 900]);
+    expect([each("NVIDIA A800 80GB SXM4"), each("NVIDIA H800 80GB SXM5")]).toEqual([200, 200]);
+    expect(interconnect(gpus.find("NVIDIA V100 32GB PCIe")).kind).toBe("pcie-p2p");
+    expect(interconnect(gpus.find("NVIDIA V100 32GB PCIe")).hostBytesPerS).toBe(16e9); // PCIe 3.0 x16
+  });
+
   it("parameter offload copies every shard from the host twice a step: slower than plain FSDP on the same cards", () => {
     expect(perGpu({ sharding: "zero3-offload" })).toBeLessThan(perGpu({}));
   });
