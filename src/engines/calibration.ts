@@ -22,6 +22,8 @@ export interface CalibratedParam {
    *  FlashAttention/SDPA in training and prefill); false where each runtime has its own (decode: vLLM's paged
    *  attention and CUDA graphs vs transformers' eager loop), which keep their mechanism priors. */
   readonly pooled?: boolean;
+  /** kernels scope only: a host-side number (the runtime's own loop), never borrowed from a sibling runtime */
+  readonly host?: boolean;
 }
 
 export const CALIBRATED_PARAMS: readonly CalibratedParam[] = [
@@ -41,11 +43,11 @@ export const CALIBRATED_PARAMS: readonly CalibratedParam[] = [
   // host memory where GeForce cards have no peer-to-peer)
   { key: "link_efficiency_nvlink", scope: "global", prior: 0.75, min: 0.05, max: 1, why: "NCCL collectives: achieved / nominal NVLink bandwidth per GPU" },
   { key: "link_efficiency_pcie", scope: "global", prior: 0.5, min: 0.02, max: 1, why: "NCCL collectives and host copies over PCIe: achieved / nominal bandwidth" },
-  { key: "decode_step_host_ms", scope: "kernels", prior: 0, min: 0, max: 10, why: "host time per decode step outside the layers: the serving loop's scheduling, sampling and output handling (vLLM/SGLang scheduler and detokenizer, once per step)" },
+  { key: "decode_step_host_ms", scope: "kernels", host: true, prior: 0, min: 0, max: 10, why: "host time per decode step outside the layers: the serving loop's scheduling, sampling and output handling (vLLM/SGLang scheduler and detokenizer, once per step)" },
   // Triton's Python launcher binds arguments and looks up the compiled kernel on every call: tens of
   // microseconds per launch, two launches per FP8 linear (activation quantization + GEMM)
-  { key: "triton_linear_host_ms", scope: "kernels", prior: 0.08, min: 0, max: 0.5, why: "host time per Triton-kernel linear call (transformers fine-grained FP8, GPTQModel TritonV2)" },
-  { key: "decode_host_ms_per_layer", scope: "kernels", prior: 0.6, min: 0, max: 2, why: "host time per decoder layer per generated token: Python dispatch and kernel launches (PyTorch eager: ~60 dispatched ops per decoder layer at ~10 us each), near zero under CUDA graphs" },
+  { key: "triton_linear_host_ms", scope: "kernels", host: true, prior: 0.08, min: 0, max: 0.5, why: "host time per Triton-kernel linear call (transformers fine-grained FP8, GPTQModel TritonV2)" },
+  { key: "decode_host_ms_per_layer", scope: "kernels", host: true, prior: 0.6, min: 0, max: 2, why: "host time per decoder layer per generated token: Python dispatch and kernel launches (PyTorch eager: ~60 dispatched ops per decoder layer at ~10 us each), near zero under CUDA graphs" },
 ];
 
 export const PRIOR_BY_KERNELS: Readonly<Partial<Record<KernelFamily, Readonly<Record<string, number>>>>> = {
@@ -176,7 +178,7 @@ function resolveParam(cal: Calibration, engine: EngineProfile, key: string): num
   if (p.scope === "kernels") {
     const sibling = SERVING_SIBLING[engine.kernels];
     // only the kernels' own efficiencies carry over: each runtime's scheduler and host loop are its own
-    const shared = sibling && !key.includes("host") ? cal.kernels[sibling]?.[key] : undefined;
+    const shared = sibling && !p.host ? cal.kernels[sibling]?.[key] : undefined;
     const v = cal.kernels[engine.kernels]?.[key] ?? shared ?? PRIOR_BY_KERNELS[engine.kernels]?.[key];
     if (v !== undefined) return v;
     // a PyTorch-based family without measured rows of its own, for a number whose kernels the PyTorch stacks

@@ -169,11 +169,13 @@ export function resolveModel(nameOrPath: string): ModelSpec {
     spec = hub;
   } else if (pathLike) {
     throw new FitlabInputError(`model file or folder ${shownString(nameOrPath)} does not exist`);
-  } else if (fromDerived(nameOrPath)) {
-    spec = fromDerived(nameOrPath)!;
   } else {
-    const r = matchName(nameOrPath, catalogLabels());
-    throw new FitlabInputError(`${missMessage("model", nameOrPath, r as Exclude<typeof r, { kind: "hit" }>, (e) => e.id)} (a built-in name, a config.json, a model folder, a .gguf file or a hub id owner/name)`);
+    const derived = fromDerived(nameOrPath);
+    if (!derived) {
+      const r = matchName(nameOrPath, catalogLabels());
+      throw new FitlabInputError(`${missMessage("model", nameOrPath, r as Exclude<typeof r, { kind: "hit" }>, (e) => e.id)} (a built-in name, a config.json, a model folder, a .gguf file or a hub id owner/name)`);
+    }
+    spec = derived;
   }
   const frozen = Object.freeze(spec);
   specCache.set(nameOrPath, frozen);

@@ -11,6 +11,8 @@
 //    parameters per optimizer step (deepspeed/runtime/zero/stage_1_and_2.py).
 //  - Parameter offload (FSDP CPUOffload(offload_params=True), DeepSpeed offload_param): each GPU copies its
 //    shard from host memory before forward and before backward.
+//  - Optimizer offload (DeepSpeed offload_optimizer): once per optimizer step the gradients go down to the host
+//    and the updated parameters come back.
 // Not hidden behind compute: the published FSDP-QLoRA timings on two PCIe GPUs grow by a fixed transfer time
 // per step whatever the batch (AnswerDotAI/fsdp_qlora benchmarks), i.e. step = compute + transfer.
 import { calibrated } from "../engines/calibration.js";
@@ -25,13 +27,13 @@ import { weightsBytes } from "../memory/weights.js";
 export interface CommSeconds {
   /** per micro-step (forward + backward) */
   readonly perMicroS: number;
-  /** once per optimizer step */
+  /** once per optimizer step (gradient collectives of DDP/ZeRO-1/2, optimizer offload copies) */
   readonly perStepS: number;
 }
 
 export function communicationSeconds(ctx: MemoryContext, gpu: Gpu): CommSeconds {
   const plan = shardPlan(ctx.workload);
-  if (plan.gpus <= 1 && !plan.offloadParams) return { perMicroS: 0, perStepS: 0 };
+  if (plan.gpus <= 1 && !plan.offloadParams && !plan.offloadOptimizer) return { perMicroS: 0, perStepS: 0 };
   const link = interconnect(gpu);
   const peerBw = link.peerBytesPerS * calibrated(ctx.engine, link.kind === "nvlink" ? "link_efficiency_nvlink" : "link_efficiency_pcie");
   const hostBw = link.hostBytesPerS * calibrated(ctx.engine, "link_efficiency_pcie");
@@ -49,10 +51,6 @@ export function communicationSeconds(ctx: MemoryContext, gpu: Gpu): CommSeconds 
     perStepS += plan.optimizer > 1 ? (dp * gradBytes + dp * t.params * t.paramBytes) / peerBw : (2 * dp * gradBytes) / peerBw;
   }
   if (plan.offloadParams) perMicroS += (2 * storedBytes) / group / hostBw;
+  if (plan.offloadOptimizer) perStepS += (t.params * (t.gradBytes + t.paramBytes)) / plan.optimizer / hostBw;
   return { perMicroS, perStepS };
-}
-
-/** Host<->GPU copy rate for offloaded optimizer state (PCIe at the calibrated efficiency). */
-export function hostCopyBytesPerS(ctx: MemoryContext, gpu: Gpu): number {
-  return interconnect(gpu).hostBytesPerS * calibrated(ctx.engine, "link_efficiency_pcie");
 }

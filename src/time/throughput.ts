@@ -15,7 +15,7 @@ import { trainable } from "../memory/trainable.js";
 import { weightsBytes } from "../memory/weights.js";
 import type { ModelSpec } from "../spec/types.js";
 import type { Workload } from "../workload/types.js";
-import { communicationSeconds, hostCopyBytesPerS } from "./communication.js";
+import { communicationSeconds } from "./communication.js";
 import { forwardFlopsPerToken, trainingFlopsPerToken } from "./flops.js";
 import { stepSeqLen } from "./step-tokens.js";
 
@@ -39,9 +39,9 @@ export interface TimeEstimate {
   readonly tokensPerSPerGpu: number;
 }
 
-/** Data-parallel scaling: each step all-reduces (DDP) or all-gathers and reduce-scatters (ZeRO-3, FSDP)
- *  over the interconnect, mostly overlapped with compute (PyTorch DDP paper, Li et al. 2020: ~90 % scaling
- *  on 8 GPUs with NVLink). Tensor parallel all-reduces twice per layer. */
+/** Tensor-parallel inference scaling: each layer all-reduces twice, mostly overlapped with compute (~90 % on
+ *  NVLink, as data-parallel training scales in the PyTorch DDP paper, Li et al. 2020). Training transfers are
+ *  counted byte by byte instead (src/time/communication.ts). */
 const PARALLEL_SCALING = 0.9;
 
 /** Engine efficiency applied to what the card sustains (measured matmul FLOP/s, src/hardware/sustained.ts),
@@ -67,14 +67,12 @@ function trainingTime(ctx: MemoryContext, gpu: Gpu): TimeEstimate {
   // collectives between the GPUs and parameter copies from the host (src/time/communication.ts)
   const comm = communicationSeconds(ctx, gpu);
   const micro = Math.max(compute, stream) + comm.perMicroS;
-  // offloaded optimizer: gradients go down and updated parameters come back once per optimizer step
-  const offloadStep = plan.offloadOptimizer ? (t.params * (t.gradBytes + t.paramBytes)) / plan.optimizer / hostCopyBytesPerS(ctx, gpu) : 0;
   // the AdamW step itself is memory-bound: it reads each parameter, gradient and both moments and writes back
   // the parameter and moments (torch/optim/adamw.py; fp32 master weights read and written too)
   const adamBytes = t.params * (2 * t.paramBytes + t.gradBytes + 4 * t.momentBytes + 2 * t.masterBytes);
   const optimizerStep = plan.offloadOptimizer || workload.optimizer === "none" || workload.optimizer === "sgd" ? 0 : adamBytes / plan.optimizer / (gpu.memBandwidthBytesPerS * calibrated(engine, "decode_bw_efficiency"));
-  const stepSeconds = micro * workload.gradAccum + comm.perStepS + offloadStep + optimizerStep;
-  const transferS = comm.perMicroS * workload.gradAccum + comm.perStepS + offloadStep;
+  const stepSeconds = micro * workload.gradAccum + comm.perStepS + optimizerStep;
+  const transferS = comm.perMicroS * workload.gradAccum + comm.perStepS;
   // the transfers are counted above, so the data-parallel GPUs add their tokens in full
   const gpus = Math.max(1, plan.dataParallel);
   return {
@@ -95,6 +93,11 @@ function prefillSeconds(ctx: MemoryContext, gpu: Gpu, tokens: number, ctxLen: nu
   const ways = tensorWays > 1 ? tensorWays * PARALLEL_SCALING : 1;
   return (forwardFlopsPerToken(ctx.spec, ctxLen) * tokens) / (achievedFlops(gpu, calibrated(ctx.engine, "prefill_efficiency")) * ways);
 }
+
+/** Host time of one transformers MoE expert iteration as a share of a dense decoder layer's: about 8 dispatched
+ *  ops (torch.where, the gather, three linears, the activation, the weighting, index_add_) against about 100
+ *  for a whole decoder layer (norms, projections, RoPE, attention, cache update, residuals). */
+const EXPERT_SHARE_OF_LAYER = 8 / 100;
 
 /** Expected share of a layer's routed experts that `tokens` tokens touch, with top-k routing spread evenly:
  *  1 - (1 - k/E)^tokens (each expert is missed by a token with probability 1 - k/E). */
@@ -175,18 +178,16 @@ function inferenceTime(ctx: MemoryContext, gpu: Gpu): TimeEstimate {
   const computeS = (forwardFlopsPerToken(spec, avgCtx) * batch) / achievedFlops(gpu, calibrated(engine, "prefill_efficiency")) / ways;
   const gpuS = Math.max(weightS + kvS, computeS);
   // transformers' MoE blocks launch each expert's matmuls from Python: the experts the batch hit, or every
-  // expert in releases before the expert_hit loop (versions.ts moeLoopsAllExperts). One expert iteration is
-  // about 8 dispatched ops (torch.where, the gather, three linears, the activation, the weighting, index_add_)
-  // against about 100 for a whole decoder layer (norms, projections, RoPE, attention, cache update, residuals)
+  // expert in releases before the expert_hit loop (versions.ts moeLoopsAllExperts), each EXPERT_SHARE_OF_LAYER
   const versions = parseVersions(workload.engineVersion);
   const moeHf = spec.numExperts > 1 && engine.kernels === "hf";
   const expertsRun = moeHf ? (moeLoopsAllExperts(versions) ? spec.numExperts : spec.numExperts * activeExpertFraction(spec, batch)) : 0;
-  const EXPERT_SHARE_OF_LAYER = 8 / 100;
   // Triton-kernel linears (FP8, GPTQModel 8-bit) add their launcher's host time per linear call
-  const linearsPerLayer = spec.linears.filter((l) => l.copies <= 1).length + (moeHf ? 3 * expertsRun : 0);
-  const tritonS = engine.kernels === "hf" && tritonLinears(workload.quant, versions) ? spec.numLayers * linearsPerLayer * calibrated(engine, "triton_linear_host_ms") : 0;
+  const triton = engine.kernels === "hf" && tritonLinears(workload.quant, versions);
+  const linearsPerLayer = triton ? spec.linears.filter((l) => l.copies <= 1).length + (moeHf ? 3 * expertsRun : 0) : 0;
+  const tritonMs = spec.numLayers * linearsPerLayer * calibrated(engine, "triton_linear_host_ms");
   // plus what the serving loop does once per step (scheduling, sampling, output): decode_step_host_ms
-  const hostS = (spec.numLayers * (1 + EXPERT_SHARE_OF_LAYER * expertsRun) * calibrated(engine, "decode_host_ms_per_layer") + tritonS + calibrated(engine, "decode_step_host_ms")) / 1000;
+  const hostS = (spec.numLayers * (1 + EXPERT_SHARE_OF_LAYER * expertsRun) * calibrated(engine, "decode_host_ms_per_layer") + tritonMs + calibrated(engine, "decode_step_host_ms")) / 1000;
   // CUDA launches are asynchronous: the host enqueues the next kernels while the GPU runs the previous ones,
   // so a step costs the longer of the two (generate() synchronises once per token, on the stopping check)
   const stepS = engine.hostOverlapsGpu ? Math.max(gpuS, hostS) : gpuS + hostS;

@@ -7,6 +7,7 @@
 // no such row keeps its prior. Deterministic.
 import { CALIBRATED_PARAMS, PRIOR_BY_KERNELS, PRIOR_CALIBRATION, currentCalibration, withCalibration, type Calibration, type CalibratedParam } from "../engines/calibration.js";
 import { engineProfile, type KernelFamily } from "../engines/profile.js";
+import { parseVersions, tritonLinears } from "../engines/versions.js";
 import { interconnect } from "../hardware/interconnect.js";
 import type { PreparedCase } from "./score.js";
 import { predictMemoryGib, predictTokensPerS } from "./score.js";
@@ -56,8 +57,9 @@ function rowsFor(param: CalibratedParam, kernels: KernelFamily | null, cases: re
       case "decode_bw_efficiency":
       case "decode_host_ms_per_layer":
       case "decode_step_host_ms":
-      case "triton_linear_host_ms":
         return k === "inference_decode";
+      case "triton_linear_host_ms":
+        return k === "inference_decode" && tritonLinears(p.workload.quant, parseVersions(p.workload.engineVersion));
       case "decode_attn_bw_efficiency":
         return k === "inference_decode" && p.workload.promptTokens + p.workload.newTokens >= 8192;
       case "quant_decode_bw_factor":
