@@ -96,7 +96,7 @@ describe.runIf(hasBrowser)("the dashboard in chromium", () => {
 
     await page.click("[data-testid=decide-builtin]");
     await page.waitForSelector("[data-testid=decision] table", { timeout: 30_000 });
-    expect(await page.locator("[data-testid=decision] svg").count()).toBe(2);
+    await expect.poll(() => page.locator("[data-testid=decision] svg").count()).toBe(2);
     await shot(page, "plan-decision");
     const plan = path.join(tmp, "my-lab.yaml");
     fs.writeFileSync(plan, "fitlab_plan: 1\nname: my uploaded lab\ntracks:\n  - id: A\n    name: a\n    experiments:\n      - id: q\n        model: Qwen/Qwen2.5-7B\n        workload: { kind: qlora, seq: 1024, batch: 1, rank: 16 }\n        data: { tokens: 1000000 }\n");

@@ -33,6 +33,7 @@ const tokensOf = (dir: string, prompt: number): string[] => JSON.parse(fs.readFi
 
 /** Hover the middle of token cell (query q, key k) of the map `testid`, from the Plot frame's box. */
 async function hoverCell(testid: string, q: number, k: number, T: number): Promise<{ query: string | null; key: string | null; value: string | null; text: string }> {
+  await drawn(testid);
   const frame = page.locator(`[data-testid=${testid}] svg[data-map] [aria-label=frame]`);
   await frame.scrollIntoViewIfNeeded();
   const b = (await frame.boundingBox())!;
@@ -43,7 +44,19 @@ async function hoverCell(testid: string, q: number, k: number, T: number): Promi
   return { query: await line.getAttribute("data-query"), key: await line.getAttribute("data-key"), value: await line.getAttribute("data-value"), text: (await line.textContent()) ?? "" };
 }
 
-const axisLabels = (testid: string, axis: "x" | "y") => page.locator(`[data-testid=${testid}] svg[data-map] [aria-label="${axis}-axis tick label"] text`).allTextContents();
+/** Wait until the map's drawing effect has drawn the props the figure now holds (data-drawn = data-want). */
+async function drawn(testid: string): Promise<void> {
+  await page.waitForFunction((id) => {
+    const f = document.querySelector(`[data-testid=${id}]`);
+    return !!f && !!f.getAttribute("data-want") && f.getAttribute("data-drawn") === f.getAttribute("data-want") && !!f.querySelector("svg[data-map]");
+  }, testid);
+}
+
+/** The map's tick labels, as drawn for its current props. */
+async function axisLabels(testid: string, axis: "x" | "y"): Promise<string[]> {
+  await drawn(testid);
+  return page.locator(`[data-testid=${testid}] svg[data-map] [aria-label="${axis}-axis tick label"] text`).allTextContents();
+}
 
 async function openHead(grid: string, layer: number, head: number): Promise<void> {
   await page.click(`[data-testid=${grid}] rect[data-layer="${layer}"][data-head="${head}"]`);

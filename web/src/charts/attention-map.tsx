@@ -6,7 +6,11 @@
 // token axes, so a token's position is the same whether the map is pooled or at full resolution. Hovering
 // names the query and key tokens under the pointer and the value there (for a pooled map, the mean over its
 // bin's tokens); Plot's scales invert the pointer's position.
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+
+// Each drawing of a map gets a number: the figure says which one it wants (`data-want`) and the drawing effect,
+// which runs after paint, says which one it drew (`data-drawn`); equal means the SVG shows the current props.
+let drawSeq = 0;
 import type { MapTile } from "../api.ts";
 import { Plot } from "./plot.tsx";
 
@@ -65,6 +69,7 @@ export function AttentionMap(p: AttentionMapProps) {
   const [hover, setHover] = useState<Hover | null>(null);
   const T = p.tokens.length;
   const pooled = p.tile.rows !== T || p.tile.cols !== T;
+  const drawId = useMemo(() => ++drawSeq, [p.tile, p.tokens, p.diverging, p.side]);
 
   useEffect(() => {
     const el = box.current;
@@ -138,6 +143,7 @@ export function AttentionMap(p: AttentionMapProps) {
     fig.addEventListener("pointerleave", leave);
     el.dataset.drawMs = (performance.now() - t0).toFixed(1);
     el.dataset.drawnAt = String(performance.now());
+    el.closest("figure")?.setAttribute("data-drawn", String(drawId));
     return () => {
       fig.removeEventListener("pointermove", move);
       fig.removeEventListener("pointerleave", leave);
@@ -149,7 +155,7 @@ export function AttentionMap(p: AttentionMapProps) {
   const span = (a: [number, number]) => (a[0] === a[1] ? `token ${a[0]}` : `tokens ${a[0]}–${a[1]}`);
   const binSay = (b: NonNullable<Hover["bin"]>) => `mean over query ${span(b.q)} × key ${span(b.k)}`;
   return (
-    <figure class="chart attention-map" style={p.side ? { width: `${p.side + 96}px` } : undefined} data-testid={p.testid} data-rows={p.tile.rows} data-cols={p.tile.cols} data-tokens={T} data-resolution={p.tile.resolution}>
+    <figure class="chart attention-map" style={p.side ? { width: `${p.side + 96}px` } : undefined} data-testid={p.testid} data-rows={p.tile.rows} data-cols={p.tile.cols} data-tokens={T} data-resolution={p.tile.resolution} data-want={drawId}>
       <figcaption>{p.title}</figcaption>
       <div class="map-box">
         <div ref={box} class="plot" />
