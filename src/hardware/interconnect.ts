@@ -8,6 +8,11 @@
 //  - GeForce cards have no peer-to-peer over PCIe (disabled by the driver since Ada; Ampere GeForce only over an
 //    NVLink bridge, which a rented or stock box does not have): NCCL falls back to its SHM transport, which
 //    copies through host memory, so every byte crosses PCIe twice (NCCL docs, NCCL_P2P_DISABLE / SHM transport).
+//  - Two exceptions by design: GH200 joins its Hopper GPU to the Grace CPU by NVLink-C2C, 900 GB/s total (450 GB/s
+//    each way) instead of PCIe, which is what CPU offload crosses (NVIDIA GH200 Grace Hopper Superchip datasheet);
+//    H100 NVL cards come in pairs joined by three NVLink bridges, 600 GB/s total (300 GB/s each way) (NVIDIA H100
+//    NVL product brief). A pair is what one bridge joins; more than two cards talk across pairs over PCIe, which
+//    this per-card link does not show.
 // What NCCL achieves on each kind of link is a calibrated number (data/calibration.yaml link_efficiency_*).
 import type { Gpu } from "./gpu.js";
 
@@ -41,7 +46,9 @@ function nvlinkEachWayGB(gpu: Gpu): number {
 }
 
 export function interconnect(gpu: Gpu): Interconnect {
-  const host = pcieBytesPerS(gpu);
+  // GH200: the host is across NVLink-C2C, not PCIe
+  const host = /\bGH200\b/i.test(gpu.name) ? 450 * GB : pcieBytesPerS(gpu);
+  if (/\bH100 NVL\b/i.test(gpu.name)) return { kind: "nvlink", peerBytesPerS: 300 * GB, hostBytesPerS: host };
   const sxm = /\bSXM|\bH20\b/i.test(gpu.name) || gpu.aliases.some((a) => /sxm/i.test(a));
   if (sxm) return { kind: "nvlink", peerBytesPerS: nvlinkEachWayGB(gpu) * GB, hostBytesPerS: host };
   if (gpu.gpuClass === "consumer") return { kind: "pcie-host", peerBytesPerS: host / 2, hostBytesPerS: host };

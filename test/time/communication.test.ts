@@ -68,6 +68,9 @@ describe("multi-GPU training time", () => {
     expect([each("NVIDIA A800 80GB SXM4"), each("NVIDIA H800 80GB SXM5")]).toEqual([200, 200]);
     expect(interconnect(gpus.find("NVIDIA V100 32GB PCIe")).kind).toBe("pcie-p2p");
     expect(interconnect(gpus.find("NVIDIA V100 32GB PCIe")).hostBytesPerS).toBe(16e9); // PCIe 3.0 x16
+    // GH200 offloads over NVLink-C2C (450 GB/s each way), 7x a Hopper PCIe card's host link; H100 NVL pairs are bridged
+    expect(interconnect(gpus.find("NVIDIA GH200 96GB")).hostBytesPerS).toBe(450e9);
+    expect(interconnect(gpus.find("NVIDIA H100 NVL 94GB"))).toMatchObject({ kind: "nvlink", peerBytesPerS: 300e9, hostBytesPerS: 64e9 });
   });
 
   it("parameter offload copies every shard from the host twice a step: slower than plain FSDP on the same cards", () => {
