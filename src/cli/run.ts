@@ -32,7 +32,9 @@ import { intArg, numArg } from "./options.js";
 import { print } from "./output.js";
 import { evaluationProgress, trainingProgress } from "./progress.js";
 import { runInspection, settingsFromPlan as inspectSettingsFromPlan } from "./inspect.js";
+import { isEvaluation, modelsReadByEvaluation } from "../runs/evaluation-plan.js";
 import { isInspection, planInspection } from "../runs/inspect-plan.js";
+import { runSeconds } from "../decide/feasibility.js";
 
 type Flags = Record<string, string | boolean | undefined>;
 
@@ -227,7 +229,10 @@ export function dryRun(ex: PlanExperiment, o: { gpu?: string | undefined; planGp
   if (isEvaluation(ex)) {
     const w = ex.runs[0]!.workload;
     const e = planEstimate(ex.model!, { ...w, engine: "fitlab-worker" }, target.gpu);
-    return { experiment: ex.key, kind: "evaluate", model, adapter_from: r.adapterFrom ?? null, general_text: r.general_text, multiple_choice: r.multiple_choice, settings: { workload: w.kind, seq: w.seqLen, batch: w.batch, quant: w.quant }, estimate: estimateOf(e, null) };
+    // the job reads the base model and each checkpoint of adapter_from, each over the plan's data
+    const modelsRead = modelsReadByEvaluation(ex, o.experiments ?? []);
+    const perModelS = runSeconds(e, ex);
+    return { experiment: ex.key, kind: "evaluate", model, adapter_from: r.adapterFrom ?? null, general_text: r.general_text, multiple_choice: r.multiple_choice, settings: { workload: w.kind, seq: w.seqLen, batch: w.batch, quant: w.quant }, models_read: modelsRead, seconds_per_model: Math.round(perModelS), estimate: { ...estimateOf(e, null), total_seconds: Math.round(perModelS * modelsRead) } };
   }
   const settings = settingsFromPlan(ex);
   const one = (s: TrainSettings) => {
@@ -287,7 +292,7 @@ function inspectionDryRun(
 function describeDryRun(d: Record<string, unknown>): string {
   const e = d.estimate as { gpu: { name: string; source: string }; peak: { device_bytes: number; minimum_device_bytes: number }; fits: boolean; tokens_per_s: number; total_seconds: number | null; cheapest_change?: string | null };
   const m = d.model as { id: string; revision: string | null };
-  const data = d.kind === "inspect" ? `${String(d.inspect)} of ${d.inspect === "probe" ? "probe data" : "prompts"} ${JSON.stringify(d.dataset)}${d.adapter_from ? `, with the newest finished run of ${String(d.adapter_from)}` : ""}` : d.kind === "evaluate" ? `evaluates ${d.adapter_from ? `the newest run of ${String(d.adapter_from)} (base and each checkpoint)` : "the base model"}: perplexity ${JSON.stringify(d.general_text)}, multiple choice ${JSON.stringify(d.multiple_choice)}` : `dataset ${JSON.stringify(d.dataset)}`;
+  const data = d.kind === "inspect" ? `${String(d.inspect)} of ${d.inspect === "probe" ? "probe data" : "prompts"} ${JSON.stringify(d.dataset)}${d.adapter_from ? `, with the newest finished run of ${String(d.adapter_from)}` : ""}` : d.kind === "evaluate" ? `evaluates ${d.adapter_from ? `the newest run of ${String(d.adapter_from)} (base and each checkpoint: ${String(d.models_read)} models, planned)` : "the base model"}: perplexity ${JSON.stringify(d.general_text)}, multiple choice ${JSON.stringify(d.multiple_choice)}` : `dataset ${JSON.stringify(d.dataset)}`;
   return [
     `${String(d.experiment)} (dry run: nothing downloaded, nothing started)`,
     `  model ${m.id}${m.revision ? ` @ ${m.revision}` : ""}`,
@@ -296,12 +301,6 @@ function describeDryRun(d: Record<string, unknown>): string {
     `  ${Math.round(e.tokens_per_s)} tokens/s${e.total_seconds !== null ? `, about ${duration(e.total_seconds)}` : ""}`,
     ...(Array.isArray(d.runs) ? [`  ${d.runs.length} runs: ${(d.runs as { label: string }[]).map((r) => r.label).join(", ")}`] : []),
   ].join("\n");
-}
-
-/** An evaluation experiment (forgetting): inference workload with perplexity or multiple-choice data. */
-function isEvaluation(ex: PlanExperiment): boolean {
-  const kind = ex.runs[0]?.workload.kind;
-  return kind !== undefined && kind !== "lora" && kind !== "qlora" && kind !== "full" && !!ex.run && (ex.run.general_text !== null || ex.run.multiple_choice !== null) && !ex.run.dataset;
 }
 
 export function runCommand(): Command {

@@ -9,6 +9,7 @@ import { today as todayIso } from "../hardware/prices.js";
 import { sustainedMatmul } from "../hardware/sustained.js";
 import type { Plan } from "../plan/load.js";
 import { HOURS_PER_MONTH } from "./cost.js";
+import { isEvaluation } from "../runs/evaluation-plan.js";
 import { isInspection } from "../runs/inspect-plan.js";
 import { feasibilityCell, type Cell, type Verdict } from "./feasibility.js";
 import { hardwareOptions, type HardwareOption, type PriceBook } from "./options.js";
@@ -222,7 +223,7 @@ export function decide(input: DecisionInput): Decision {
     title: r.experiment.title,
     stretch: r.experiment.stretch,
     cpu_only: r.experiment.cpuOnly,
-    runs: isInspection(r.experiment) ? 1 : r.experiment.runs.length,
+    runs: isInspection(r.experiment) || isEvaluation(r.experiment) ? 1 : r.experiment.runs.length,
     model: r.experiment.modelName,
     impact: r.experiment.impact,
     options: r.cells,

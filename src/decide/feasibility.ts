@@ -6,6 +6,7 @@ import { CHANGES, findFit, type Change, type FitResult } from "../fit/search.js"
 import { dropSuperseded } from "../fit/minimal.js";
 import { estimate, type Estimate } from "../planner.js";
 import type { PlanExperiment } from "../plan/load.js";
+import { isEvaluation, modelsReadByEvaluation } from "../runs/evaluation-plan.js";
 import { isInspection, planInspection } from "../runs/inspect-plan.js";
 import type { Workload } from "../workload/types.js";
 import type { Assumptions, HardwareOption } from "./options.js";
@@ -144,6 +145,11 @@ export function feasibilityCell(ex: PlanExperiment, opt: HardwareOption, a: Assu
   // an inspection is one worker job (its runs are the probes it fits or the passes it makes): its peak and
   // seconds are the job's, counted once (runs/inspect-plan.ts)
   const inspection = isInspection(ex);
+  // an evaluation is one job too, reading the base model and each checkpoint of its adapter_from run over the
+  // plan's data (runs/evaluation-plan.ts): its seconds are one model's times the models read
+  const evaluation = isEvaluation(ex);
+  const perJob = evaluation ? modelsReadByEvaluation(ex, experiments) : 1;
+  const single = inspection || evaluation;
   const jobs = new Map<Workload, ReturnType<typeof planInspection>>();
   const jobOf = (w: Workload) => jobs.get(w) ?? jobs.set(w, planInspection(ex, opt.gpu, experiments, w)).get(w)!;
   // runs with the same workload (a learning-rate sweep, repeated runs) are searched once
@@ -173,8 +179,8 @@ export function feasibilityCell(ex: PlanExperiment, opt: HardwareOption, a: Assu
       high = chosen.peak.high_bytes;
     }
     margin = Math.min(margin, opt.gpu.usableBytes / Math.max(chosen.peak.device_bytes, 1) - 1);
-    const seconds = job ? job.seconds : runSeconds(chosen, ex);
-    if (!inspection || times.length === 0) times.push(seconds);
+    const seconds = job ? job.seconds : runSeconds(chosen, ex) * perJob;
+    if (!single || times.length === 0) times.push(seconds);
     timeBottleneck = chosen.bottleneck;
     // the same run without risk: searched from the planned workload with the whole band inside the card
     let safe: Estimate | null = chosen;
@@ -190,7 +196,7 @@ export function feasibilityCell(ex: PlanExperiment, opt: HardwareOption, a: Assu
         const je = safeJob.inspection.estimate;
         safe = je.fits && je.peak.high_bytes <= opt.gpu.usableBytes ? je : null;
         safeSeconds = safeJob.seconds;
-      } else if (safe) safeSeconds = runSeconds(safe, ex);
+      } else if (safe) safeSeconds = runSeconds(safe, ex) * perJob;
       if (safe && !sr.fitsAsIs && sr.cheapest) {
         for (const c of sr.cheapest.changes) if (!safeChanges.includes(c)) safeChanges = [...safeChanges, c];
         for (const d of departures(run.workload, sr.cheapest.workload)) if (!safeDeparts.includes(d)) safeDeparts = [...safeDeparts, d];
@@ -205,7 +211,7 @@ export function feasibilityCell(ex: PlanExperiment, opt: HardwareOption, a: Assu
         safePeak = safe.peak.device_bytes;
         safeHigh = safe.peak.high_bytes;
       }
-      if (!inspection || safeTimes.length === 0) safeTimes.push(safeSeconds);
+      if (!single || safeTimes.length === 0) safeTimes.push(safeSeconds);
     }
   }
   if (verdict === "no") return { ...base, verdict, fits: false, changes: [], change_descriptions: [], departs_from_plan: [], settings, gpus: gpusNeeded, peak_bytes: shortPeak, high_bytes: shortPeak, seconds: 0, gpu_hours: 0, bottleneck: "memory capacity", cost_usd: 0, margin: null, risk: null, safe: null };

@@ -32,11 +32,11 @@ export function inspectKindOf(ex: PlanExperiment): InspectKind {
   return r?.inspect ?? (w.kind === "hidden_extract" ? "hidden" : w.kind === "probe" ? "probe" : (r?.adapter || r?.adapterFrom) && ex.runs.length > 1 ? "compare" : "attention");
 }
 
-/** How many models a probe that follows a training experiment reads: the base, and each checkpoint the worker
+/** How many models a probe or an evaluation that follows a training experiment reads: the base, and each checkpoint the worker
  *  saves (every checkpoint_every steps and at the last, engine/fitlab_worker/jobs/train.py). Without max_steps
  *  the steps are counted as if every example filled the sequence: tokens x epochs / (seq x batch x gradAccum),
  *  the fewest the data can give (shorter examples make more steps), so this is a lower bound. */
-export function modelsReadByProbe(from: PlanExperiment): number {
+export function modelsReadAfter(from: PlanExperiment): number {
   const w = from.runs[0]!.workload;
   const r = from.run;
   const steps = r?.max_steps ?? Math.ceil((from.data.tokens * (r?.epochs ?? from.data.epochs)) / Math.max(1, w.seqLen * w.batch * w.gradAccum));
@@ -80,7 +80,7 @@ export function planInspection(ex: PlanExperiment, gpu: Gpu, experiments: readon
   const from = fromKey ? (experiments.find((e) => e.key === fromKey) ?? null) : null;
   const inspection = estimateInspection(spec, kind, workload, gpu, from?.runs[0]?.workload ?? null);
   const prompts = kind === "probe" ? (workload.probe?.samples ?? 0) : ex.data.prompts;
-  const modelsRead = kind === "probe" && from ? modelsReadByProbe(from) : 1;
+  const modelsRead = kind === "probe" && from ? modelsReadAfter(from) : 1;
   const tps = inspection.estimate.tokens_per_s;
   const extractionSeconds = tps > 0 ? (prompts * inspection.workload.seqLen * inspection.passes * modelsRead) / tps : 0;
   let probes = 0;

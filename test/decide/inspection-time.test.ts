@@ -1,5 +1,6 @@
 // An inspection experiment (Track B or C) is one worker job: the decision counts the same seconds and peak
 // for it as `fitlab run EXP --dry-run` (runs/inspect-plan.ts), on the built-in plan and the default card.
+// An evaluation (A.forgetting-eval) is one job as well, reading the base and each checkpoint of the run it follows.
 // Before, the decision counted C.linear-probes as 29 runs of 50 s each (1,450 s) while the dry run counted
 // the features of the 5 models the probe job reads (1,754 s).
 import { describe, expect, it } from "vitest";
@@ -51,5 +52,18 @@ describe("the decision and the dry run plan an inspection as the same job", () =
     expect(Math.abs(dry.estimate.total_seconds - dry.estimate.extraction_seconds! - dry.estimate.probe_fit_seconds!)).toBeLessThanOrEqual(1); // each rounded
     // the job's peak holds the 4-bit 7B model, not only the probe's features (about 1.3 GB)
     expect(row("C.linear-probes").options[0]!.peak_bytes).toBeGreaterThan(5 * 2 ** 30);
+  });
+
+  it("A.forgetting-eval is one job that evaluates the base and each of A.qlora-basic's 4 checkpoints: the decision counts 5 models, as the dry run does", () => {
+    const r = runCli(["run", "A.forgetting-eval", "--dry-run", "--json", "--gpu", GPU]);
+    expect(r.code, r.err).toBe(0);
+    const dry = JSON.parse(r.out) as DryRun & { models_read: number; seconds_per_model: number };
+    // the same count as the probe's: 611 steps, a checkpoint every 200 -> 4, plus the base (not the plan's runs: 2)
+    expect(dry.models_read).toBe(5);
+    expect(Math.abs(dry.estimate.total_seconds - 5 * dry.seconds_per_model)).toBeLessThanOrEqual(3);
+    const cell = row("A.forgetting-eval").options[0]!;
+    expect(cell.seconds).toBe(dry.estimate.total_seconds);
+    expect(row("A.forgetting-eval").runs).toBe(1);
+    expect(cell.bottleneck).not.toBe("sequential sweep");
   });
 });
