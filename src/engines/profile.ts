@@ -41,6 +41,11 @@ export interface EngineProfile {
   readonly prefillLogits: "last" | "all";
   readonly kvPreallocFraction: number | null;
   readonly kvPreallocContext: boolean;
+  /** prompt tokens one prefill forward takes at a time (llama.cpp's n_ubatch); null: the whole prompt at once */
+  readonly prefillChunkTokens: number | null;
+  /** the engine's own prefill attention materializes the score matrix whatever the attention setting: bytes
+   *  alive per score at its widest (null: the workload's attention implementation decides) */
+  readonly prefillScoreBytes: number | null;
   readonly cachingAllocator: boolean;
   /** CUDA context + cuBLAS workspace outside the allocator (nvidia-smi minus reserved), GiB */
   readonly cudaContextGib: number;
@@ -75,6 +80,8 @@ const profileSchema = z
     prefill_logits: z.enum(["last", "all"]).optional(),
     kv_prealloc_fraction: frac.optional(),
     kv_prealloc_context: z.boolean().optional(),
+    prefill_chunk_tokens: z.number().int().min(1).max(1_000_000).optional(),
+    prefill_score_bytes: z.number().int().min(1).max(64).optional(),
     caching_allocator: z.boolean().optional(),
     cuda_context_gib: z.number().min(0).max(16).optional(),
     host_overlaps_gpu: z.boolean().optional(),
@@ -134,6 +141,8 @@ function resolve(id: string, raw: Record<string, RawProfile>, fail: Fail): Engin
     prefillLogits: p.prefill_logits ?? "last",
     kvPreallocFraction: p.kv_prealloc_fraction ?? null,
     kvPreallocContext: p.kv_prealloc_context ?? false,
+    prefillChunkTokens: p.prefill_chunk_tokens ?? null,
+    prefillScoreBytes: p.prefill_score_bytes ?? null,
     cachingAllocator: p.caching_allocator ?? true,
     cudaContextGib: req(p.cuda_context_gib, "cuda_context_gib"),
     hostOverlapsGpu: p.host_overlaps_gpu ?? true,

@@ -118,3 +118,12 @@ export const VERSION_ERAS: readonly { readonly label: string; readonly versions:
   { label: "current releases", versions: "transformers 4.57; bitsandbytes 0.48; torch 2.8" },
   { label: "2023 releases (transformers 4.35, bitsandbytes 0.41)", versions: "transformers 4.35; bitsandbytes 0.41" },
 ];
+
+/** AutoAWQ before 0.2.0 sized its fused layers' KV cache by from_quantized's `max_new_tokens` argument (the
+ *  number of tokens to generate, which "essentially determines the context size", AutoAWQ issue #317), grown
+ *  to the prompt when a prompt is longer (PR #75) and rolled when decoding passes it; 0.2.0 renamed it
+ *  `max_seq_len`, the whole context (PR #330). Without an autoawq version the newer rule applies. */
+export function autoawqCacheByNewTokens(versions: Versions): boolean {
+  const awq = versions.get("autoawq");
+  return awq !== undefined && versionBelow(awq, [0, 2]);
+}

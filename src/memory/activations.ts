@@ -92,6 +92,8 @@ export function inferenceTransientBytes(ctx: MemoryContext, tokens: number, ctxL
   // SwiGLU: gate and up outputs, then silu(gate) and the product, with the input stream alive
   const mlp = tokens * ((spec.gatedMlp ? 3 : 2) * a * I + 2 * a * h);
   const qkv = tokens * a * (2 * spec.numHeads * spec.headDim + 2 * spec.numKvHeads * spec.headDim + 2 * h);
-  const eager = workload.attn === "eager" ? EAGER_INFER_BYTES_PER_SCORE * spec.numHeads * (tokens / batch) * ctxLen * batch : 0;
+  // an engine whose own prefill attention is eager (AutoAWQ's fused attention) counts its bytes per score
+  const perScore = tokens > batch && ctx.engine.prefillScoreBytes !== null ? ctx.engine.prefillScoreBytes : workload.attn === "eager" ? EAGER_INFER_BYTES_PER_SCORE : 0;
+  const eager = perScore * spec.numHeads * (tokens / batch) * ctxLen * batch;
   return Math.max(mlp, qkv + eager);
 }

@@ -1,7 +1,7 @@
 // Sums the memory terms at each phase of a step and reports the peak, per GPU. No formula lives here: each
 // term is in its own file; this file only decides which terms coexist at which moment on one GPU.
 import { engineProfile } from "../engines/profile.js";
-import { allPrefillLogits, legacyTupleKvCache, parseVersions } from "../engines/versions.js";
+import { allPrefillLogits, autoawqCacheByNewTokens, legacyTupleKvCache, parseVersions } from "../engines/versions.js";
 import type { Gpu } from "../hardware/gpu.js";
 import type { ModelSpec } from "../spec/types.js";
 import type { Workload } from "../workload/types.js";
@@ -154,9 +154,13 @@ function inferencePhases(ctx: MemoryContext, gpu: Gpu | undefined, warnings: str
     return [{ name: "preallocated", parts: full({ weights, quant_state: quant, kv_cache: pre - weights - quant }) }];
   }
   // llama.cpp allocates the KV cache for the whole context and a compute buffer sized for n_ubatch=512
-  const ubatch = engine.kvPreallocContext ? Math.min(prompt, 512) : prompt;
+  // (engine prefill_chunk_tokens); other engines take the whole prompt in one forward
+  const ubatch = engine.prefillChunkTokens !== null ? Math.min(prompt, engine.prefillChunkTokens) : prompt;
   const prefillTokens = Math.max(1, ubatch) * workload.batch;
-  const kvPrefill = kvShare(kvCacheBytes(ctx, engine.kvPreallocContext ? context : Math.max(prompt, 1)));
+  // the context a preallocating engine sizes its cache for: the whole context, but AutoAWQ before 0.2 sizes
+  // it by the tokens to generate, grown to a longer prompt (versions.ts autoawqCacheByNewTokens)
+  const cacheContext = engine.kernels === "autoawq" && workload.kind === "inference_decode" && autoawqCacheByNewTokens(parseVersions(workload.engineVersion)) ? Math.max(prompt, workload.newTokens) : context;
+  const kvPrefill = kvShare(kvCacheBytes(ctx, engine.kvPreallocContext ? cacheContext : Math.max(prompt, 1)));
   const phases: Phase[] = [
     {
       name: workload.kind === "inference_decode" ? "prefill" : "forward",
@@ -170,7 +174,7 @@ function inferencePhases(ctx: MemoryContext, gpu: Gpu | undefined, warnings: str
     },
   ];
   if (workload.kind === "inference_decode") {
-    const kv = kvShare(kvCacheBytes(ctx, context));
+    const kv = kvShare(kvCacheBytes(ctx, engine.kvPreallocContext ? cacheContext : context));
     // DynamicCache grows by torch.cat: one layer's old and new cache coexist for a moment; the legacy
     // tuple cache keeps the whole previous cache alive until forward returns
     const catCopy = engine.kvPreallocContext ? 0 : legacyTupleKvCache(parseVersions(workload.engineVersion)) ? kv : Math.round(kv / spec.numLayers);
