@@ -41,7 +41,7 @@ async function runCase(c: CorpusCase): Promise<{ code: number; err: string; ms: 
 function expectRefused(c: CorpusCase, r: { code: number | null; err: string; out?: string }): void {
   const lines = r.err.trim().split("\n");
   expect(r.code, `${c.what}: exit code (stderr: ${r.err.trim()})`).toBe(c.exit);
-  expect(lines, `${c.what}: one line on stderr`).toHaveLength(1);
+  expect(lines, `${c.what}: one line on stderr, got: ${r.err.slice(0, 2000)}`).toHaveLength(1);
   expect(lines[0]).toMatch(/^fitlab: \S/);
   expect(r.err).not.toMatch(/\n\s+at |internal error|Error: |\u0000/);
   // the message is printable: no raw control bytes from the input
