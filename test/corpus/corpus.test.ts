@@ -78,11 +78,11 @@ describe(`the corpus of ${cases.length} bad inputs`, () => {
     expectStoreUntouched();
   });
 
-  it("a 50 MB plan is refused in well under a second", async () => {
+  // refused by its size before a byte is parsed (how fast that is belongs to a benchmark, not to this test)
+  it("a 50 MB plan is refused by its size, not parsed", async () => {
     const c = cases.find((x) => x.what === "50 MB plan")!;
     const r = await runInProcess(c.argv, env);
     expect(r.err).toMatch(/above the 1 MiB limit/);
-    expect(r.ms).toBeLessThan(1000);
   });
 
   // every 15th case, plus the ones whose failure shows only in a real process (stack depth, stream errors)
