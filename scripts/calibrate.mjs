@@ -13,7 +13,7 @@ const { readCases } = await import(path.join(root, "dist/validate/cases.js"));
 const { fitCalibration } = await import(path.join(root, "dist/validate/fit.js"));
 const { crossValidate, prepareAll, bandFor } = await import(path.join(root, "dist/validate/cv.js"));
 const { PRIOR_CALIBRATION, withCalibration } = await import(path.join(root, "dist/engines/calibration.js"));
-const { engineProfiles } = await import(path.join(root, "dist/engines/profile.js"));
+const { engineProfile, engineProfiles } = await import(path.join(root, "dist/engines/profile.js"));
 
 const args = process.argv.slice(2);
 const check = args.includes("--check");
@@ -37,8 +37,20 @@ const covered = {
   engines: [...engines].sort(),
   parallel: [...new Set(prepared.filter((p) => p.workload.nGpus > 1).map((p) => p.workload.sharding))].sort(),
   moe: prepared.some((p) => p.spec.numExperts > 1 && p.c.peakGib !== null),
+  // the cards each kernel family's measured decode speeds ran on: an estimate elsewhere says so
+  // (src/time/decode-coverage.ts)
+  decode_gpus: decodeGpus(prepared),
   max_seq: Math.max(...prepared.map((p) => (p.workload.kind.startsWith("inference") ? p.workload.promptTokens + p.workload.newTokens : p.workload.seqLen))),
 };
+function decodeGpus(rows) {
+  const byFamily = new Map();
+  for (const p of rows) {
+    if (p.workload.kind !== "inference_decode" || p.c.tokensPerS === null || p.gpu === null) continue;
+    const family = engineProfile(p.workload.engine).kernels;
+    byFamily.set(family, (byFamily.get(family) ?? new Set()).add(p.gpu.name));
+  }
+  return Object.fromEntries([...byFamily].sort(([a], [b]) => a.localeCompare(b)).map(([f, cards]) => [f, [...cards].sort()]));
+}
 const r4 = (x) => Math.round(x * 1e4) / 1e4;
 const out = {
   source: `fitted by scripts/calibrate.mjs on ${path.relative(root, file)} (trust high+medium, ${prepared.length} rows, ${new Set(prepared.map((p) => p.c.source)).size} sources); band = 80th percentile of leave-one-source-out errors`,

@@ -2,10 +2,12 @@
 // --json and the web server returns. Integer bytes and seconds; formatting happens in the adapters.
 import { applyCorrection, type CalibrationNote } from "./calibration/apply.js";
 import { activeCorrection } from "./calibration/correction.js";
+import { engineProfile } from "./engines/profile.js";
 import type { Gpu } from "./hardware/gpu.js";
 import { sustainedMatmul } from "./hardware/sustained.js";
 import { estimateMemory, fitsIn, type MemoryComponents, type MemoryEstimate } from "./memory/estimate.js";
 import type { ModelSpec } from "./spec/types.js";
+import { decodeCoverageWarning } from "./time/decode-coverage.js";
 import { estimateTime, type TimeEstimate } from "./time/throughput.js";
 import type { Workload } from "./workload/types.js";
 
@@ -64,6 +66,8 @@ export function estimate(spec: ModelSpec, workload: Workload, gpu: Gpu, opts: Es
   const total = opts.datasetTokens !== undefined && time.tokensPerS > 0 ? Math.round(opts.datasetTokens / time.tokensPerS) : null;
   const warnings = [...mem.warnings, ...sustainedMatmul(gpu).warnings];
   if (workload.computeDtype === "bf16" && !gpu.bf16Native) warnings.push(`${gpu.name} has no native bf16: use fp16 (bf16 runs emulated and slow)`);
+  const decodeCards = workload.kind === "inference_decode" ? decodeCoverageWarning(engineProfile(workload.engine), gpu) : null;
+  if (decodeCards) warnings.push(decodeCards);
   const raw: Estimate = {
     model: spec.name,
     gpu: gpu.name,

@@ -89,6 +89,8 @@ export interface Coverage {
   readonly parallel: readonly string[];
   readonly moe: boolean;
   readonly maxSeq: number;
+  /** the GPUs each kernel family's measured decode speeds ran on (null: the file does not say) */
+  readonly decodeGpus: Readonly<Partial<Record<KernelFamily, readonly string[]>>> | null;
 }
 
 const fileSchema = z
@@ -97,7 +99,7 @@ const fileSchema = z
     global: z.record(z.string(), z.number()),
     kernels: z.partialRecord(z.enum(KERNEL_FAMILIES), z.record(z.string(), z.number())),
     band: z.object({ memory: z.number().positive().max(1), held_out: z.object({ cases: z.number().int().positive(), above: z.array(z.number().nonnegative()) }).strict().optional() }).strict(),
-    covered: z.object({ engines: z.array(z.string()), parallel: z.array(z.string()), moe: z.boolean(), max_seq: z.number().int().positive() }).strict().optional(),
+    covered: z.object({ engines: z.array(z.string()), parallel: z.array(z.string()), moe: z.boolean(), max_seq: z.number().int().positive(), decode_gpus: z.partialRecord(z.enum(KERNEL_FAMILIES), z.array(z.string())).optional() }).strict().optional(),
   })
   .strict();
 
@@ -127,7 +129,7 @@ export function loadCalibration(path: string | URL = FILE): Calibration {
     bandMemory: parsed.band.memory,
     heldOut: parsed.band.held_out ? { cases: parsed.band.held_out.cases, above: [...parsed.band.held_out.above].sort((x, y) => x - y) } : null,
     source: parsed.source,
-    covered: c ? { engines: c.engines, parallel: c.parallel, moe: c.moe, maxSeq: c.max_seq } : null,
+    covered: c ? { engines: c.engines, parallel: c.parallel, moe: c.moe, maxSeq: c.max_seq, decodeGpus: c.decode_gpus ?? null } : null,
   });
 }
 
@@ -173,17 +175,34 @@ export function calibrated(engine: EngineProfile, key: string): number {
 }
 
 function resolveParam(cal: Calibration, engine: EngineProfile, key: string): number {
+  return resolveWithOrigin(cal, engine, key).value;
+}
+
+/** Where an engine's value of a calibrated parameter comes from: a kernel family's own fit (its own, or its
+ *  serving sibling's), the fit over every stack's rows ("pooled"), or a hand-set mechanism prior. */
+export type CalibratedOrigin = { readonly kind: "family"; readonly family: KernelFamily } | { readonly kind: "pooled" } | { readonly kind: "prior" };
+
+export function calibratedOrigin(engine: EngineProfile, key: string): CalibratedOrigin {
+  return resolveWithOrigin(currentCalibration(), engine, key).origin;
+}
+
+function resolveWithOrigin(cal: Calibration, engine: EngineProfile, key: string): { value: number; origin: CalibratedOrigin } {
   const p = PARAM.get(key);
   if (!p) throw new Error(`unknown calibrated parameter ${key}`);
+  const prior = { value: p.prior, origin: { kind: "prior" } } as const;
   if (p.scope === "kernels") {
+    const own = cal.kernels[engine.kernels]?.[key];
+    if (own !== undefined) return { value: own, origin: { kind: "family", family: engine.kernels } };
     const sibling = SERVING_SIBLING[engine.kernels];
     // only the kernels' own efficiencies carry over: each runtime's scheduler and host loop are its own
     const shared = sibling && !p.host ? cal.kernels[sibling]?.[key] : undefined;
-    const v = cal.kernels[engine.kernels]?.[key] ?? shared ?? PRIOR_BY_KERNELS[engine.kernels]?.[key];
-    if (v !== undefined) return v;
+    if (shared !== undefined) return { value: shared, origin: { kind: "family", family: sibling! } };
+    const mechanism = PRIOR_BY_KERNELS[engine.kernels]?.[key];
+    if (mechanism !== undefined) return { value: mechanism, origin: { kind: "prior" } };
     // a PyTorch-based family without measured rows of its own, for a number whose kernels the PyTorch stacks
     // share: what the measured ones achieve together (the pooled fit, src/validate/fit.ts); else the prior
-    if (!p.pooled || !engine.cachingAllocator) return p.prior;
+    if (!p.pooled || !engine.cachingAllocator) return prior;
   }
-  return cal.global[key] ?? p.prior;
+  const g = cal.global[key];
+  return g !== undefined ? { value: g, origin: { kind: "pooled" } } : prior;
 }
