@@ -799,6 +799,8 @@ export function makeCorpus(root) {
     "no band": CAL({ band: undefined }),
     "value a word": CAL({ global: { reserved_fixed_gib: "small" } }),
     "covered max_seq 0": CAL({ covered: { engines: [], parallel: [], moe: false, max_seq: 0 } }),
+    "decode cards of an unknown kernel family": CAL({ covered: { engines: [], parallel: [], moe: false, max_seq: 8, decode_gpus: { tensorrt: ["NVIDIA H20 96GB"] } } }),
+    "decode cards not a list": CAL({ covered: { engines: [], parallel: [], moe: false, max_seq: 8, decode_gpus: { vllm: "NVIDIA H20 96GB" } } }),
     "syntax error": "global:\n  reserved_fixed_gib: [0.2\n",
     "empty file": "",
   };
