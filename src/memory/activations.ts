@@ -4,12 +4,32 @@
 // Llama-style blocks: RMSNorm in fp32, SwiGLU, GQA, no dropout, FlashAttention/SDPA or eager.
 import { denseMaskBytes, maskBiasBytesPerToken } from "./attention-mask.js";
 import { savesInput, type MemoryContext } from "./context.js";
+import type { LinearShape } from "../spec/types.js";
 
 /** Score-matrix bytes per element kept by eager attention in training: the fp32 softmax output
  *  and its bf16 copy (modeling_llama.py eager_attention_forward: softmax(dtype=float32).to(query.dtype)). */
 const EAGER_TRAIN_BYTES_PER_SCORE = 6;
 /** Inference eager: fp32 scores/softmax plus the bf16 probabilities, for one layer at a time. */
 const EAGER_INFER_BYTES_PER_SCORE = 6;
+
+/** Bytes the inputs of a group of linears that read one tensor (q/k/v, gate/up, or a single projection) add
+ *  per token, `width` wide, `inner` bytes per element. A linear keeps its input when its weight has a gradient
+ *  (full training: the tensor itself, once for the group) or when it carries an adapter. PEFT runs the adapter
+ *  on the input cast to the adapter's dtype (peft/tuners/lora/layer.py Linear.forward, _cast_input_dtype;
+ *  lora/bnb.py the same) and lora_A keeps what it was given for its weight gradient: when the adapters are
+ *  wider than the input (fp32 adapters on a 16-bit layer, autocast_adapter_dtype) every adapted module makes
+ *  and keeps its own copy, otherwise the tensor itself is kept once. LoRA dropout gives each adapted module its
+ *  own dropped copy and a 1-byte mask (torch native_dropout on CUDA), and the undropped input is no longer kept
+ *  for the adapter. Engines with their own LoRA kernels (Unsloth, torchtune) cast the adapter, not the input. */
+function keptInputBytes(ctx: MemoryContext, names: readonly LinearShape["name"][], width: number, inner: number, keptAnyway = false): number {
+  const { workload, engine } = ctx;
+  const plain = keptAnyway ? 0 : inner * width;
+  const adapted = workload.lora ? names.filter((n) => ctx.loraTargets.has(n)).length : 0;
+  if (adapted === 0) return ctx.fullTraining && names.some((n) => savesInput(ctx, n)) ? plain : 0;
+  const castBytes = engine.kernels === "hf" && engine.adapterBytes > inner ? engine.adapterBytes : inner;
+  if ((workload.lora?.dropout ?? 0) > 0) return adapted * (castBytes + 1) * width;
+  return castBytes !== inner ? adapted * castBytes * width : plain;
+}
 
 /** Bytes autograd keeps per token for one decoder layer. */
 export function layerSavedBytesPerToken(ctx: MemoryContext, seqLen: number): number {
@@ -19,8 +39,9 @@ export function layerSavedBytesPerToken(ctx: MemoryContext, seqLen: number): num
   const kvd = spec.numKvHeads * spec.headDim;
   // MoE: a token goes through its top-k routed experts and the shared experts (moe_intermediate_size wide)
   const I = ctx.activeMlpWidth;
-  const a = ctx.actBytes;
-  const out = ctx.quantizedBase ? ctx.linearOutBytes : a;
+  // the dtype the layer computes in: under PEFT's k-bit preparation the stream, the norms' outputs and
+  // bitsandbytes' outputs (cast back to the input's dtype, bnb/nn/modules.py Linear4bit.forward) are fp32
+  const inner = ctx.linearOutBytes;
   let bytes = 0;
   // RMSNorm upcasts to fp32 and keeps the fp32 input for pow/mul backward (LlamaRMSNorm.forward);
   // its weight gradient (full training) also needs the normalised input in the stream dtype.
@@ -28,28 +49,22 @@ export function layerSavedBytesPerToken(ctx: MemoryContext, seqLen: number): num
   // Liger's RMSNorm keeps its input in the stream dtype and one fp32 rstd per row (liger_kernel/ops/rms_norm.py)
   const liger = workload.kernels === "liger";
   bytes += liger ? norms * (ctx.streamBytes * h + 4) : norms * (4 * h + (ctx.fullTraining ? ctx.streamBytes * h : 0));
-  // q/k/v read the same normalised input: kept once when any of them has a weight gradient or an adapter
-  if (savesInput(ctx, "q_proj") || savesInput(ctx, "k_proj") || savesInput(ctx, "v_proj")) bytes += a * h;
+  // q/k/v read the same normalised input
+  bytes += keptInputBytes(ctx, ["q_proj", "k_proj", "v_proj"], h, inner);
   // attention keeps q, k, v (post-RoPE) and its output for backward (FlashAttention-2 / SDPA save
-  // q, k, v, out and a per-row logsumexp); the output doubles as o_proj's input.
-  bytes += a * (qd + 2 * kvd) + a * qd + 4 * spec.numHeads;
+  // q, k, v, out and a per-row logsumexp); the output doubles as o_proj's input (an adapter's cast is a copy).
+  bytes += inner * (qd + 2 * kvd) + inner * qd + 4 * spec.numHeads;
+  bytes += keptInputBytes(ctx, ["o_proj"], qd, inner, true);
   if (workload.attn === "eager") bytes += EAGER_TRAIN_BYTES_PER_SCORE * spec.numHeads * seqLen;
   bytes += maskBiasBytesPerToken(ctx);
   // MLP: gate/up share one input; SiLU keeps the gate output, the product keeps silu(gate) and up;
   // the product is down_proj's input, kept only when down_proj has a weight gradient or adapter.
-  if (savesInput(ctx, "gate_proj") || savesInput(ctx, "up_proj")) bytes += a * h;
-  if (spec.gatedMlp) {
-    // Liger's SwiGLU keeps gate and up and recomputes silu in backward (liger_kernel/ops/swiglu.py)
-    bytes += (liger ? 2 : 3) * out * I;
-    if (savesInput(ctx, "down_proj")) bytes += a * I;
-  } else {
-    bytes += out * I; // GELU keeps its input
-    if (savesInput(ctx, "down_proj")) bytes += a * I;
-  }
+  bytes += keptInputBytes(ctx, ["gate_proj", "up_proj"], h, inner);
+  // Liger's SwiGLU keeps gate and up and recomputes silu in backward (liger_kernel/ops/swiglu.py); GELU keeps its input
+  bytes += (spec.gatedMlp ? (liger ? 2 : 3) : 1) * inner * I;
+  bytes += keptInputBytes(ctx, ["down_proj"], I, inner);
   // each adapter keeps its rank-r intermediate for lora_B's weight gradient
   if (workload.lora) bytes += ctx.loraTargets.size * workload.lora.rank * ctx.engine.adapterBytes;
-  // LoRA dropout keeps a mask (1 byte) and the dropped copy of each distinct adapted input
-  if (workload.lora && workload.lora.dropout > 0) bytes += 2 * (h + a * h);
   return bytes;
 }
 
