@@ -26,7 +26,10 @@ export function parseYamlCached(text: string): unknown {
   } catch {
     // not cached yet (or unreadable): parse and try to store
   }
-  const value: unknown = yamlLib().parse(text);
+  // logLevel "error": the yaml package would print its warnings (an unresolved tag such as !!js/function) through
+  // process.emitWarning, a second stderr line on a later tick after fitlab's own one-line refusal; the value it
+  // gives such a node is checked like any other
+  const value: unknown = yamlLib().parse(text, { logLevel: "error" });
   try {
     fs.mkdirSync(DIR, { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;
