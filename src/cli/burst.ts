@@ -65,9 +65,13 @@ export function burstCommand(): Command {
       const depSeconds = chain.filter((e) => e !== ex).reduce((t, e) => t + feasibilityCell(e, opt, input.book.assumptions, input.plan.experiments).seconds, 0);
       const hours = Math.max((chosen.seconds + depSeconds) / 3600, 0.01) + input.book.assumptions.cloudSetupHoursPerRun;
       const gpus = chosen.gpus || 1;
+      // the decision plans the experiment's workload as its stack runs it; `fitlab run` runs the worker with its own
+      // automatic loss and kernels, which may already fit where the workload needs changes
+      const asWritten = chosen.changes.length > 0 && runsAsWritten(opt.gpu.name);
       const notes = [
         ...(chosen.verdict === "tight" ? [`Tight: the expected peak fits the ${opt.gpu.name}, the top of the estimate's band does not (no cloud GPU in the catalog fits it all), so the run may run out of memory.`] : [`Fits the ${opt.gpu.name} with the estimate's whole band (no risk of running out of memory predicted).`]),
-        ...(chosen.changes.length ? [`Only with ${chosen.changes.join(", ")}${chosen.departs_from_plan.length ? ` (${chosen.departs_from_plan.join(", ")})` : ""}: set them in the plan's run section, or the run refuses a predicted out-of-memory.`] : []),
+        ...(chosen.changes.length && !asWritten ? [`Only with ${chosen.changes.join(", ")}${chosen.departs_from_plan.length ? ` (${chosen.departs_from_plan.join(", ")})` : ""}: set them in the plan's run section, or the run refuses a predicted out-of-memory.`] : []),
+        ...(asWritten ? [`The plan's workload needs ${chosen.changes.join(", ")} on this card; its run section as written fits it already (the worker's automatic loss and kernels: \`fitlab run ${ex.key} --dry-run --gpu "${opt.gpu.name}"\`).`] : []),
       ];
       const yaml = renderSkypilotTask({
         experiment: ex.key,

@@ -68,6 +68,28 @@ export function layerSavedBytesPerToken(ctx: MemoryContext, seqLen: number): num
   return bytes;
 }
 
+/** Bytes per token a recomputed layer holds for a moment beyond what it keeps (layerSavedBytesPerToken), at
+ *  the larger of two moments, each measured op by op on the real stack (test/memory/saved-activations.test.ts):
+ *  - PEFT's adapter on up_proj during the recompute: lora_B's output and its scaled copy, in the adapter's
+ *    dtype, I wide (lora/layer.py Linear.forward `lora_B(lora_A(x)) * scaling`), before down_proj has run;
+ *  - the SwiGLU backward: the product's gradient and the gradients of its two factors, I wide each, once
+ *    down_proj's backward has let go of its kept input (Liger's kernel writes its gradients into the saved
+ *    gate and up, liger_kernel/ops/swiglu.py: only the product's gradient is new). A GELU MLP: the gradient of
+ *    its output and of its input. */
+export function recomputeTransientBytesPerToken(ctx: MemoryContext): number {
+  const { spec, engine, workload } = ctx;
+  const I = ctx.activeMlpWidth;
+  const inner = ctx.linearOutBytes;
+  const keptDown = keptInputBytes(ctx, ["down_proj"], I, inner);
+  // Unsloth's fused LoRA MLP backward also writes its gradients in place (unsloth/kernels/swiglu.py)
+  const grads = spec.gatedMlp ? (workload.kernels === "liger" || engine.kernels === "unsloth" ? 1 : 3) : 2;
+  const swigluBackward = grads * I * inner - keptDown;
+  const adaptedMlp = workload.lora !== null && (ctx.loraTargets.has("up_proj") || ctx.loraTargets.has("gate_proj"));
+  const castBytes = engine.kernels === "hf" && engine.adapterBytes > inner ? engine.adapterBytes : inner;
+  const loraForward = adaptedMlp && engine.kernels === "hf" ? 2 * I * castBytes - keptDown : 0;
+  return Math.max(0, swigluBackward, loraForward);
+}
+
 export interface ActivationMemory {
   /** bytes held at the loss (start of backward) */
   readonly atLossBytes: number;
@@ -82,19 +104,20 @@ export function activationMemory(ctx: MemoryContext): ActivationMemory {
   const perLayer = layerSavedBytesPerToken(ctx, ctx.peakSeqLen) * tokens;
   const boundary = ctx.streamBytes * spec.hiddenSize * tokens; // one layer's input, kept by checkpointing
   const mask = denseMaskBytes(ctx); // packed rows' attention mask, alive for the whole step
+  const transient = recomputeTransientBytesPerToken(ctx) * tokens; // a recomputed layer's passing peak
   switch (workload.gradCkpt) {
     case "none":
       return { atLossBytes: perLayer * spec.numLayers + mask, recomputeBytes: 0 };
     case "selective":
       // recompute attention internals only (Korthikanti selective): keep everything but the score path
-      return { atLossBytes: Math.round(perLayer * spec.numLayers * 0.8) + mask, recomputeBytes: perLayer + mask };
+      return { atLossBytes: Math.round(perLayer * spec.numLayers * 0.8) + mask, recomputeBytes: perLayer + transient + mask };
     case "full":
       // layer inputs stay; backward re-runs one layer at a time (torch.utils.checkpoint), plus the
       // incoming and outgoing gradient of the stream
-      return { atLossBytes: boundary * spec.numLayers + mask, recomputeBytes: boundary * spec.numLayers + perLayer + 2 * boundary + mask };
+      return { atLossBytes: boundary * spec.numLayers + mask, recomputeBytes: boundary * spec.numLayers + perLayer + transient + 2 * boundary + mask };
     case "offload":
       // checkpoints live in CPU memory; about two layers' inputs are in flight on the GPU
-      return { atLossBytes: 2 * boundary + mask, recomputeBytes: 2 * boundary + perLayer + 2 * boundary + mask };
+      return { atLossBytes: 2 * boundary + mask, recomputeBytes: 2 * boundary + perLayer + transient + 2 * boundary + mask };
   }
 }
 

@@ -1,9 +1,10 @@
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { expectOneLineError, runCli } from "../helpers.js";
+import { BIN, expectOneLineError, runCli } from "../helpers.js";
 import { parse } from "yaml";
 
 const BROKEN = fileURLToPath(new URL("../fixtures/plans/broken.yaml", import.meta.url));
@@ -120,8 +121,26 @@ describe("fitlab burst", () => {
     const gpu = d.options.find((o: { name: string }) => o.name === e.cloud_run.option).gpu;
     expect(r.out).toContain(`on 1 x ${gpu}`);
     expect(e.cloud_run.changes.length).toBeGreaterThan(0);
-    expect(r.out).toContain(`# Only with ${e.cloud_run.changes.join(", ")}`);
-    expect(r.err).toMatch(new RegExp(`^note: (Fits|Tight).*Only with ${e.cloud_run.changes.join(", ")}`));
+    // the plan's workload needs changes there, but the run section as written already fits that card (the worker
+    // resolves its automatic loss and kernels on the card, `fitlab run --dry-run`): the task says so, not "only with"
+    const dry = JSON.parse(run("run", "S.batch-size", "--dry-run", "--gpu", gpu, "--json").out);
+    expect(dry.estimate.fits).toBe(true);
+    const changes = e.cloud_run.changes.join(", ");
+    expect(r.out).toContain(`# The plan's workload needs ${changes} on this card; its run section as written fits it already`);
+    expect(r.out).not.toContain("# Only with");
+    expect(r.err).toMatch(new RegExp(`^note: (Fits|Tight).*The plan's workload needs ${changes}`));
+    // a run section that no cloud card runs as written (no checkpointing at batch 16): rented where the decision
+    // would, and only with the changes, set in the run section
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fitlab-burst-"));
+    const plan = fs.readFileSync(fileURLToPath(new URL("../../data/plans/default.yaml", import.meta.url)), "utf8");
+    const sweep = "        sweep: { param: batch, values: [1, 2, 4, 8, 16] }\n        run:\n";
+    expect(plan).toContain(sweep);
+    fs.writeFileSync(path.join(dir, "plan.yaml"), plan.replace(sweep, `${sweep}          grad_ckpt: none\n`));
+    const b = spawnSync(process.execPath, [BIN, "burst", "S.batch-size", "--plan", "plan.yaml"], { cwd: dir, encoding: "utf8", env: { ...process.env, FITLAB_NO_NVIDIA_SMI: "1" } });
+    expect(b.status).toBe(0);
+    expect(b.stdout).toContain(`on 1 x ${gpu}`);
+    expect(b.stdout).toContain(`# Only with ${changes}: set them in the plan's run section`);
+    expect(b.stderr).toMatch(new RegExp(`^note: (Fits|Tight).*Only with ${changes}`));
     // a run as planned says it fits the whole band, and prints no note
     const q = run("burst", "S.qlora-70b");
     expect(q.out).toMatch(/# Fits the .* with the estimate's whole band/);

@@ -29,7 +29,7 @@ describe("minimal change lists", () => {
 
   it("pruning drops a step that a later step superseded", () => {
     // chunked loss, then fused loss: the fused loss alone is what the run uses
-    const w = resolveWorkload({ kind: "qlora", quant: "bnb-nf4-dq", seq: 1024, batch: 12, gradAccum: 1 });
+    const w = resolveWorkload({ kind: "qlora", quant: "bnb-nf4-dq", seq: 1024, batch: 10, gradAccum: 1 });
     const gpu = cat.find("GeForce RTX 5060 Ti 16GB");
     const steps = [change("chunked-loss"), change("fused-loss"), change("offload-checkpointing")];
     const applied = applyChanges(w, steps);

@@ -6,8 +6,11 @@ counted once, parameters not at all. The per-layer figure is the difference betw
 model of the same shape, halved, so embeddings, the final norm and the loss fall out.
 
   python saved_checks.py '{"cases": {NAME: {"kind": "lora"|"qlora"|"full", "dtype": "bf16"|"fp32",
-                                            "targets": [...], "prepare": bool}}, "shape": {...}}'
-Prints {NAME: bytes per token per layer}.
+                                            "targets": [...], "prepare": bool}}, "shape": {...},
+                            "peaks": {NAME: {...the same, "checkpointing": "reentrant"|"non-reentrant"}}, "peak_shape": {...}}'
+Prints {"per_layer": {NAME: bytes per token per layer}, "peak": {NAME: bytes}}: for "peaks", the most bytes alive
+at once during one training step (forward and backward, gradient checkpointing on every layer) above what was
+alive before it (weights, adapters), counted op by op by fitlab's dispatch-mode tracker (memtrack.py).
 """
 import json
 import sys
@@ -19,7 +22,7 @@ import torch
 warnings.filterwarnings("ignore")
 
 
-def saved_bytes(shape, layers, case):
+def build(shape, layers, case):
     from transformers import LlamaConfig, LlamaForCausalLM
 
     torch.manual_seed(0)
@@ -47,6 +50,11 @@ def saved_bytes(shape, layers, case):
 
         model = get_peft_model(model, LoraConfig(r=shape["rank"], lora_alpha=2 * shape["rank"], lora_dropout=0.0, target_modules=case["targets"]))
     model.train()
+    return model
+
+
+def saved_bytes(shape, layers, case):
+    model = build(shape, layers, case)
     ids = torch.randint(0, shape["vocab"], (shape["batch"], shape["seq"]))
     params = {p.untyped_storage().data_ptr() for p in model.parameters()}
     seen = {}
@@ -62,13 +70,33 @@ def saved_bytes(shape, layers, case):
     return sum(seen.values())
 
 
+def step_peak(shape, case):
+    from fitlab_worker.memtrack import tracker
+
+    model = build(shape, shape["layers"], case)
+    inner = model.base_model.model if case["kind"] != "full" else model
+    reentrant = case["checkpointing"] == "reentrant"
+    inner.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": reentrant})
+    if reentrant:
+        inner.enable_input_require_grads()
+    model.train()
+    ids = torch.randint(0, shape["vocab"], (shape["batch"], shape["seq"]))
+    t = tracker()
+    with t:
+        before = t.live
+        model(input_ids=ids, labels=ids).loss.backward()
+    return t.peak - before
+
+
 def main():
     spec = json.loads(sys.argv[1])
     shape = spec["shape"]
     tokens = shape["batch"] * shape["seq"]
-    out = {}
-    for name, case in spec["cases"].items():
-        out[name] = (saved_bytes(shape, 4, case) - saved_bytes(shape, 2, case)) / 2 / tokens
+    out = {"per_layer": {}, "peak": {}}
+    for name, case in spec.get("cases", {}).items():
+        out["per_layer"][name] = (saved_bytes(shape, 4, case) - saved_bytes(shape, 2, case)) / 2 / tokens
+    for name, case in spec.get("peaks", {}).items():
+        out["peak"][name] = step_peak(spec["peak_shape"], case)
     print(json.dumps(out))
 
 

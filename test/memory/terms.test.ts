@@ -65,7 +65,9 @@ describe("memory terms, worked example M077", () => {
   });
   it("the sum is the measured 19.25 GiB allocated within 5%", () => {
     const est = estimateMemory(mistral, m077);
-    expect(est.peakPhase).toBe("forward-backward");
+    // inside backward: a recomputed layer's fp32 SwiGLU gradients (3 x 14,336 x 4 B a token, 2.8 GB for 16,384
+    // tokens) on top of the checkpoints outgrow the loss's moment (src/memory/activations.ts)
+    expect(est.peakPhase).toBe("recompute");
     expect(Math.abs(est.allocatedBytes / GIB - 19.25) / 19.25).toBeLessThan(0.05);
     expect(est.allocatedBytes).toBeLessThanOrEqual(est.reservedBytes);
     expect(est.reservedBytes).toBeLessThan(est.deviceBytes);
