@@ -53,8 +53,15 @@ export function burstCommand(): Command {
       // the decision's own choice among these offers: without risk of running out of memory, as planned where
       // possible, cheapest (src/decide/strategy.ts); first among the cards where every experiment of the chain runs
       // as its run section is written (`fitlab run --dry-run`), since `fitlab run` makes no change of its own
-      const runsAsWritten = (gpuName: string) =>
-        chain.every((e) => (dryRun(e, { gpu: gpuName, planGpu: null, experiments: input.plan.experiments }).estimate as { fits: boolean }).fits);
+      const asWrittenByGpu = new Map<string, boolean>();
+      const runsAsWritten = (gpuName: string): boolean => {
+        let fits = asWrittenByGpu.get(gpuName);
+        if (fits === undefined) {
+          fits = chain.every((e) => (dryRun(e, { gpu: gpuName, planGpu: null, experiments: input.plan.experiments }).estimate as { fits: boolean }).fits);
+          asWrittenByGpu.set(gpuName, fits);
+        }
+        return fits;
+      };
       const depsFit = options.filter((opt) => chain.every((e) => e === ex || feasibilityCell(e, opt, input.book.assumptions, input.plan.experiments).fits));
       const pick = (opts: typeof options) => preferredCloudRun({ experiment: ex, cells: opts.map((opt) => feasibilityCell(ex, opt, input.book.assumptions, input.plan.experiments)) });
       const chosen = pick(depsFit.filter((opt) => runsAsWritten(opt.gpu.name))) ?? pick(depsFit);

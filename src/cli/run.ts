@@ -237,8 +237,8 @@ export function dryRun(ex: PlanExperiment, o: { gpu?: string | undefined; planGp
   const settings = settingsFromPlan(ex);
   const one = (s: TrainSettings) => {
     const tokens = ex.data.tokens * (s.epochs ?? ex.data.epochs);
-    // the worker's "auto" loss and kernels resolve on the card, as the run itself resolves them (train.ts predict)
-    const pf = preflight(resolveModel(s.model), workloadOf(s, s.device === "cpu" ? null : target.gpu), target.gpu, tokens > 0 ? tokens : undefined);
+    // the worker's "auto" loss and kernels resolve on the card, as the run itself resolves them (train.ts resolvedLean)
+    const pf = preflight(resolveModel(s.model), workloadOf(s, target.gpu), target.gpu, tokens > 0 ? tokens : undefined);
     const { model: _m, dataset: _d, ...rest } = s;
     return { settings: rest, estimate: estimateOf(pf.estimate, pf.fit?.cheapest ? pf.fit.cheapest.descriptions.join(" + ") : null) };
   };

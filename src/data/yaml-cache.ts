@@ -16,6 +16,11 @@ export function yamlLib(): YamlLib {
   return lib;
 }
 
+/** Options for the yaml package's parse(): logLevel "error", because it would print its warnings (an unresolved
+ *  tag such as !!js/function) through process.emitWarning, a second stderr line on a later tick after fitlab's
+ *  own one-line refusal; the value it gives such a node is checked like any other. */
+export const QUIET_PARSE = { logLevel: "error" } as const;
+
 const DIR = path.join(os.tmpdir(), `fitlab-yaml-cache-${process.getuid?.() ?? "u"}`);
 
 export function parseYamlCached(text: string): unknown {
@@ -26,10 +31,7 @@ export function parseYamlCached(text: string): unknown {
   } catch {
     // not cached yet (or unreadable): parse and try to store
   }
-  // logLevel "error": the yaml package would print its warnings (an unresolved tag such as !!js/function) through
-  // process.emitWarning, a second stderr line on a later tick after fitlab's own one-line refusal; the value it
-  // gives such a node is checked like any other
-  const value: unknown = yamlLib().parse(text, { logLevel: "error" });
+  const value: unknown = yamlLib().parse(text, QUIET_PARSE);
   try {
     fs.mkdirSync(DIR, { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;

@@ -12,6 +12,13 @@ const EAGER_TRAIN_BYTES_PER_SCORE = 6;
 /** Inference eager: fp32 scores/softmax plus the bf16 probabilities, for one layer at a time. */
 const EAGER_INFER_BYTES_PER_SCORE = 6;
 
+/** Bytes per element of what a PEFT adapter computes on: its input cast to the adapter's dtype when the adapters
+ *  are wider than the layer's `inner` bytes (peft/tuners/lora/layer.py _cast_input_dtype); engines with their own
+ *  LoRA kernels cast the adapter instead, so they compute in the layer's dtype. */
+function adapterInputBytes(ctx: MemoryContext, inner: number): number {
+  return ctx.engine.kernels === "hf" && ctx.engine.adapterBytes > inner ? ctx.engine.adapterBytes : inner;
+}
+
 /** Bytes the inputs of a group of linears that read one tensor (q/k/v, gate/up, or a single projection) add
  *  per token, `width` wide, `inner` bytes per element. A linear keeps its input when its weight has a gradient
  *  (full training: the tensor itself, once for the group) or when it carries an adapter. PEFT runs the adapter
@@ -22,11 +29,11 @@ const EAGER_INFER_BYTES_PER_SCORE = 6;
  *  own dropped copy and a 1-byte mask (torch native_dropout on CUDA), and the undropped input is no longer kept
  *  for the adapter. Engines with their own LoRA kernels (Unsloth, torchtune) cast the adapter, not the input. */
 function keptInputBytes(ctx: MemoryContext, names: readonly LinearShape["name"][], width: number, inner: number, keptAnyway = false): number {
-  const { workload, engine } = ctx;
+  const { workload } = ctx;
   const plain = keptAnyway ? 0 : inner * width;
   const adapted = workload.lora ? names.filter((n) => ctx.loraTargets.has(n)).length : 0;
   if (adapted === 0) return ctx.fullTraining && names.some((n) => savesInput(ctx, n)) ? plain : 0;
-  const castBytes = engine.kernels === "hf" && engine.adapterBytes > inner ? engine.adapterBytes : inner;
+  const castBytes = adapterInputBytes(ctx, inner);
   if ((workload.lora?.dropout ?? 0) > 0) return adapted * (castBytes + 1) * width;
   return castBytes !== inner ? adapted * castBytes * width : plain;
 }
@@ -85,8 +92,7 @@ export function recomputeTransientBytesPerToken(ctx: MemoryContext): number {
   const grads = spec.gatedMlp ? (workload.kernels === "liger" || engine.kernels === "unsloth" ? 1 : 3) : 2;
   const swigluBackward = grads * I * inner - keptDown;
   const adaptedMlp = workload.lora !== null && (ctx.loraTargets.has("up_proj") || ctx.loraTargets.has("gate_proj"));
-  const castBytes = engine.kernels === "hf" && engine.adapterBytes > inner ? engine.adapterBytes : inner;
-  const loraForward = adaptedMlp && engine.kernels === "hf" ? 2 * I * castBytes - keptDown : 0;
+  const loraForward = adaptedMlp && engine.kernels === "hf" ? 2 * I * adapterInputBytes(ctx, inner) - keptDown : 0;
   return Math.max(0, swigluBackward, loraForward);
 }
 

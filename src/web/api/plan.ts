@@ -69,11 +69,11 @@ const DECIDE_FLAGS: Record<string, "gpu" | "horizonMonths" | "utilization" | "el
 async function checkUploadedModels(text: string): Promise<void> {
   // the yaml package as every data file loads it (data/yaml-cache.ts): a dynamic import of the "yaml" package in the bundled CLI
   // yields the CommonJS module as a default export only, and a missing parse() must never pass as "not YAML"
-  const { yamlLib } = await import("../../data/yaml-cache.js");
+  const { QUIET_PARSE, yamlLib } = await import("../../data/yaml-cache.js");
   const lib = yamlLib();
   let raw: unknown;
   try {
-    raw = lib.parse(text, { logLevel: "error" }); // no process warning for an unknown tag (data/yaml-cache.ts)
+    raw = lib.parse(text, QUIET_PARSE);
   } catch (e) {
     if (e instanceof lib.YAMLError) return; // the plan check reports YAML errors with their line
     throw e;
